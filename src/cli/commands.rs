@@ -1,0 +1,211 @@
+//! The smaller runbook commands: history, topology, show-config, version, dsn.
+
+use super::args::{DsnArgs, DsnRole, Format, OneClusterArgs, VersionArgs};
+use super::render::{role_label, simple_table};
+use super::session::{not_found, one_cluster, Session};
+use crate::config::Config;
+use crate::exit::{CliError, ExitCode};
+use crate::model::view::{cluster_view, role, ClusterView};
+use crate::model::ClusterState;
+use crate::sources::Scope;
+use serde::Serialize;
+
+async fn load(config: Config, cluster: &Option<String>) -> anyhow::Result<(Session, String)> {
+    let name = one_cluster(cluster, &config)?;
+    let session = Session::start(config, Scope::only(vec![name.clone()]));
+    session.wait_first_data().await?;
+    session.views(std::slice::from_ref(&name))?;
+    Ok((session, name))
+}
+
+fn with_cluster<R>(s: &Session, name: &str, f: impl FnOnce(&ClusterState) -> R) -> Result<R, CliError> {
+    s.model.read(|m| m.clusters.get(name).map(f).ok_or_else(|| not_found(m, name, &s.config)))
+}
+
+fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String) {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string(value).expect("serialisable")),
+        Format::Yaml => print!("{}", serde_yaml::to_string(value).expect("serialisable")),
+        Format::Table => println!("{}", table()),
+    }
+}
+
+pub async fn history(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
+    let (s, name) = load(config, &args.cluster).await?;
+    let entries = with_cluster(&s, &name, |c| c.dcs.history.as_ref().map(|e| e.value.clone()))?;
+    let entries = match entries {
+        None => vec![],
+        Some(crate::dcs::Decoded::Ok(v)) => v,
+        Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
+            return Err(CliError::new(ExitCode::Failure, format!("the history key of {name} is unparseable ({error}); raw value: {raw}")).into())
+        }
+    };
+    emit(args.format, &entries, || {
+        let rows = entries
+            .iter()
+            .map(|e| vec![e.timeline.to_string(), e.lsn.to_string(), e.reason.clone(), e.timestamp.clone().unwrap_or_default(), e.new_leader.clone().unwrap_or_default()])
+            .collect();
+        simple_table(&["TL", "LSN", "Reason", "Timestamp", "New Leader"], rows, &[0, 1])
+    });
+    Ok(())
+}
+
+/// Members in cascade order with their depth: the leader, then whoever
+/// streams from it, then whoever streams from those (`replicatefrom`).
+pub fn topology_order(v: &ClusterView) -> Vec<(usize, &crate::model::view::MemberView)> {
+    let is_leader = |m: &&crate::model::view::MemberView| m.role == role::LEADER || m.role == role::STANDBY_LEADER;
+    let parent = |m: &crate::model::view::MemberView| -> Option<String> {
+        if is_leader(&m) {
+            return None;
+        }
+        let from = m.tags.get("replicatefrom").and_then(|t| t.as_str()).map(str::to_string);
+        match from {
+            Some(p) if p != m.name && v.members.iter().any(|o| o.name == p && !is_leader(&o)) => Some(p),
+            _ => v.leader.clone(),
+        }
+    };
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, &crate::model::view::MemberView)> = v.members.iter().filter(|m| parent(m).is_none_or(|p| !v.members.iter().any(|o| o.name == p))).map(|m| (0, m)).rev().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((depth, m)) = stack.pop() {
+        if !seen.insert(m.name.clone()) {
+            continue;
+        }
+        out.push((depth, m));
+        for child in v.members.iter().rev().filter(|c| parent(c).as_deref() == Some(m.name.as_str())) {
+            stack.push((depth + 1, child));
+        }
+    }
+    // Members caught in a replicatefrom cycle are still listed.
+    for m in &v.members {
+        if !seen.contains(&m.name) {
+            out.push((0, m));
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct TopoRow<'a> {
+    depth: usize,
+    name: &'a str,
+    role: &'a str,
+    state: &'a str,
+    host: Option<&'a str>,
+    lag_mb: Option<u64>,
+}
+
+pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
+    let (s, name) = load(config, &args.cluster).await?;
+    let v = with_cluster(&s, &name, cluster_view)?;
+    let order = topology_order(&v);
+    let rows: Vec<TopoRow> = order.iter().map(|(d, m)| TopoRow { depth: *d, name: &m.name, role: &m.role, state: &m.state, host: m.host.as_deref(), lag_mb: m.lag_mb }).collect();
+    emit(args.format, &rows, || {
+        let body = order
+            .iter()
+            .map(|(d, m)| {
+                let prefix = if *d == 0 { String::new() } else { format!("{}+ ", " ".repeat((d - 1) * 2)) };
+                vec![format!("{prefix}{}", m.name), m.host.clone().unwrap_or_default(), role_label(&m.role), m.state.clone(), m.timeline.map(|t| t.to_string()).unwrap_or_default(), m.lag_mb.map(|l| l.to_string()).unwrap_or_default()]
+            })
+            .collect();
+        format!("Cluster: {name}\n{}", simple_table(&["Member", "Host", "Role", "State", "TL", "Lag in MB"], body, &[4, 5]))
+    });
+    Ok(())
+}
+
+pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
+    let (s, name) = load(config, &args.cluster).await?;
+    let cfg = with_cluster(&s, &name, |c| c.dcs.config.as_ref().map(|e| e.value.clone()))?;
+    let value = match cfg {
+        Some(crate::dcs::Decoded::Ok(v)) => v,
+        Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
+            return Err(CliError::new(ExitCode::Failure, format!("the config key of {name} is unparseable ({error}); raw value: {raw}")).into())
+        }
+        None => serde_json::json!({}),
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&value)?),
+        _ => print!("{}", serde_yaml::to_string(&value)?),
+    }
+    Ok(())
+}
+
+/// PostgreSQL's integer version as text: 150018 → 15.18, 90624 → 9.6.24.
+pub fn pg_version(v: u64) -> String {
+    if v >= 100000 {
+        format!("{}.{}", v / 10000, v % 10000)
+    } else {
+        format!("{}.{}.{}", v / 10000, (v / 100) % 100, v % 100)
+    }
+}
+
+#[derive(Serialize)]
+struct MemberVersion {
+    name: String,
+    patroni: Option<String>,
+    postgresql: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VersionDoc {
+    pgtui: &'static str,
+    members: Vec<MemberVersion>,
+}
+
+pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
+    let pgtui = env!("CARGO_PKG_VERSION");
+    let Some(name) = args.cluster.clone().or(config.cluster.clone()) else {
+        emit(args.format, &VersionDoc { pgtui, members: vec![] }, || format!("pgtui version {pgtui}"));
+        return Ok(());
+    };
+    let (s, name) = load(config, &Some(name)).await?;
+    let members = with_cluster(&s, &name, |c| {
+        c.dcs
+            .members
+            .keys()
+            .map(|n| {
+                let rest = c.rest.get(n).map(|r| &r.value);
+                MemberVersion {
+                    name: n.clone(),
+                    patroni: rest.and_then(|r| r.patroni.as_ref()?.version.clone()),
+                    postgresql: rest.and_then(|r| r.server_version).map(pg_version),
+                    error: if rest.is_none() { c.rest_errors.get(n).map(|(_, e)| e.clone()) } else { None },
+                }
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let doc = VersionDoc { pgtui, members };
+    emit(args.format, &doc, || {
+        let mut out = format!("pgtui version {pgtui}\n");
+        for m in &doc.members {
+            match (&m.patroni, &m.postgresql, &m.error) {
+                (Some(p), pg, _) => out.push_str(&format!("\n{}: Patroni {p} PostgreSQL {}", m.name, pg.as_deref().unwrap_or("?"))),
+                (None, _, e) => out.push_str(&format!("\n{}: failed to get version: {}", m.name, e.as_deref().unwrap_or("no answer"))),
+            }
+        }
+        out
+    });
+    Ok(())
+}
+
+pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
+    let (s, name) = load(config, &args.cluster).await?;
+    let v = with_cluster(&s, &name, cluster_view)?;
+    let running = |m: &&crate::model::view::MemberView| matches!(m.state.as_str(), "running" | "streaming");
+    let pick = match (&args.member, args.role.unwrap_or(DsnRole::Leader)) {
+        (Some(n), _) => v.members.iter().find(|m| &m.name == n).ok_or_else(|| CliError::new(ExitCode::ClusterNotFound, format!("member {n:?} not found in cluster {name}")))?,
+        (None, DsnRole::Leader) => v.members.iter().find(|m| m.role == role::LEADER || m.role == role::STANDBY_LEADER).ok_or_else(|| CliError::new(ExitCode::Failure, format!("cluster {name} has no leader right now")))?,
+        (None, DsnRole::Replica) => v
+            .members
+            .iter()
+            .filter(|m| m.role != role::LEADER && m.role != role::STANDBY_LEADER)
+            .filter(running)
+            .min_by_key(|m| m.lag_mb.unwrap_or(u64::MAX))
+            .ok_or_else(|| CliError::new(ExitCode::Failure, format!("cluster {name} has no running replica")))?,
+        (None, DsnRole::Any) => v.members.iter().find(running).ok_or_else(|| CliError::new(ExitCode::Failure, format!("cluster {name} has no running member")))?,
+    };
+    let host = pick.host.clone().ok_or_else(|| CliError::new(ExitCode::Failure, format!("member {} publishes no conn_url", pick.name)))?;
+    println!("host={host} port={}", pick.port.unwrap_or(5432));
+    Ok(())
+}

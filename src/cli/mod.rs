@@ -1,0 +1,8 @@
+//! Non-interactive commands for runbooks: they read the same model the
+//! console reads, rendered as a table, JSON or YAML.
+
+pub mod args;
+pub mod commands;
+pub mod list;
+pub mod render;
+pub mod session;

@@ -1,0 +1,122 @@
+//! A session: the configuration resolved, sources running, and the first
+//! complete picture awaited (etcd listed, every member asked over REST once).
+
+use crate::config::Config;
+use crate::exit::{CliError, ExitCode};
+use crate::model::view::{cluster_view, ClusterView};
+use crate::model::{Model, ModelHandle, SourceId};
+use crate::sources::{self, Scope};
+use std::time::Duration;
+
+pub struct Session {
+    pub config: Config,
+    pub model: ModelHandle,
+    pub scope: Scope,
+    _running: sources::Running,
+}
+
+/// How long a one-shot command waits for its first complete picture.
+const FIRST_DATA_DEADLINE: Duration = Duration::from_secs(8);
+
+impl Session {
+    pub fn start(config: Config, scope: Scope) -> Self {
+        let model = ModelHandle::new(Model::new(&config.namespace));
+        let running = sources::spawn_all(&config, scope.clone(), &model);
+        Session { config, model, scope, _running: running }
+    }
+
+    /// Waits until etcd has answered (or failed) and every known member has
+    /// been polled over REST (and SQL, when configured) once.
+    pub async fn wait_first_data(&self) -> Result<(), CliError> {
+        let mut changes = self.model.subscribe();
+        let sql = self.config.sql.is_some();
+        let ready = |m: &Model| {
+            let etcd = m.source(SourceId::Etcd);
+            if etcd.last_ok.is_none() {
+                return etcd.last_error.is_some();
+            }
+            let polled = |c: &crate::model::ClusterState| c.dcs.members.keys().all(|n| c.rest.contains_key(n) || c.rest_errors.contains_key(n));
+            let rest_done = m.clusters.values().filter(|c| self.scope.includes(&c.name)).all(polled);
+            let sql_done = !sql || m.source(SourceId::Sql).last_ok.is_some() || m.source(SourceId::Sql).last_error.is_some();
+            rest_done && sql_done
+        };
+        let wait = async {
+            loop {
+                if self.model.read(ready) {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(FIRST_DATA_DEADLINE, wait).await;
+        match self.check_dcs() {
+            Err(e) if e.code == ExitCode::Unreachable => self.rest_fallback().await.map_err(|_| e),
+            other => other,
+        }
+    }
+
+    /// etcd is down: read the default cluster from the local node's REST API
+    /// (a patroni.yml names it in `restapi.connect_address`).
+    async fn rest_fallback(&self) -> Result<(), ()> {
+        let (Some(api), Some(cluster)) = (&self.config.local_rest_url, &self.config.cluster) else { return Err(()) };
+        let http = sources::rest::client(&self.config.rest).map_err(|_| ())?;
+        sources::rest_fallback::fill_from_rest(&http, &self.config.rest, api, cluster, &self.model).await.map_err(|_| ())
+    }
+
+    /// Maps a DCS that never answered to the right exit code.
+    pub fn check_dcs(&self) -> Result<(), CliError> {
+        let (etcd, rest_only) = self.model.read(|m| (m.source(SourceId::Etcd), m.clusters.values().any(|c| !c.dcs.is_empty())));
+        if etcd.last_ok.is_some() || rest_only {
+            return Ok(());
+        }
+        let msg = etcd.last_error.map(|(_, e)| e).unwrap_or_else(|| format!("no answer from etcd at {} within {FIRST_DATA_DEADLINE:?}", self.config.etcd.endpoints.join(",")));
+        let code = if etcd.auth_failed { ExitCode::AuthFailed } else { ExitCode::Unreachable };
+        Err(CliError::new(code, msg))
+    }
+
+    /// Views of the requested clusters; a named cluster that does not exist
+    /// is an error naming the clusters that do.
+    pub fn views(&self, names: &[String]) -> Result<Vec<ClusterView>, CliError> {
+        self.model.read(|m| {
+            let mut out = Vec::new();
+            for n in names {
+                match m.clusters.get(n).filter(|c| !c.dcs.is_empty()) {
+                    Some(c) => out.push(cluster_view(c)),
+                    None => return Err(not_found(m, n, &self.config)),
+                }
+            }
+            if names.is_empty() {
+                out.extend(m.clusters.values().filter(|c| !c.dcs.is_empty()).map(cluster_view));
+            }
+            Ok(out)
+        })
+    }
+}
+
+pub fn not_found(m: &Model, name: &str, config: &Config) -> CliError {
+    let known: Vec<&str> = m.clusters.iter().filter(|(_, c)| !c.dcs.is_empty()).map(|(n, _)| n.as_str()).collect();
+    let hint = if known.is_empty() { "no clusters there at all; check the namespace (--dcs-url .../NAMESPACE or `namespace:`)".to_string() } else { format!("known clusters: {}", known.join(", ")) };
+    CliError::new(ExitCode::ClusterNotFound, format!("cluster {name:?} not found in namespace {} at {}: {hint}", config.namespace, config.etcd.endpoints.join(",")))
+}
+
+/// The clusters a command is about: the ones named, else the default one,
+/// else (empty) all of them.
+pub fn target_clusters(named: &[String], config: &Config) -> Vec<String> {
+    if !named.is_empty() {
+        return named.to_vec();
+    }
+    config.cluster.clone().into_iter().collect()
+}
+
+pub fn scope_for(names: &[String]) -> Scope {
+    if names.is_empty() { Scope::all() } else { Scope::only(names.to_vec()) }
+}
+
+/// The one cluster a single-cluster command is about.
+pub fn one_cluster(arg: &Option<String>, config: &Config) -> Result<String, CliError> {
+    arg.clone().or_else(|| config.cluster.clone()).ok_or_else(|| {
+        CliError::new(ExitCode::Usage, "no cluster given: name one, or pass --cluster, or set `scope:` in the config file")
+    })
+}

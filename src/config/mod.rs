@@ -1,0 +1,87 @@
+//! Configuration, layered once into one validated [`Config`].
+//!
+//! Precedence: command-line flags > environment > files > defaults. Files are
+//! the patronictl/Patroni YAML ([`patroni_file`]) and pgtui's own TOML
+//! ([`settings`]). Resolution happens once at start-up; everything after it
+//! reads the resulting struct and never looks at flags, env or files again.
+
+pub mod dcs_url;
+pub mod patroni_file;
+pub mod resolve;
+pub mod secret;
+pub mod settings;
+
+pub use resolve::{resolve, Inputs};
+pub use secret::Secret;
+
+use settings::HaproxySettings;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}; check the path given with -c/--config-file, PATRONICTL_CONFIG_FILE or --settings")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("config file {path}{} is malformed: {reason}; fix the file or point to another one", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Malformed { path: PathBuf, line: Option<usize>, reason: String },
+    #[error("invalid --dcs-url {url:?}: {reason}; expected etcd3://HOST:PORT[,HOST:PORT...]/NAMESPACE")]
+    DcsUrl { url: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// TLS material for a client connection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TlsFiles {
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EtcdConfig {
+    /// `http://host:port` or `https://host:port`.
+    pub endpoints: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestConfig {
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub tls: TlsFiles,
+    /// Accept any server certificate (`-k`, or `ctl.insecure`).
+    pub insecure: bool,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlConfig {
+    pub user: String,
+    pub password: Option<Secret>,
+    pub dbname: String,
+    pub connect_timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+/// The one validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub namespace: String,
+    /// The default cluster (`--cluster`, or `scope` in the YAML).
+    pub cluster: Option<String>,
+    pub etcd: EtcdConfig,
+    pub rest: RestConfig,
+    pub sql: Option<SqlConfig>,
+    pub haproxy: BTreeMap<String, HaproxySettings>,
+    pub theme: Option<String>,
+    /// The local node's REST address from a patroni.yml, used when etcd
+    /// cannot be read.
+    pub local_rest_url: Option<String>,
+    pub config_file: Option<PathBuf>,
+    pub settings_file: Option<PathBuf>,
+}

@@ -1,0 +1,67 @@
+//! pgtui's own settings: `$XDG_CONFIG_HOME/pgtui/config.toml`.
+//!
+//! Things patronictl's YAML has no place for: HAProxy stats endpoints, SQL
+//! probe credentials, the theme, polling intervals. Every field is optional.
+
+use super::secret::Secret;
+use super::ConfigError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub rest: RestSettings,
+    pub sql: Option<SqlSettings>,
+    /// Per cluster name.
+    #[serde(default)]
+    pub haproxy: BTreeMap<String, HaproxySettings>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestSettings {
+    pub timeout_ms: Option<u64>,
+    pub poll_interval_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlSettings {
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub dbname: Option<String>,
+    pub connect_timeout_ms: Option<u64>,
+    pub poll_interval_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HaproxySettings {
+    pub stats_urls: Vec<String>,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl Settings {
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Malformed {
+            path: path.to_path_buf(),
+            line: e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
+            reason: e.message().to_string(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
+        Self::parse(&text, path)
+    }
+
+    /// `$XDG_CONFIG_HOME/pgtui/config.toml`, or `~/.config/pgtui/config.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::config_dir().map(|d| d.join("pgtui").join("config.toml"))
+    }
+}

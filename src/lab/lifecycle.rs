@@ -1,0 +1,169 @@
+//! [`Lab`]: starting a whole lab in order, and stopping it.
+//!
+//! Start order: checks → lab dir and config files → etcd (wait healthy) →
+//! all Patroni nodes and HAProxies at once → wait for both leaders → then, in
+//! parallel, pgBackRest stanzas + full backups and replicas streaming +
+//! HAProxy routing → `pgbackrest info` check → `LAB/lab.json`.
+//! Any failure (or dropping the start future) tears down what was started.
+
+use std::time::Duration;
+
+use super::error::LabError;
+use super::info::LabInfo;
+use super::proc::{log_tail, RunAs, Supervisor};
+use super::ready::{http_client, Deadline};
+use super::secrets::Secrets;
+use super::spec::{Layout, LabSpec, PgNode};
+use super::{etcd, haproxy, patroni, pgbackrest, prereq};
+
+/// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
+pub struct Lab {
+    info: LabInfo,
+    sup: Option<Supervisor>,
+}
+
+impl std::fmt::Debug for Lab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lab").field("dir", &self.info.dir).field("index", &self.info.index).finish()
+    }
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), LabError> {
+    std::fs::write(path, text).map_err(|e| LabError::io("writing", path, e))
+}
+
+fn write_configs(layout: &Layout, s: &Secrets, prometheus: bool, run_as: Option<&RunAs>) -> Result<(), LabError> {
+    for n in layout.nodes() {
+        write(&n.patroni_yaml, &patroni::node_yaml(layout, n, s)?)?;
+        write(&n.pgbackrest_conf, &pgbackrest::config(layout, n))?;
+    }
+    for n in &layout.test_cluster().members {
+        write(&layout.haproxy_cfg(&n.name), &haproxy::config(layout, n, s, prometheus))?;
+    }
+    write(&layout.patronictl_yaml(), &patroni::patronictl_yaml(layout, s)?)?;
+    if let Some(r) = run_as {
+        prereq::chown_tree(&layout.dir.join("conf"), r)?;
+    }
+    Ok(())
+}
+
+impl Lab {
+    /// Starts a lab and returns once it is fully ready (see the module doc).
+    pub async fn start(spec: LabSpec) -> Result<Lab, LabError> {
+        let layout = Layout::new(&spec);
+        let deadline = Deadline::after(spec.deadline);
+        prereq::check_binaries(&spec.patroni)?;
+        let run_as = prereq::run_as()?;
+        prereq::check_ports(&layout)?;
+        let patroni_version = prereq::patroni_version(&spec.patroni, run_as.as_ref())?;
+        let prometheus = prereq::haproxy_has_prometheus();
+        let secrets = Secrets::generate(spec.index)?;
+        let data_dirs = layout.nodes().map(|n| n.data_dir.clone()).collect();
+        let sup = Supervisor::new(run_as.clone(), layout.dir.clone(), data_dirs)?;
+        let info = LabInfo::build(&layout, &secrets, spec.patroni.patronictl_bin(), patroni_version, prometheus);
+        let up = async {
+            prereq::prepare_dir(&layout, &sup)?;
+            write_configs(&layout, &secrets, prometheus, run_as.as_ref())?;
+            bring_up(&sup, &layout, &spec, &secrets, deadline).await?;
+            let json = serde_json::to_string_pretty(&info)
+                .map_err(|e| LabError::Render { what: "lab.json".into(), detail: e.to_string() })?;
+            write(&layout.info_json(), &json)
+        };
+        match up.await {
+            Ok(()) => Ok(Lab { info, sup: Some(sup) }),
+            Err(e) => {
+                if let Err(t) = teardown_async(sup).await {
+                    eprintln!("pgtui lab: teardown after failed start: {t}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// What the lab looks like and how to reach it.
+    pub fn info(&self) -> &LabInfo {
+        &self.info
+    }
+
+    /// Stops everything in order and removes the lab dir.
+    pub async fn stop(mut self) -> Result<(), LabError> {
+        match self.sup.take() {
+            Some(sup) => teardown_async(sup).await,
+            None => Ok(()),
+        }
+    }
+}
+
+async fn teardown_async(sup: Supervisor) -> Result<(), LabError> {
+    tokio::task::spawn_blocking(move || sup.teardown())
+        .await
+        .unwrap_or_else(|e| Err(LabError::Leftovers(format!("teardown task failed: {e}"))))
+}
+
+async fn bring_up(
+    sup: &Supervisor,
+    layout: &Layout,
+    spec: &LabSpec,
+    secrets: &Secrets,
+    deadline: Deadline,
+) -> Result<(), LabError> {
+    let http = http_client();
+    etcd::start(sup, layout, &secrets.cluster_token).await?;
+    etcd::wait_healthy(sup, layout, &http, deadline).await?;
+    patroni::start(sup, layout, &spec.patroni).await?;
+    haproxy::start(sup, layout).await?;
+
+    let (test, meta) = (&layout.clusters[0], &layout.clusters[1]);
+    let (test_leader, meta_leader) = tokio::try_join!(
+        patroni::wait_leader(sup, layout, &http, deadline, test),
+        patroni::wait_leader(sup, layout, &http, deadline, meta),
+    )?;
+
+    let backups = async {
+        if spec.backups {
+            with_deadline(deadline, layout, &test_leader, async {
+                tokio::try_join!(
+                    pgbackrest::stanza_and_backup(sup, layout, &test_leader),
+                    pgbackrest::stanza_and_backup(sup, layout, &meta_leader),
+                )
+            })
+            .await?;
+        }
+        Ok::<(), LabError>(())
+    };
+    let routing = async {
+        patroni::wait_replicas(sup, layout, &http, deadline, test, &test_leader).await?;
+        haproxy::wait_routing(sup, layout, &http, deadline, secrets, &test_leader.name).await
+    };
+    tokio::try_join!(backups, routing)?;
+    if spec.backups {
+        let stanzas: Vec<String> = layout.clusters.iter().map(|c| c.name.clone()).collect();
+        pgbackrest::verify(sup, layout, &test_leader, &stanzas).await?;
+    }
+    Ok(())
+}
+
+/// Bounds the backups by the lab deadline; a timeout names pgBackRest.
+async fn with_deadline<T>(
+    deadline: Deadline,
+    layout: &Layout,
+    leader: &PgNode,
+    fut: impl std::future::Future<Output = Result<T, LabError>>,
+) -> Result<T, LabError> {
+    let at = tokio::time::Instant::from_std(deadline.at);
+    match tokio::time::timeout_at(at, fut).await {
+        Ok(r) => r,
+        Err(_) => {
+            let component = pgbackrest::component(&leader.cluster);
+            let log = layout.log_file(&component);
+            Err(LabError::Timeout {
+                tail: log_tail(&log, 30),
+                log,
+                component,
+                waiting_for: "stanza-create and a full backup".into(),
+                last_state: "still running".into(),
+                elapsed: deadline.started.elapsed().max(Duration::ZERO),
+            })
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! pgtui: a terminal operations console for PostgreSQL HA clusters run by
+//! Patroni and etcd.
+//!
+//! The crate is organised as sources → one model → views:
+//! - [`sources`] run as independent tasks (etcd list+watch, Patroni REST,
+//!   SQL probes) and publish into the shared [`model`];
+//! - [`dcs`] decodes Patroni's etcd keys, tolerating every malformed value;
+//! - [`cli`] renders the model for runbooks (table/json/yaml);
+//! - [`lab`] starts a real throwaway cluster for demos and tests.
+//!
+//! Only `src/tui/` (a later addition) may import a terminal UI library.
+
+pub mod cli;
+pub mod config;
+pub mod dcs;
+pub mod exit;
+pub mod lab;
+pub mod model;
+pub mod sources;

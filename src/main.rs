@@ -1,0 +1,86 @@
+//! The `pgtui` binary: parse flags, resolve the configuration once, run one
+//! command, and map failures to the documented exit codes.
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser};
+use pgtui::cli::args::{Cli, Command, DemoArgs, Format, GlobalArgs, ListArgs};
+use pgtui::config::{self, Config, Inputs};
+use pgtui::exit::{code_for, ExitCode};
+
+fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
+    let inputs = Inputs {
+        config_file: g.config_file.clone(),
+        dcs_url: g.dcs_url.clone(),
+        cluster: g.cluster.clone(),
+        insecure: g.insecure,
+        settings_file: g.settings.clone(),
+        theme: g.theme.clone(),
+    };
+    config::resolve(&inputs, &|k| std::env::var(k).ok())
+}
+
+async fn demo(g: GlobalArgs, args: DemoArgs) -> anyhow::Result<()> {
+    use pgtui::lab::{Lab, LabSpec, PatroniFlavor};
+    let mut spec = LabSpec::new(args.index);
+    spec.backups = !args.no_backups;
+    if args.patroni != "debian" {
+        spec.patroni = PatroniFlavor::Venv(args.patroni.clone().into());
+    }
+    eprintln!("starting lab {} in {} (etcd, Patroni, PostgreSQL, HAProxy, pgBackRest)…", args.index, spec.dir.display());
+    let lab = Lab::start(spec).await.context("the demo lab did not start")?;
+    eprintln!("lab ready; Ctrl-C stops it and removes its files");
+    let mut g = g;
+    g.config_file = Some(lab.info().patronictl_config.clone());
+    g.dcs_url = None;
+    let watched = async {
+        let config = resolve(&g)?;
+        pgtui::cli::list::run(config, ListArgs { clusters: vec![], format: Format::Table, watch: true }).await
+    };
+    let result = watched.await;
+    eprintln!("stopping the lab…");
+    lab.stop().await.context("stopping the demo lab")?;
+    result
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global;
+    let Some(command) = cli.command else {
+        // The interactive console arrives in a later release; until then the
+        // bare command shows the live list.
+        let config = resolve(&g)?;
+        return pgtui::cli::list::run(config, ListArgs { clusters: vec![], format: Format::Table, watch: true }).await;
+    };
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "pgtui", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
+        Command::Lab(args) => pgtui::lab::cli::run(args).await,
+        Command::Demo(args) => demo(g, args).await,
+        Command::List(args) => pgtui::cli::list::run(resolve(&g)?, args).await,
+        Command::History(args) => pgtui::cli::commands::history(resolve(&g)?, args).await,
+        Command::Topology(args) => pgtui::cli::commands::topology(resolve(&g)?, args).await,
+        Command::ShowConfig(args) => pgtui::cli::commands::show_config(resolve(&g)?, args).await,
+        Command::Version(args) => pgtui::cli::commands::version(resolve(&g)?, args).await,
+        Command::Dsn(args) => pgtui::cli::commands::dsn(resolve(&g)?, args).await,
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let code = match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) => {
+            eprintln!("pgtui: {e:#}");
+            code_for(&e)
+        }
+    };
+    // Sources may still be mid-request; do not wait for them.
+    rt.shutdown_background();
+    std::process::exit(code as i32);
+}

@@ -1,0 +1,135 @@
+//! One cluster's state: its DCS keys plus what the live sources added.
+
+use super::rest::RestStatus;
+use super::source::{SourceId, Sourced};
+use super::sql::SqlMember;
+use crate::dcs::decode::DcsValue;
+use crate::dcs::{decode_value, Decoded, Failover, HistoryEntry, KeyKind, MemberData, Status, SyncState};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// A decoded DCS key with its provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DcsEntry<T> {
+    pub value: Decoded<T>,
+    pub mod_revision: i64,
+    pub source: SourceId,
+    pub at: SystemTime,
+}
+
+/// Patroni's keys for one cluster, as last read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DcsCluster {
+    pub config: Option<DcsEntry<Value>>,
+    pub leader: Option<DcsEntry<String>>,
+    pub members: BTreeMap<String, DcsEntry<MemberData>>,
+    pub history: Option<DcsEntry<Vec<HistoryEntry>>>,
+    pub status: Option<DcsEntry<Status>>,
+    pub optime_leader: Option<DcsEntry<u64>>,
+    pub sync: Option<DcsEntry<SyncState>>,
+    pub failover: Option<DcsEntry<Failover>>,
+    pub failsafe: Option<DcsEntry<BTreeMap<String, Value>>>,
+    pub initialize: Option<DcsEntry<String>>,
+    pub other: BTreeMap<String, DcsEntry<String>>,
+}
+
+impl DcsCluster {
+    pub fn is_empty(&self) -> bool {
+        *self == DcsCluster::default()
+    }
+
+    /// Sets (`Some(bytes)`) or removes (`None`) one key.
+    pub fn apply(&mut self, kind: &KeyKind, bytes: Option<&[u8]>, mod_revision: i64, source: SourceId, at: SystemTime) {
+        fn put<T>(slot: &mut Option<DcsEntry<T>>, v: Option<(Decoded<T>, i64, SourceId, SystemTime)>) {
+            *slot = v.map(|(value, mod_revision, source, at)| DcsEntry { value, mod_revision, source, at });
+        }
+        let Some(bytes) = bytes else {
+            match kind {
+                KeyKind::Config => self.config = None,
+                KeyKind::Leader => self.leader = None,
+                KeyKind::Member(n) => {
+                    self.members.remove(n);
+                }
+                KeyKind::History => self.history = None,
+                KeyKind::Status => self.status = None,
+                KeyKind::OptimeLeader => self.optime_leader = None,
+                KeyKind::Sync => self.sync = None,
+                KeyKind::Failover => self.failover = None,
+                KeyKind::Failsafe => self.failsafe = None,
+                KeyKind::Initialize => self.initialize = None,
+                KeyKind::Other(k) => {
+                    self.other.remove(k);
+                }
+            }
+            return;
+        };
+        let (r, s, t) = (mod_revision, source, at);
+        match (kind, decode_value(kind, bytes)) {
+            (_, DcsValue::Config(v)) => put(&mut self.config, Some((v, r, s, t))),
+            (_, DcsValue::Leader(v)) => put(&mut self.leader, Some((v, r, s, t))),
+            (KeyKind::Member(n), DcsValue::Member(v)) => {
+                self.members.insert(n.clone(), DcsEntry { value: v, mod_revision: r, source: s, at: t });
+            }
+            (_, DcsValue::History(v)) => put(&mut self.history, Some((v, r, s, t))),
+            (_, DcsValue::Status(v)) => put(&mut self.status, Some((v, r, s, t))),
+            (_, DcsValue::OptimeLeader(v)) => put(&mut self.optime_leader, Some((v, r, s, t))),
+            (_, DcsValue::Sync(v)) => put(&mut self.sync, Some((v, r, s, t))),
+            (_, DcsValue::Failover(v)) => put(&mut self.failover, Some((v, r, s, t))),
+            (_, DcsValue::Failsafe(v)) => put(&mut self.failsafe, Some((v, r, s, t))),
+            (_, DcsValue::Initialize(v)) => put(&mut self.initialize, Some((v, r, s, t))),
+            (KeyKind::Other(k), DcsValue::Other(v)) => {
+                self.other.insert(k.clone(), DcsEntry { value: v, mod_revision: r, source: s, at: t });
+            }
+            (k, v) => unreachable!("decode_value returned {v:?} for {k:?}"),
+        }
+    }
+
+    pub fn leader_name(&self) -> Option<&str> {
+        self.leader.as_ref().and_then(|e| e.value.ok()).map(String::as_str)
+    }
+
+    pub fn paused(&self) -> bool {
+        self.config_value().and_then(|c| c.get("pause")).map(truthy).unwrap_or(false)
+    }
+
+    pub fn config_value(&self) -> Option<&Value> {
+        self.config.as_ref().and_then(|e| e.value.ok())
+    }
+
+    /// The leader's last known WAL position according to the DCS.
+    pub fn leader_optime(&self) -> Option<(u64, SystemTime)> {
+        let status = self.status.as_ref().and_then(|e| e.value.ok().and_then(|s| s.optime).map(|o| (o, e.at)));
+        let legacy = self.optime_leader.as_ref().and_then(|e| e.value.ok().map(|o| (*o, e.at)));
+        let member = self.leader_name().and_then(|l| self.members.get(l)).and_then(|e| e.value.ok().and_then(|m| m.xlog_location).map(|x| (x, e.at)));
+        [status, legacy, member].into_iter().flatten().max_by_key(|(lsn, at)| (*at, *lsn))
+    }
+}
+
+pub(crate) fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "on" | "yes" | "1"),
+        Value::Number(n) => n.as_f64().unwrap_or(0.0) != 0.0,
+        _ => false,
+    }
+}
+
+/// Everything known about one cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    pub name: String,
+    pub dcs: DcsCluster,
+    /// `GET /patroni` per member.
+    pub rest: BTreeMap<String, Sourced<RestStatus>>,
+    /// Last REST error per member (unreachable, auth...).
+    pub rest_errors: BTreeMap<String, (SystemTime, String)>,
+    /// SQL probe results per member.
+    pub sql: BTreeMap<String, Sourced<SqlMember>>,
+}
+
+impl ClusterState {
+    pub fn new(name: &str) -> Self {
+        ClusterState { name: name.to_string(), ..Default::default() }
+    }
+}

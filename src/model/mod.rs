@@ -1,0 +1,47 @@
+//! The one model every view reads.
+//!
+//! Sources publish into it through [`ModelHandle::update`]; views (the CLI
+//! today, the console later) read it and derive what they show with pure
+//! functions ([`view`], [`lag`]). Each datum keeps where it came from and
+//! when, and each source keeps its freshness and last error, so a view can
+//! always tell current data from data that is merely the last known.
+
+pub mod cluster;
+pub mod handle;
+pub mod lag;
+pub mod rest;
+pub mod source;
+pub mod sql;
+pub mod view;
+
+pub use cluster::{ClusterState, DcsCluster, DcsEntry};
+pub use handle::ModelHandle;
+pub use source::{SourceHealth, SourceId, Sourced};
+
+use std::collections::BTreeMap;
+
+/// Everything pgtui knows about one DCS namespace.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub namespace: String,
+    pub clusters: BTreeMap<String, ClusterState>,
+    pub sources: BTreeMap<SourceId, SourceHealth>,
+}
+
+impl Model {
+    pub fn new(namespace: &str) -> Self {
+        Model { namespace: crate::dcs::normalize_namespace(namespace), ..Default::default() }
+    }
+
+    pub fn source(&self, id: SourceId) -> SourceHealth {
+        self.sources.get(&id).cloned().unwrap_or_default()
+    }
+
+    pub fn source_mut(&mut self, id: SourceId) -> &mut SourceHealth {
+        self.sources.entry(id).or_default()
+    }
+
+    pub fn cluster_mut(&mut self, name: &str) -> &mut ClusterState {
+        self.clusters.entry(name.to_string()).or_insert_with(|| ClusterState::new(name))
+    }
+}

@@ -1,0 +1,74 @@
+//! Source identity, per-datum provenance and per-source health.
+
+use serde::Serialize;
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceId {
+    Etcd,
+    Rest,
+    Sql,
+    Haproxy,
+    Backup,
+}
+
+impl SourceId {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Etcd => "etcd",
+            SourceId::Rest => "patroni-rest",
+            SourceId::Sql => "sql",
+            SourceId::Haproxy => "haproxy",
+            SourceId::Backup => "backup",
+        }
+    }
+}
+
+/// A value with the source it came from and when that source produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: SourceId,
+    pub at: SystemTime,
+}
+
+impl<T> Sourced<T> {
+    pub fn new(value: T, source: SourceId, at: SystemTime) -> Self {
+        Sourced { value, source, at }
+    }
+
+    pub fn age(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.at).unwrap_or_default()
+    }
+}
+
+/// How a source is doing. `down_since` is set on the first failure after a
+/// success and cleared on the next success: views use it to say "stale since".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceHealth {
+    pub last_ok: Option<SystemTime>,
+    pub last_error: Option<(SystemTime, String)>,
+    pub down_since: Option<SystemTime>,
+    /// The last failure was a credentials rejection, not an outage.
+    pub auth_failed: bool,
+}
+
+impl SourceHealth {
+    pub fn ok(&mut self, now: SystemTime) {
+        self.last_ok = Some(now);
+        self.down_since = None;
+        self.auth_failed = false;
+    }
+
+    pub fn failed(&mut self, now: SystemTime, message: impl Into<String>) {
+        self.last_error = Some((now, message.into()));
+        if self.down_since.is_none() {
+            self.down_since = Some(now);
+        }
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.down_since.is_some() || self.last_ok.is_none()
+    }
+}

@@ -1,0 +1,209 @@
+//! The derived, presentation-ready picture of a cluster: what `list` prints
+//! and what the JSON contract promises. Pure: model and `now` in, rows out.
+
+use super::cluster::ClusterState;
+use super::lag::member_lag;
+use super::source::SourceId;
+use crate::dcs::Decoded;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduledSwitchover {
+    pub at: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterView {
+    pub name: String,
+    pub system_id: Option<String>,
+    pub leader: Option<String>,
+    pub timeline: Option<u64>,
+    pub paused: bool,
+    pub scheduled_switchover: Option<ScheduledSwitchover>,
+    pub members: Vec<MemberView>,
+    /// DCS keys of this cluster that did not decode: `key: reason`.
+    pub unparseable_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MemberView {
+    pub name: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub api_url: Option<String>,
+    pub role: String,
+    pub state: String,
+    pub timeline: Option<u64>,
+    pub lag_mb: Option<u64>,
+    pub receive_lag_bytes: Option<u64>,
+    pub replay_lag_bytes: Option<u64>,
+    pub pending_restart: bool,
+    pub scheduled_restart: Option<String>,
+    pub tags: Map<String, Value>,
+    /// Why this member's DCS value could not be read (null when it could).
+    pub unparseable: Option<String>,
+    #[serde(skip)]
+    pub lag_source: Option<SourceId>,
+    #[serde(skip)]
+    pub data_at: Option<SystemTime>,
+    #[serde(skip)]
+    pub raw: Option<String>,
+}
+
+/// Role names of the JSON contract.
+pub mod role {
+    pub const LEADER: &str = "leader";
+    pub const STANDBY_LEADER: &str = "standby_leader";
+    pub const SYNC_STANDBY: &str = "sync_standby";
+    pub const QUORUM_STANDBY: &str = "quorum_standby";
+    pub const REPLICA: &str = "replica";
+}
+
+fn quorum_mode(c: &ClusterState) -> bool {
+    c.dcs
+        .config_value()
+        .and_then(|v| v.get("synchronous_mode"))
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.eq_ignore_ascii_case("quorum"))
+}
+
+fn system_id(c: &ClusterState) -> Option<String> {
+    c.dcs
+        .initialize
+        .as_ref()
+        .and_then(|e| e.value.ok().cloned())
+        .or_else(|| c.rest.values().find_map(|r| r.value.database_system_identifier.clone()))
+}
+
+/// Builds the view of one cluster.
+pub fn cluster_view(c: &ClusterState) -> ClusterView {
+    let leader = c.dcs.leader_name().map(str::to_string);
+    let sync: Vec<String> = c
+        .dcs
+        .sync
+        .as_ref()
+        .and_then(|e| e.value.ok())
+        .filter(|s| s.leader.is_some() && s.leader == leader)
+        .map(|s| s.standbys())
+        .unwrap_or_default();
+    let quorum = quorum_mode(c);
+
+    let mut members = Vec::new();
+    for (name, entry) in &c.dcs.members {
+        let is_leader = leader.as_deref() == Some(name.as_str());
+        let mut m = MemberView {
+            name: name.clone(),
+            host: None,
+            port: None,
+            api_url: None,
+            role: role::REPLICA.into(),
+            state: "unparseable".into(),
+            timeline: None,
+            lag_mb: None,
+            receive_lag_bytes: None,
+            replay_lag_bytes: None,
+            pending_restart: false,
+            scheduled_restart: None,
+            tags: Map::new(),
+            unparseable: None,
+            lag_source: None,
+            data_at: Some(entry.at),
+            raw: None,
+        };
+        match &entry.value {
+            Decoded::Unparseable { raw, error } => {
+                m.role = if is_leader { role::LEADER.into() } else { role::REPLICA.into() };
+                m.unparseable = Some(error.clone());
+                m.raw = Some(raw.clone());
+            }
+            Decoded::Ok(d) => {
+                let (host, port) = d.host_port();
+                m.host = host;
+                m.port = port;
+                m.api_url = d.api_url.clone();
+                m.role = if is_leader {
+                    if d.role.as_deref() == Some("standby_leader") { role::STANDBY_LEADER } else { role::LEADER }
+                } else if sync.iter().any(|s| s == name) {
+                    if quorum { role::QUORUM_STANDBY } else { role::SYNC_STANDBY }
+                } else {
+                    role::REPLICA
+                }
+                .into();
+                // Patroni 4 shows a replica's replication state ("streaming",
+                // "in archive recovery") in place of a plain "running".
+                m.state = match (d.state.as_deref(), d.replication_state.as_deref()) {
+                    (Some("running"), Some(rs)) if !is_leader => rs.to_string(),
+                    (Some(s), _) => s.to_string(),
+                    (None, _) => "unknown".into(),
+                };
+                m.timeline = d.timeline;
+                m.pending_restart = d.pending_restart;
+                m.scheduled_restart = d.scheduled_restart.as_ref().and_then(|s| s.schedule.clone());
+                m.tags = d.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let running = d.state.as_deref().is_some_and(|s| s == "running" || s == "streaming");
+                if !is_leader && running {
+                    if let Some(l) = leader.as_deref().and_then(|l| member_lag(c, l, name)) {
+                        m.receive_lag_bytes = l.receive_bytes;
+                        m.replay_lag_bytes = l.replay_bytes;
+                        m.lag_mb = l.mb();
+                        m.lag_source = Some(l.source);
+                        m.data_at = Some(l.at.max(entry.at));
+                    }
+                }
+            }
+        }
+        members.push(m);
+    }
+
+    let timeline = leader
+        .as_deref()
+        .and_then(|l| c.dcs.members.get(l))
+        .and_then(|e| e.value.ok())
+        .and_then(|d| d.timeline)
+        .or_else(|| c.dcs.history.as_ref().and_then(|e| e.value.ok()).and_then(|h| h.last()).map(|h| h.timeline + 1));
+
+    let scheduled_switchover = c
+        .dcs
+        .failover
+        .as_ref()
+        .and_then(|e| e.value.ok())
+        .and_then(|f| f.scheduled_at.clone().map(|at| ScheduledSwitchover { at, from: f.leader.clone(), to: f.member.clone() }));
+
+    ClusterView {
+        name: c.name.clone(),
+        system_id: system_id(c),
+        leader,
+        timeline,
+        paused: c.dcs.paused(),
+        scheduled_switchover,
+        members,
+        unparseable_keys: unparseable_keys(c),
+    }
+}
+
+fn unparseable_keys(c: &ClusterState) -> Vec<String> {
+    let d = &c.dcs;
+    let mut out = Vec::new();
+    let mut check = |key: &str, err: Option<&str>| {
+        if let Some(e) = err {
+            out.push(format!("{key}: {e}"));
+        }
+    };
+    check("config", d.config.as_ref().and_then(|e| e.value.error()));
+    check("leader", d.leader.as_ref().and_then(|e| e.value.error()));
+    check("history", d.history.as_ref().and_then(|e| e.value.error()));
+    check("status", d.status.as_ref().and_then(|e| e.value.error()));
+    check("optime/leader", d.optime_leader.as_ref().and_then(|e| e.value.error()));
+    check("sync", d.sync.as_ref().and_then(|e| e.value.error()));
+    check("failover", d.failover.as_ref().and_then(|e| e.value.error()));
+    check("failsafe", d.failsafe.as_ref().and_then(|e| e.value.error()));
+    check("initialize", d.initialize.as_ref().and_then(|e| e.value.error()));
+    for (n, e) in &d.members {
+        check(&format!("members/{n}"), e.value.error());
+    }
+    out
+}

@@ -1,0 +1,41 @@
+//! Sources: independent tasks that read a cluster and publish into the model.
+//!
+//! Each source owns its connections, retries with backoff, and records its own
+//! health in the model. A failing source never clears data another source (or
+//! its own earlier success) provided; it marks itself down so views can show
+//! that data as stale.
+
+pub mod etcd;
+pub mod rest;
+pub mod rest_fallback;
+pub mod scope;
+pub mod sql;
+
+pub use scope::Scope;
+
+use crate::config::Config;
+use crate::model::ModelHandle;
+use tokio::task::JoinHandle;
+
+/// The running source tasks; dropping this aborts them.
+pub struct Running {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Starts every source that the configuration enables.
+pub fn spawn_all(config: &Config, scope: Scope, model: &ModelHandle) -> Running {
+    let mut tasks = vec![tokio::spawn(etcd::run(config.etcd.clone(), config.namespace.clone(), scope.clone(), model.clone()))];
+    tasks.push(tokio::spawn(rest::run(config.rest.clone(), scope.clone(), model.clone())));
+    if let Some(sql) = &config.sql {
+        tasks.push(tokio::spawn(sql::run(sql.clone(), scope, model.clone())));
+    }
+    Running { tasks }
+}

@@ -1,0 +1,160 @@
+//! Patroni REST: `GET /patroni` of every known member, on an interval.
+//!
+//! Members are discovered from the DCS (`api_url` in `members/<name>`). The
+//! endpoint answers from the member's local state even when etcd is down,
+//! which keeps per-member facts live during a DCS outage. `/cluster` and
+//! `/history` do not (they hang for seconds when etcd is unreachable), so they
+//! are only used by one-shot fallbacks with short timeouts.
+
+use super::Scope;
+use crate::config::RestConfig;
+use crate::model::rest::RestStatus;
+use crate::model::{ModelHandle, SourceId, Sourced};
+use std::time::SystemTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    #[error("Patroni REST {url}: cannot connect: {reason}; check that Patroni runs there")]
+    Unreachable { url: String, reason: String },
+    #[error("Patroni REST {url}: authentication failed (HTTP {status}); check ctl.authentication / restapi.authentication")]
+    Auth { url: String, status: u16 },
+    #[error("Patroni REST {url}: HTTP {status}: {body}")]
+    Status { url: String, status: u16, body: String },
+    #[error("Patroni REST {url}: unexpected response: {reason}")]
+    Decode { url: String, reason: String },
+    #[error("Patroni REST client setup failed: {0}; check the ctl/restapi TLS files")]
+    Setup(String),
+}
+
+/// Builds the HTTP client once, with auth-independent settings (TLS, timeout).
+pub fn client(cfg: &RestConfig) -> Result<reqwest::Client, RestError> {
+    let mut b = reqwest::Client::builder().timeout(cfg.timeout).connect_timeout(cfg.timeout).no_proxy();
+    if let Some(ca) = &cfg.tls.cacert {
+        let pem = std::fs::read(ca).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
+        b = b.add_root_certificate(cert);
+    }
+    if let (Some(c), Some(k)) = (&cfg.tls.cert, &cfg.tls.key) {
+        let mut pem = std::fs::read(c).map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
+        pem.extend(std::fs::read(k).map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?);
+        let id = reqwest::Identity::from_pem(&pem).map_err(|e| RestError::Setup(format!("client certificate: {e}")))?;
+        b = b.identity(id);
+    }
+    if cfg.insecure {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    b.build().map_err(|e| RestError::Setup(e.to_string()))
+}
+
+/// `http://host:8008/patroni` → `http://host:8008`.
+pub fn base_url(api_url: &str) -> String {
+    api_url.trim_end_matches('/').trim_end_matches("/patroni").to_string()
+}
+
+/// GETs `base + path` and decodes JSON.
+pub async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, cfg: &RestConfig, base: &str, path: &str) -> Result<T, RestError> {
+    let url = format!("{base}{path}");
+    let mut req = http.get(&url);
+    if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+        req = req.basic_auth(u, Some(p.expose()));
+    }
+    let resp = req.send().await.map_err(|e| RestError::Unreachable { url: url.clone(), reason: short(&e) })?;
+    let status = resp.status().as_u16();
+    if status == 401 || status == 403 {
+        return Err(RestError::Auth { url, status });
+    }
+    let body = resp.bytes().await.map_err(|e| RestError::Unreachable { url: url.clone(), reason: short(&e) })?;
+    // Health endpoints answer 503 with a valid body; /patroni answers 200.
+    if !(200..300).contains(&status) && status != 503 {
+        return Err(RestError::Status { url, status, body: crate::dcs::decode::printable_raw(&body[..body.len().min(200)]) });
+    }
+    serde_json::from_slice(&body).map_err(|e| RestError::Decode { url, reason: e.to_string() })
+}
+
+fn short(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s = format!("{s}: {inner}");
+        src = inner.source();
+    }
+    s
+}
+
+/// One polling round over every member in scope.
+pub async fn poll_once(http: &reqwest::Client, cfg: &RestConfig, scope: &Scope, model: &ModelHandle) {
+    let targets: Vec<(String, String, String)> = model.read(|m| {
+        m.clusters
+            .values()
+            .filter(|c| scope.includes(&c.name))
+            .flat_map(|c| {
+                c.dcs.members.iter().filter_map(move |(name, e)| {
+                    let api = e.value.ok()?.api_url.clone()?;
+                    Some((c.name.clone(), name.clone(), base_url(&api)))
+                })
+            })
+            .collect()
+    });
+    if targets.is_empty() {
+        return;
+    }
+    let results = futures::future::join_all(targets.iter().map(|(_, _, base)| get_json::<RestStatus>(http, cfg, base, "/patroni"))).await;
+    let now = SystemTime::now();
+    model.update(|m| {
+        let mut any_ok = false;
+        let mut last_err = None;
+        for ((cluster, member, _), r) in targets.iter().zip(results) {
+            let c = m.cluster_mut(cluster);
+            match r {
+                Ok(st) => {
+                    any_ok = true;
+                    c.rest.insert(member.clone(), Sourced::new(st, SourceId::Rest, now));
+                    c.rest_errors.remove(member);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    c.rest_errors.insert(member.clone(), (now, msg.clone()));
+                    last_err = Some((msg, matches!(e, RestError::Auth { .. })));
+                }
+            }
+        }
+        let s = m.source_mut(SourceId::Rest);
+        match (any_ok, last_err) {
+            (true, _) => s.ok(now),
+            (false, Some((msg, auth))) => {
+                s.failed(now, msg);
+                s.auth_failed = auth;
+            }
+            (false, None) => {}
+        }
+    });
+}
+
+/// The source task: polls every `poll_interval`, and right away when the DCS
+/// brings a member it has not polled yet.
+pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
+    let http = match client(&cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            model.update(|m| m.source_mut(SourceId::Rest).failed(SystemTime::now(), e.to_string()));
+            return;
+        }
+    };
+    let mut changes = model.subscribe();
+    let mut tick = tokio::time::interval(cfg.poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            r = changes.changed() => {
+                if r.is_err() { return; }
+                let unknown = model.read(|m| m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| {
+                    c.dcs.members.keys().any(|n| !c.rest.contains_key(n) && !c.rest_errors.contains_key(n))
+                }));
+                if !unknown { continue; }
+            }
+        }
+        poll_once(&http, &cfg, &scope, &model).await;
+    }
+}

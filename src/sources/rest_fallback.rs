@@ -1,0 +1,127 @@
+//! When etcd cannot be read: rebuild what we can from a member's REST API.
+//!
+//! `GET /cluster` lists every member but only answers while that member's
+//! Patroni can reach the DCS (otherwise it hangs for ~5 s), so it gets a short
+//! timeout; `GET /patroni` always answers and at least shows that member.
+//! Data built here is marked as coming from REST, never from etcd.
+
+use super::rest::{base_url, get_json, RestError};
+use crate::config::RestConfig;
+use crate::model::rest::RestStatus;
+use crate::model::{ModelHandle, SourceId, Sourced};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::time::{Duration, SystemTime};
+
+/// `GET /cluster`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RestCluster {
+    pub members: Vec<RestClusterMember>,
+    #[serde(default)]
+    pub pause: bool,
+    pub scheduled_switchover: Option<Value>,
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RestClusterMember {
+    pub name: String,
+    pub role: Option<String>,
+    pub state: Option<String>,
+    pub api_url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub timeline: Option<u64>,
+    /// Bytes, or the string "unknown".
+    pub lag: Option<Value>,
+    #[serde(default)]
+    pub pending_restart: bool,
+    pub scheduled_restart: Option<Value>,
+    #[serde(default)]
+    pub tags: Map<String, Value>,
+}
+
+pub fn decode_cluster_body(bytes: &[u8]) -> Result<RestCluster, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+/// Synthesises the DCS member value Patroni would have written.
+fn member_json(m: &RestClusterMember) -> Value {
+    let role = match m.role.as_deref() {
+        Some("leader") => "primary",
+        Some(r) => r,
+        None => "replica",
+    };
+    let mut o = Map::new();
+    if let Some(h) = &m.host {
+        o.insert("conn_url".into(), format!("postgres://{h}:{}/postgres", m.port.unwrap_or(5432)).into());
+    }
+    if let Some(a) = &m.api_url {
+        o.insert("api_url".into(), a.clone().into());
+    }
+    o.insert("role".into(), role.into());
+    if let Some(s) = &m.state {
+        o.insert("state".into(), s.clone().into());
+    }
+    if let Some(t) = m.timeline {
+        o.insert("timeline".into(), t.into());
+    }
+    o.insert("pending_restart".into(), m.pending_restart.into());
+    if let Some(s) = &m.scheduled_restart {
+        o.insert("scheduled_restart".into(), s.clone());
+    }
+    if !m.tags.is_empty() {
+        o.insert("tags".into(), Value::Object(m.tags.clone()));
+    }
+    Value::Object(o)
+}
+
+/// Tries `/cluster`, then `/patroni`, at `api` (a member's REST base URL) and
+/// publishes what it got for `cluster`. Returns whether anything was learnt.
+pub async fn fill_from_rest(http: &reqwest::Client, cfg: &RestConfig, api: &str, cluster: &str, model: &ModelHandle) -> Result<(), RestError> {
+    let base = base_url(api);
+    let short = RestConfig { timeout: cfg.timeout.min(Duration::from_secs(3)), ..cfg.clone() };
+    let now = SystemTime::now();
+    match get_json::<RestCluster>(http, &short, &base, "/cluster").await {
+        Ok(rc) => {
+            model.update(|m| {
+                let c = m.cluster_mut(cluster);
+                for mem in &rc.members {
+                    let bytes = serde_json::to_vec(&member_json(mem)).expect("json");
+                    c.dcs.apply(&crate::dcs::KeyKind::Member(mem.name.clone()), Some(&bytes), 0, SourceId::Rest, now);
+                    if matches!(mem.role.as_deref(), Some("leader" | "standby_leader")) {
+                        c.dcs.apply(&crate::dcs::KeyKind::Leader, Some(mem.name.as_bytes()), 0, SourceId::Rest, now);
+                    }
+                }
+                if rc.pause {
+                    c.dcs.apply(&crate::dcs::KeyKind::Config, Some(br#"{"pause":true}"#), 0, SourceId::Rest, now);
+                }
+                m.source_mut(SourceId::Rest).ok(now);
+            });
+            Ok(())
+        }
+        Err(_) => {
+            let st: RestStatus = get_json(http, &short, &base, "/patroni").await?;
+            let name = st.patroni.as_ref().and_then(|p| p.name.clone()).unwrap_or_else(|| base.clone());
+            model.update(|m| {
+                let c = m.cluster_mut(cluster);
+                let mut o = Map::new();
+                o.insert("api_url".into(), format!("{base}/patroni").into());
+                if let Some(r) = &st.role {
+                    o.insert("role".into(), r.clone().into());
+                }
+                if let Some(s) = &st.state {
+                    o.insert("state".into(), s.clone().into());
+                }
+                if let Some(t) = st.timeline {
+                    o.insert("timeline".into(), t.into());
+                }
+                let bytes = serde_json::to_vec(&Value::Object(o)).expect("json");
+                c.dcs.apply(&crate::dcs::KeyKind::Member(name.clone()), Some(&bytes), 0, SourceId::Rest, now);
+                c.rest.insert(name, Sourced::new(st, SourceId::Rest, now));
+                m.source_mut(SourceId::Rest).ok(now);
+            });
+            Ok(())
+        }
+    }
+}
