@@ -14,7 +14,7 @@ async fn load(config: Config, cluster: &Option<String>) -> anyhow::Result<(Sessi
     let name = one_cluster(cluster, &config)?;
     let session = Session::start(config, Scope::only(vec![name.clone()]));
     session.wait_first_data().await?;
-    session.views(std::slice::from_ref(&name))?;
+    session.ensure_exist(std::slice::from_ref(&name)).await?;
     Ok((session, name))
 }
 

@@ -37,6 +37,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     let names = target_clusters(&args.clusters, &config);
     let session = Session::start(config, scope_for(&names));
     session.wait_first_data().await?;
+    session.ensure_exist(&names).await?;
     let colour = render::colour_enabled();
     let frame = |s: &Session| -> anyhow::Result<String> {
         let views = s.views(&names)?;

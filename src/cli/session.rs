@@ -76,6 +76,22 @@ impl Session {
         Err(CliError::new(code, msg))
     }
 
+    /// Fails with "cluster not found" (naming the clusters that do exist)
+    /// when a requested cluster has no keys. The session may watch one
+    /// cluster only, so the namespace is listed (keys only) to name the rest.
+    pub async fn ensure_exist(&self, names: &[String]) -> Result<(), CliError> {
+        let missing = self.model.read(|m| names.iter().find(|n| m.clusters.get(*n).is_none_or(|c| c.dcs.is_empty())).cloned());
+        let Some(name) = missing else { return Ok(()) };
+        let known = match sources::etcd::connect(&self.config.etcd).await {
+            Ok(mut client) => sources::etcd::list_keys(&mut client, &self.config.etcd, &self.config.namespace).await.unwrap_or_default(),
+            Err(_) => vec![],
+        };
+        let mut clusters: Vec<String> = known.iter().filter_map(|k| crate::dcs::parse_key(&self.config.namespace, k)).map(|p| p.cluster).collect();
+        clusters.dedup();
+        let hint = if clusters.is_empty() { "no clusters there at all; check the namespace (--dcs-url .../NAMESPACE or `namespace:`)".to_string() } else { format!("known clusters: {}", clusters.join(", ")) };
+        Err(CliError::new(ExitCode::ClusterNotFound, format!("cluster {name:?} not found in namespace {} at {}: {hint}", self.config.namespace, self.config.etcd.endpoints.join(","))))
+    }
+
     /// Views of the requested clusters; a named cluster that does not exist
     /// is an error naming the clusters that do.
     pub fn views(&self, names: &[String]) -> Result<Vec<ClusterView>, CliError> {

@@ -50,7 +50,7 @@ impl Settings {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Malformed {
             path: path.to_path_buf(),
-            line: e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
+            line: e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
             reason: e.message().to_string(),
         })
     }

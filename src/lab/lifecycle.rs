@@ -60,6 +60,7 @@ impl Lab {
         let secrets = Secrets::generate(spec.index)?;
         let data_dirs = layout.nodes().map(|n| n.data_dir.clone()).collect();
         let sup = Supervisor::new(run_as.clone(), layout.dir.clone(), data_dirs)?;
+        eprintln!("pgtui lab: checks done ({:.1} s)", deadline.started.elapsed().as_secs_f64());
         let info = LabInfo::build(&layout, &secrets, spec.patroni.patronictl_bin(), patroni_version, prometheus);
         let up = async {
             prereq::prepare_dir(&layout, &sup)?;
@@ -108,16 +109,27 @@ async fn bring_up(
     deadline: Deadline,
 ) -> Result<(), LabError> {
     let http = http_client();
+    let progress = |what: &str| {
+        eprintln!("pgtui lab: {what} ({:.1} s)", deadline.started.elapsed().as_secs_f64());
+    };
     etcd::start(sup, layout, &secrets.cluster_token).await?;
     etcd::wait_healthy(sup, layout, &http, deadline).await?;
-    patroni::start(sup, layout, &spec.patroni).await?;
-    haproxy::start(sup, layout).await?;
-
+    progress("etcd healthy");
+    // The first member of each cluster starts alone so it bootstraps and
+    // leads (pg-test-1 leads, as in the reference lab); the others start as
+    // soon as it has claimed the cluster's `initialize` key.
     let (test, meta) = (&layout.clusters[0], &layout.clusters[1]);
+    let firsts: Vec<&PgNode> = layout.clusters.iter().map(|c| &c.members[0]).collect();
+    let rest: Vec<&PgNode> = layout.clusters.iter().flat_map(|c| c.members.iter().skip(1)).collect();
+    patroni::start(sup, layout, &spec.patroni, &firsts).await?;
+    haproxy::start(sup, layout).await?;
+    patroni::wait_bootstrap_claimed(sup, layout, &http, deadline, test).await?;
+    patroni::start(sup, layout, &spec.patroni, &rest).await?;
     let (test_leader, meta_leader) = tokio::try_join!(
         patroni::wait_leader(sup, layout, &http, deadline, test),
         patroni::wait_leader(sup, layout, &http, deadline, meta),
     )?;
+    progress(&format!("leaders elected: {}, {}", test_leader.name, meta_leader.name));
 
     let backups = async {
         if spec.backups {
@@ -128,12 +140,16 @@ async fn bring_up(
                 )
             })
             .await?;
+            progress("backups done");
         }
         Ok::<(), LabError>(())
     };
     let routing = async {
         patroni::wait_replicas(sup, layout, &http, deadline, test, &test_leader).await?;
-        haproxy::wait_routing(sup, layout, &http, deadline, secrets, &test_leader.name).await
+        progress("replicas streaming");
+        haproxy::wait_routing(sup, layout, &http, deadline, secrets, &test_leader.name).await?;
+        progress("haproxy routing converged");
+        Ok::<(), LabError>(())
     };
     tokio::try_join!(backups, routing)?;
     if spec.backups {

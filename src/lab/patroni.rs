@@ -126,10 +126,15 @@ pub(crate) fn component(node: &PgNode) -> String {
     format!("patroni {}", node.name)
 }
 
-/// Starts Patroni on every node of every cluster.
-pub(crate) async fn start(sup: &Supervisor, layout: &Layout, flavor: &PatroniFlavor) -> Result<(), LabError> {
+/// Starts Patroni on the given nodes.
+pub(crate) async fn start(
+    sup: &Supervisor,
+    layout: &Layout,
+    flavor: &PatroniFlavor,
+    nodes: &[&PgNode],
+) -> Result<(), LabError> {
     let bin = flavor.patroni_bin();
-    for n in layout.nodes() {
+    for n in nodes {
         let env = [
             ("PGBACKREST_CONFIG".to_string(), n.pgbackrest_conf.display().to_string()),
             (
@@ -217,6 +222,31 @@ pub(crate) async fn wait_replicas(
             }
         }
         Ok(())
+    })
+    .await
+}
+
+/// Waits until some member of `cluster` claimed its `initialize` key (it is
+/// bootstrapping), so members started from now on join instead of racing.
+pub(crate) async fn wait_bootstrap_claimed(
+    sup: &Supervisor,
+    layout: &Layout,
+    http: &reqwest::Client,
+    deadline: Deadline,
+    cluster: &PgCluster,
+) -> Result<(), LabError> {
+    let key = format!("{NAMESPACE}{}/initialize", cluster.name);
+    until(sup, layout, deadline, &format!("bootstrapping {}", cluster.name), || async {
+        match super::etcd::key_exists(http, layout, &key).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("key absent".to_string()),
+            Err(e) => Err(e),
+        }
+        .map_err(|state| NotYet {
+            component: component(&cluster.members[0]),
+            waiting_for: format!("{} to claim {key}", cluster.members[0].name),
+            state,
+        })
     })
     .await
 }

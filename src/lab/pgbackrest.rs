@@ -51,18 +51,29 @@ pub(crate) fn component(cluster: &str) -> String {
     format!("pgbackrest {cluster}")
 }
 
-fn base_args(node: &PgNode) -> Vec<String> {
-    vec![format!("--config={}", node.pgbackrest_conf.display()), format!("--stanza={}", node.cluster)]
+/// `--config` and an (empty) `--config-include-path` of the lab, so files in
+/// `/etc/pgbackrest/conf.d` never leak into the lab.
+fn config_args(layout: &Layout, node: &PgNode) -> Vec<String> {
+    vec![
+        format!("--config={}", node.pgbackrest_conf.display()),
+        format!("--config-include-path={}", layout.dir.join("conf/pgbackrest-conf.d").display()),
+    ]
+}
+
+fn base_args(layout: &Layout, node: &PgNode) -> Vec<String> {
+    let mut v = config_args(layout, node);
+    v.push(format!("--stanza={}", node.cluster));
+    v
 }
 
 /// `stanza-create` then a full backup, using the leader's config.
 pub(crate) async fn stanza_and_backup(sup: &Supervisor, layout: &Layout, leader: &PgNode) -> Result<(), LabError> {
     let c = component(&leader.cluster);
     let log = layout.log_file(&c);
-    let mut args = base_args(leader);
+    let mut args = base_args(layout, leader);
     args.push("stanza-create".into());
     sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &log).await?;
-    let mut args = base_args(leader);
+    let mut args = base_args(layout, leader);
     args.extend(["--type=full".into(), "--start-fast".into(), "backup".into()]);
     sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &log).await
 }
@@ -72,13 +83,13 @@ pub(crate) async fn verify(sup: &Supervisor, layout: &Layout, any_node: &PgNode,
     let c = "pgbackrest info".to_string();
     let out: PathBuf = layout.run_dir().join("pgbackrest-info.json");
     let _ = std::fs::remove_file(&out);
-    let args = vec![
-        format!("--config={}", any_node.pgbackrest_conf.display()),
+    let mut args = config_args(layout, any_node);
+    args.extend([
         "--log-level-console=off".into(),
         "--log-level-stderr=off".into(),
         "--output=json".into(),
         "info".into(),
-    ];
+    ]);
     sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &out).await?;
     let text = std::fs::read_to_string(&out).map_err(|e| LabError::io("reading", &out, e))?;
     let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| LabError::Verify {

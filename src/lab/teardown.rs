@@ -63,15 +63,34 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Sends `sig` to every live child of `kind`, waits up to `grace` for
-    /// them to exit, then SIGKILLs their process groups and reaps them.
+    /// Stops every child of `kind` (see [`Supervisor::stop_where`]). etcd
+    /// members are stopped one at a time: a member stopping while it leads
+    /// hands leadership over first, which times out (~7 s) if all members
+    /// are stopping at once.
     fn stop_kind(&self, kind: Kind, sig: Signal, grace: Duration) {
         let t0 = Instant::now();
-        let mut procs = self.procs.lock().unwrap();
-        if !procs.iter().any(|p| p.kind == kind) {
+        let names: Vec<String> = {
+            let procs = self.procs.lock().unwrap();
+            procs.iter().filter(|p| p.kind == kind).map(|p| p.component.clone()).collect()
+        };
+        if names.is_empty() {
             return;
         }
-        for p in procs.iter_mut().filter(|p| p.kind == kind) {
+        if kind == Kind::Etcd {
+            for n in &names {
+                self.stop_where(|p| p.component == *n, sig, grace);
+            }
+        } else {
+            self.stop_where(|p| p.kind == kind, sig, grace);
+        }
+        eprintln!("pgtui lab: stopped {} in {:.1} s", names.join(", "), t0.elapsed().as_secs_f64());
+    }
+
+    /// Sends `sig` to every live child matching `pick`, waits up to `grace`
+    /// for them to exit, then SIGKILLs their process groups; reaps them all.
+    fn stop_where(&self, pick: impl Fn(&super::proc::Proc) -> bool, sig: Signal, grace: Duration) {
+        let mut procs = self.procs.lock().unwrap();
+        for p in procs.iter_mut().filter(|p| pick(p)) {
             if let Ok(None) = p.child.try_wait() {
                 let _ = kill(Pid::from_raw(p.child.id() as i32), sig);
             }
@@ -79,7 +98,7 @@ impl Supervisor {
         let until = Instant::now() + grace;
         loop {
             let mut alive = 0;
-            for p in procs.iter_mut().filter(|p| p.kind == kind) {
+            for p in procs.iter_mut().filter(|p| pick(p)) {
                 if let Ok(None) = p.child.try_wait() {
                     alive += 1;
                 }
@@ -89,18 +108,14 @@ impl Supervisor {
             }
             std::thread::sleep(POLL);
         }
-        for p in procs.iter_mut().filter(|p| p.kind == kind) {
+        for p in procs.iter_mut().filter(|p| pick(p)) {
             if let Ok(None) = p.child.try_wait() {
-                eprintln!(
-                    "pgtui lab: {} did not stop within {grace:?}; killing it",
-                    p.component
-                );
+                eprintln!("pgtui lab: {} did not stop within {grace:?}; killing it", p.component);
                 let _ = killpg(Pid::from_raw(p.child.id() as i32), Signal::SIGKILL);
                 let _ = p.child.wait();
             }
         }
-        procs.retain(|p| p.kind != kind);
-        eprintln!("pgtui lab: stopped {kind:?} processes in {:.1} s", t0.elapsed().as_secs_f64());
+        procs.retain(|p| !pick(p));
     }
 }
 

@@ -52,6 +52,9 @@ pub struct SourceHealth {
     pub down_since: Option<SystemTime>,
     /// The last failure was a credentials rejection, not an outage.
     pub auth_failed: bool,
+    /// How many times the source had to rebuild its picture from scratch
+    /// (etcd: a re-list after compaction or cancel).
+    pub resyncs: u64,
 }
 
 impl SourceHealth {

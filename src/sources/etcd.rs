@@ -93,6 +93,15 @@ pub async fn list(client: &mut Client, cfg: &EtcdConfig, prefix: &str) -> Result
     Ok((rev, resp.kvs().iter().map(|kv| (kv.key().to_vec(), kv.value().to_vec(), kv.mod_revision())).collect()))
 }
 
+/// Keys (only) under a prefix.
+pub async fn list_keys(client: &mut Client, cfg: &EtcdConfig, prefix: &str) -> Result<Vec<Vec<u8>>, EtcdError> {
+    let get = client.get(prefix, Some(GetOptions::new().with_prefix().with_keys_only()));
+    match tokio::time::timeout(REQUEST_TIMEOUT, get).await {
+        Ok(r) => Ok(r.map_err(|e| EtcdError::classify(cfg, e))?.kvs().iter().map(|kv| kv.key().to_vec()).collect()),
+        Err(_) => Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "list timed out".into() }),
+    }
+}
+
 /// Replaces everything this source knows under `prefix` with a fresh list.
 pub fn apply_list(model: &ModelHandle, scope: &Scope, kvs: &[(Vec<u8>, Vec<u8>, i64)], at: SystemTime) {
     model.update(|m| {
@@ -134,10 +143,23 @@ fn failed(model: &ModelHandle, e: &EtcdError) {
     });
 }
 
+/// How a watch ended.
+enum WatchEnd {
+    /// Compacted past our revision, or cancelled: only a fresh list will do.
+    Relist,
+    /// The connection failed; resuming from the last revision may still work.
+    Lost(EtcdError),
+}
+
 /// The source task: runs until aborted.
+///
+/// After a lost connection it first tries to resume the watch from the last
+/// revision it saw (cheap for a large fleet); etcd answers with a compaction
+/// notice if that history is gone, and only then does it re-list.
 pub async fn run(cfg: EtcdConfig, namespace: String, scope: Scope, model: ModelHandle) {
     let prefix = scope.prefix(&namespace);
     let mut attempt = 0u32;
+    let mut resume: Option<i64> = None;
     loop {
         let mut client = match connect(&cfg).await {
             Ok(c) => c,
@@ -147,32 +169,45 @@ pub async fn run(cfg: EtcdConfig, namespace: String, scope: Scope, model: ModelH
                 continue;
             }
         };
-        let rev = match list(&mut client, &cfg, &prefix).await {
-            Ok((rev, kvs)) => {
-                apply_list(&model, &scope, &kvs, SystemTime::now());
-                rev
-            }
-            Err(e) => {
-                failed(&model, &e);
-                backoff(&mut attempt).await;
-                continue;
-            }
+        let mut rev = match resume.take() {
+            Some(rev) => rev,
+            None => match list(&mut client, &cfg, &prefix).await {
+                Ok((rev, kvs)) => {
+                    apply_list(&model, &scope, &kvs, SystemTime::now());
+                    rev
+                }
+                Err(e) => {
+                    failed(&model, &e);
+                    backoff(&mut attempt).await;
+                    continue;
+                }
+            },
         };
-        attempt = 0;
-        if let Err(e) = watch(&mut client, &cfg, &namespace, &prefix, &scope, rev, &model).await {
-            failed(&model, &e);
-            backoff(&mut attempt).await;
+        match watch(&mut client, &cfg, &namespace, &prefix, &scope, &mut rev, &model, &mut attempt).await {
+            WatchEnd::Relist => {
+                model.update(|m| m.source_mut(SourceId::Etcd).resyncs += 1);
+            }
+            WatchEnd::Lost(e) => {
+                failed(&model, &e);
+                resume = Some(rev);
+                backoff(&mut attempt).await;
+            }
         }
     }
 }
 
-/// Follows changes from `rev + 1` until the watch ends; an `Ok` return means
-/// "re-list" (compaction or cancel), an error means etcd went away.
-async fn watch(client: &mut Client, cfg: &EtcdConfig, namespace: &str, prefix: &str, scope: &Scope, rev: i64, model: &ModelHandle) -> Result<(), EtcdError> {
-    let opts = WatchOptions::new().with_prefix().with_start_revision(rev + 1).with_progress_notify();
+fn unreachable_err(cfg: &EtcdConfig, reason: &str) -> EtcdError {
+    EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: reason.into() }
+}
+
+/// Follows changes after `rev`, advancing it as responses arrive.
+#[allow(clippy::too_many_arguments)]
+async fn watch(client: &mut Client, cfg: &EtcdConfig, namespace: &str, prefix: &str, scope: &Scope, rev: &mut i64, model: &ModelHandle, attempt: &mut u32) -> WatchEnd {
+    let opts = WatchOptions::new().with_prefix().with_start_revision(*rev + 1).with_progress_notify();
     let (_watcher, mut stream) = match tokio::time::timeout(REQUEST_TIMEOUT, client.watch(prefix, Some(opts))).await {
-        Ok(r) => r.map_err(|e| EtcdError::classify(cfg, e))?,
-        Err(_) => return Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "watch timed out".into() }),
+        Ok(Ok(w)) => w,
+        Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
+        Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "watch timed out")),
     };
     let mut probe = tokio::time::interval(PROBE_EVERY);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -181,18 +216,18 @@ async fn watch(client: &mut Client, cfg: &EtcdConfig, namespace: &str, prefix: &
             msg = stream.message() => {
                 let resp = match msg {
                     Ok(Some(r)) => r,
-                    Ok(None) => return Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "watch stream closed".into() }),
-                    Err(e) => return Err(EtcdError::classify(cfg, e)),
+                    Ok(None) => return WatchEnd::Lost(unreachable_err(cfg, "watch stream closed")),
+                    Err(e) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
                 };
                 if resp.compact_revision() > 0 || resp.canceled() {
-                    // Our revision was compacted away: only a fresh list is
-                    // trustworthy now.
-                    return Ok(());
+                    return WatchEnd::Relist;
                 }
+                *attempt = 0;
                 let now = SystemTime::now();
                 model.update(|m| {
                     for ev in resp.events() {
                         let Some(kv) = ev.kv() else { continue };
+                        *rev = (*rev).max(kv.mod_revision());
                         let Some(p) = parse_key(namespace, kv.key()) else { continue };
                         if !scope.includes(&p.cluster) { continue; }
                         let value = match ev.event_type() {
@@ -206,20 +241,16 @@ async fn watch(client: &mut Client, cfg: &EtcdConfig, namespace: &str, prefix: &
                 });
             }
             _ = probe.tick() => {
+                // A SIGSTOPped etcd keeps its connections open and a watch on
+                // it just goes quiet: only a request with a deadline tells.
                 let get = client.get(prefix, Some(GetOptions::new().with_prefix().with_count_only()));
                 match tokio::time::timeout(PROBE_TIMEOUT, get).await {
                     Ok(Ok(_)) => {
                         let now = SystemTime::now();
-                        let was_down = model.read(|m| m.source(SourceId::Etcd).down_since.is_some());
-                        if was_down {
-                            // Came back on the same connection: data may have
-                            // changed without our watch seeing it. Re-list.
-                            return Ok(());
-                        }
                         model.update_quiet(|m| m.source_mut(SourceId::Etcd).last_ok = Some(now));
                     }
-                    Ok(Err(e)) => return Err(EtcdError::classify(cfg, e)),
-                    Err(_) => return Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "etcd stopped answering".into() }),
+                    Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
+                    Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "etcd stopped answering")),
                 }
             }
         }

@@ -1,0 +1,141 @@
+//! Test harness: one real lab per test binary, started through the real
+//! binary (`pgtui lab up --stdin-guard`), shared by the tests of that binary.
+//!
+//! The lab runner tears everything down when our stdin pipe closes, which
+//! happens however this process ends (success, panic, abort, SIGKILL). A lab
+//! that cannot start fails the test loudly with the runner's own error.
+
+#![allow(dead_code)]
+
+use pgtui::lab::LabInfo;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+pub struct SharedLab {
+    pub info: LabInfo,
+    _child: Mutex<Child>,
+    _guard: Mutex<ChildStdin>,
+    /// Tests that change the cluster (switchover, stopping etcd) hold this.
+    pub exclusive: Mutex<()>,
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pgtui"))
+}
+
+/// Patroni 4's venv: `PGTUI_PATRONI4_VENV`, else `/opt/pgtui/patroni4`.
+pub fn patroni4_venv() -> PathBuf {
+    std::env::var_os("PGTUI_PATRONI4_VENV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/opt/pgtui/patroni4"))
+}
+
+/// Starts (once per process) the lab with `index` and `patroni` flavour.
+pub fn lab(cell: &'static OnceLock<SharedLab>, index: u8, patroni: &str) -> &'static SharedLab {
+    cell.get_or_init(|| start(index, patroni))
+}
+
+fn start(index: u8, patroni: &str) -> SharedLab {
+    if patroni != "debian" {
+        let venv = PathBuf::from(patroni);
+        if !venv.join("bin/patroni").exists() {
+            let out = Command::new(bin()).args(["lab", "install-patroni4", "--venv"]).arg(&venv).output().expect("run pgtui lab install-patroni4");
+            assert!(out.status.success(), "installing Patroni 4 into {} failed:\n{}", venv.display(), String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("pgtui-test-lab-{index}-{}", std::process::id()));
+    let mut child = Command::new(bin())
+        .args(["lab", "up", "--stdin-guard", "--index", &index.to_string(), "--patroni", patroni, "--dir"])
+        .arg(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pgtui lab up");
+    let guard = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let n = stdout.read_line(&mut line).unwrap_or(0);
+    if n == 0 || !line.trim_start().starts_with('{') {
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        let _ = child.wait();
+        panic!("the lab (index {index}, patroni {patroni}) did not start:\n{line}\n{err}");
+    }
+    let info: LabInfo = serde_json::from_str(line.trim()).expect("lab info JSON");
+    // Keep draining the runner's output so it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = stdout.read_to_end(&mut sink);
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = stderr.read_to_end(&mut sink);
+    });
+    SharedLab { info, _child: Mutex::new(child), _guard: Mutex::new(guard), exclusive: Mutex::new(()) }
+}
+
+impl SharedLab {
+    pub fn lock(&self) -> MutexGuard<'_, ()> {
+        self.exclusive.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn dcs_url(&self) -> String {
+        format!("etcd3://{}{}", self.info.etcd_endpoints.join(","), self.info.namespace.trim_end_matches('/'))
+    }
+
+    /// Runs pgtui against this lab with the lab's patronictl config.
+    pub fn pgtui(&self, args: &[&str]) -> std::process::Output {
+        Command::new(bin())
+            .arg("-c")
+            .arg(&self.info.patronictl_config)
+            .args(args)
+            .env_remove("PGTUI_CLUSTER")
+            .env("PGTUI_SETTINGS", "/dev/null")
+            .output()
+            .expect("run pgtui")
+    }
+
+    pub fn patronictl(&self, args: &[&str]) -> std::process::Output {
+        Command::new(&self.info.patronictl).arg("-c").arg(&self.info.patronictl_config).args(args).output().expect("run patronictl")
+    }
+
+    pub fn etcdctl(&self, args: &[&str]) -> std::process::Output {
+        Command::new("etcdctl").env("ETCDCTL_API", "3").arg(format!("--endpoints={}", self.info.etcd_endpoints.join(","))).args(args).output().expect("run etcdctl")
+    }
+
+    /// Pid of the etcd member serving client endpoint `endpoint` (host:port),
+    /// found through /proc (the lab passes `--listen-client-urls=http://EP`).
+    pub fn etcd_pid(&self, endpoint: &str) -> i32 {
+        let needle = format!("--listen-client-urls=http://{endpoint}");
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
+            let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else { continue };
+            if cmd.split(|b| *b == 0).any(|a| a == needle.as_bytes()) {
+                return pid;
+            }
+        }
+        panic!("no etcd process serves {endpoint}");
+    }
+
+    /// Every etcd member's pid.
+    pub fn etcd_pids(&self) -> Vec<i32> {
+        self.info.etcd_endpoints.iter().map(|e| self.etcd_pid(e)).collect()
+    }
+}
+
+/// Polls `f` until it returns `Some` or `timeout` passes.
+pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if std::time::Instant::now() > end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,183 @@
+//! The core lab suite, run once per Patroni flavour (see `lab_patroni3.rs`
+//! and `lab_patroni4.rs`). Every check compares pgtui with an independent
+//! witness: patronictl, etcdctl, or the cluster's own behaviour.
+
+pub mod watch_compaction;
+
+use crate::common::{wait_for, SharedLab};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn json(out: &std::process::Output, what: &str) -> Value {
+    assert!(out.status.success(), "{what} failed ({:?}):\n{}\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+}
+
+type Row = (String, String, String, Option<i64>, Option<i64>);
+
+/// patronictl's rows → (host, role, state, timeline, lag MB) in our vocabulary.
+fn patronictl_rows(v: &Value) -> BTreeMap<String, Row> {
+    let rows = v.as_array().unwrap().iter().map(|r| {
+        let lag = r.get("Lag in MB").or(r.get("Replay Lag")).and_then(Value::as_i64);
+        let host = r["Host"].as_str().unwrap_or("").split(':').next().unwrap().to_string();
+        let role = r["Role"].as_str().unwrap().to_lowercase().replace(' ', "_");
+        (r["Member"].as_str().unwrap().to_string(), (host, role, r["State"].as_str().unwrap().to_string(), r["TL"].as_i64(), lag))
+    });
+    rows.collect()
+}
+
+fn pgtui_rows(v: &Value, cluster: &str) -> BTreeMap<String, Row> {
+    let c = v["clusters"].as_array().unwrap().iter().find(|c| c["name"] == cluster).unwrap_or_else(|| panic!("{cluster} in {v}"));
+    c["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().to_string(),
+                (m["host"].as_str().unwrap_or("").to_string(), m["role"].as_str().unwrap().to_string(), m["state"].as_str().unwrap().to_string(), m["timeline"].as_i64(), m["lag_mb"].as_i64()),
+            )
+        })
+        .collect()
+}
+
+/// One comparison; `Err` says what differed.
+fn compare_once(lab: &SharedLab, cluster: &str) -> Result<(), String> {
+    let ours = json(&lab.pgtui(&["list", cluster, "-f", "json"]), "pgtui list");
+    let theirs = json(&lab.patronictl(&["list", cluster, "-f", "json"]), "patronictl list");
+    let (a, b) = (pgtui_rows(&ours, cluster), patronictl_rows(&theirs));
+    if a.keys().collect::<Vec<_>>() != b.keys().collect::<Vec<_>>() {
+        return Err(format!("members differ: {a:?} vs {b:?}"));
+    }
+    for (name, (host, role, state, tl, lag)) in &a {
+        let (h2, r2, s2, tl2, lag2) = &b[name];
+        if (host, role, state, tl) != (h2, r2, s2, tl2) {
+            return Err(format!("{name}: pgtui {:?} vs patronictl {:?}", (host, role, state, tl), (h2, r2, s2, tl2)));
+        }
+        if let (Some(x), Some(y)) = (lag, lag2) {
+            if (x - y).abs() > 1 {
+                return Err(format!("{name}: lag {x} MB vs {y} MB"));
+            }
+        } else if role != "leader" && lag.is_none() {
+            return Err(format!("{name}: pgtui shows no lag for a replica"));
+        }
+    }
+    Ok(())
+}
+
+/// `pgtui list -f json` agrees with `patronictl list -f json`. The two read
+/// at slightly different moments, so a difference must persist over several
+/// tries to count as a failure.
+pub fn list_json_agrees_with_patronictl(lab: &SharedLab) {
+    let _x = lab.lock();
+    for cluster in ["pg-test", "pg-meta"] {
+        let mut last = String::new();
+        let ok = (0..5).any(|_| match compare_once(lab, cluster) {
+            Ok(()) => true,
+            Err(e) => {
+                last = e;
+                std::thread::sleep(Duration::from_secs(1));
+                false
+            }
+        });
+        assert!(ok, "{cluster}: {last}");
+    }
+}
+
+/// With no cluster named and no scope, `list` shows the whole namespace.
+pub fn list_without_a_cluster_shows_the_fleet(lab: &SharedLab) {
+    let out = Command::new(crate::common::bin()).args(["--dcs-url", &lab.dcs_url(), "list", "-f", "json"]).env("PGTUI_SETTINGS", "/dev/null").output().unwrap();
+    let v = json(&out, "pgtui list (fleet)");
+    let names: Vec<&str> = v["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"pg-test") && names.contains(&"pg-meta"), "{names:?}");
+    // The table form shows both banners too.
+    let out = Command::new(crate::common::bin()).args(["--dcs-url", &lab.dcs_url(), "list"]).env("PGTUI_SETTINGS", "/dev/null").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Cluster: pg-test") && text.contains("Cluster: pg-meta"), "{text}");
+}
+
+/// Exit codes: cluster not found, DCS unreachable.
+pub fn exit_codes_are_distinct(lab: &SharedLab) {
+    let out = lab.pgtui(&["list", "no-such-cluster"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg-test"), "names the known clusters");
+    // A port nothing listens on, on the lab's own address.
+    let host = lab.info.etcd_endpoints[0].rsplit_once(':').unwrap().0.to_string();
+    let out = Command::new(crate::common::bin()).args(["--dcs-url", &format!("etcd3://{host}:1/pg"), "list"]).env("PGTUI_SETTINGS", "/dev/null").output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(crate::common::bin()).args(["--dcs-url", "etcd3://nonsense", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The other runbook commands read the same model.
+pub fn history_topology_version_dsn(lab: &SharedLab) {
+    let hist = json(&lab.pgtui(&["history", "pg-test", "-f", "json"]), "history");
+    let theirs = json(&lab.patronictl(&["history", "pg-test", "-f", "json"]), "patronictl history");
+    assert_eq!(hist.as_array().unwrap().len(), theirs.as_array().unwrap().len(), "{hist} vs {theirs}");
+    let topo = lab.pgtui(&["topology", "pg-test"]);
+    let text = String::from_utf8_lossy(&topo.stdout);
+    assert!(topo.status.success() && text.matches("+ pg-test-").count() == 2, "{text}");
+    let ver = json(&lab.pgtui(&["version", "pg-test", "-f", "json"]), "version");
+    for m in ver["members"].as_array().unwrap() {
+        assert_eq!(m["patroni"].as_str(), Some(lab.info.patroni_version.as_str()), "{ver}");
+        assert!(m["postgresql"].as_str().unwrap().starts_with("15."), "{ver}");
+    }
+    let dsn = lab.pgtui(&["dsn", "pg-test"]);
+    let leader = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list")["clusters"][0]["leader"].as_str().unwrap().to_string();
+    let host = lab.info.clusters.iter().flat_map(|c| &c.members).find(|m| m.name == leader).unwrap().host.clone();
+    assert_eq!(String::from_utf8_lossy(&dsn.stdout).trim(), format!("host={host} port=5432"));
+    let cfg = lab.pgtui(&["show-config", "pg-test"]);
+    assert!(String::from_utf8_lossy(&cfg.stdout).contains("archive_command"), "{}", String::from_utf8_lossy(&cfg.stdout));
+}
+
+/// After a switchover done with patronictl, `list --watch` prints the new
+/// leader (and the timeline bump), driven by the etcd watch.
+pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
+    let _x = lab.lock();
+    let mut child = Command::new(crate::common::bin())
+        .arg("-c")
+        .arg(&lab.info.patronictl_config)
+        .args(["list", "pg-test", "-f", "json", "--watch"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("first frame of list --watch");
+    let old_leader = first["clusters"][0]["leader"].as_str().unwrap().to_string();
+    let old_tl = first["clusters"][0]["timeline"].as_i64().unwrap();
+    let candidate = first["clusters"][0]["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).find(|n| *n != old_leader).unwrap();
+
+    let out = lab.patronictl(&["switchover", "pg-test", "--leader", &old_leader, "--candidate", &candidate, "--force"]);
+    assert!(out.status.success(), "patronictl switchover: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+
+    let seen = wait_for(Duration::from_secs(60), || {
+        let v = rx.recv_timeout(Duration::from_secs(1)).ok()?;
+        let c = &v["clusters"][0];
+        (c["leader"].as_str() == Some(candidate.as_str()) && c["timeline"].as_i64().unwrap_or(0) > old_tl).then_some(v)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.is_some(), "list --watch never printed leader {candidate} on a timeline after {old_tl}");
+    // Leave the cluster healthy for whoever runs next.
+    let healthy = wait_for(Duration::from_secs(90), || compare_once(lab, "pg-test").ok().filter(|_| {
+        let v = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list");
+        v["clusters"][0]["members"].as_array().unwrap().iter().all(|m| matches!(m["state"].as_str(), Some("running" | "streaming")))
+    }));
+    assert!(healthy.is_some(), "pg-test did not settle after the switchover");
+}
