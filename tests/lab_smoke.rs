@@ -50,18 +50,32 @@ impl Drop for Runner {
 /// (pgbackrest must not create root-owned files in the repo).
 fn tool(program: &Path, as_lab_user: bool) -> Command {
     let mut cmd = Command::new(program);
-    for v in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] {
+    for v in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
         cmd.env_remove(v);
     }
     if as_lab_user && nix::unistd::geteuid().is_root() {
-        let u = nix::unistd::User::from_name("postgres").unwrap().expect("postgres user");
-        cmd.uid(u.uid.as_raw()).gid(u.gid.as_raw()).current_dir("/").env("HOME", u.dir);
+        let u = nix::unistd::User::from_name("postgres")
+            .unwrap()
+            .expect("postgres user");
+        cmd.uid(u.uid.as_raw())
+            .gid(u.gid.as_raw())
+            .current_dir("/")
+            .env("HOME", u.dir);
     }
     cmd
 }
 
 fn json_of(cmd: &mut Command, what: &str) -> Value {
-    let out = cmd.output().unwrap_or_else(|e| panic!("running {what}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {what}: {e}"));
     assert!(
         out.status.success(),
         "{what} failed ({}): {}{}",
@@ -69,14 +83,23 @@ fn json_of(cmd: &mut Command, what: &str) -> Value {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{what} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 fn patronictl_list(info: &LabInfo, cluster: &str) -> Vec<Value> {
     let mut cmd = tool(&info.patronictl, false);
-    cmd.arg("-c").arg(&info.patronictl_config).args(["list", cluster, "-f", "json"]);
-    json_of(&mut cmd, &format!("patronictl list {cluster}")).as_array().cloned().unwrap_or_default()
+    cmd.arg("-c")
+        .arg(&info.patronictl_config)
+        .args(["list", cluster, "-f", "json"]);
+    json_of(&mut cmd, &format!("patronictl list {cluster}"))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Processes with the lab dir in their command line or working dir.
@@ -102,7 +125,10 @@ fn survivors(dir: &Path) -> Vec<String> {
 
 #[test]
 fn lab_up_is_ready_and_tears_down() {
-    let tmp = tempfile::Builder::new().prefix("pgtui-lab-smoke-").tempdir_in("/tmp").unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("pgtui-lab-smoke-")
+        .tempdir_in("/tmp")
+        .unwrap();
     let dir = tmp.path().to_path_buf();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_pgtui"))
@@ -128,37 +154,61 @@ fn lab_up_is_ready_and_tears_down() {
     assert_eq!(info.index, 3);
     assert_eq!(info.dir, dir);
     assert_eq!(info.namespace, "/pg/");
-    assert_eq!(info.etcd_endpoints, ["127.0.3.1:2379", "127.0.3.1:22379", "127.0.3.1:32379"]);
+    assert_eq!(
+        info.etcd_endpoints,
+        ["127.0.3.1:2379", "127.0.3.1:22379", "127.0.3.1:32379"]
+    );
 
     let test = patronictl_list(&info, "pg-test");
     let role = |m: &Value| m["Role"].as_str().unwrap_or("").to_string();
     let leaders = test.iter().filter(|m| role(m) == "Leader").count();
     let replicas: Vec<&Value> = test.iter().filter(|m| role(m) == "Replica").collect();
     assert_eq!(leaders, 1, "pg-test must have one leader: {test:?}");
-    assert_eq!(replicas.len(), 2, "pg-test must have two replicas: {test:?}");
+    assert_eq!(
+        replicas.len(),
+        2,
+        "pg-test must have two replicas: {test:?}"
+    );
     for r in &replicas {
-        assert!(matches!(r["State"].as_str(), Some("running" | "streaming")), "replica not streaming: {r}");
+        assert!(
+            matches!(r["State"].as_str(), Some("running" | "streaming")),
+            "replica not streaming: {r}"
+        );
     }
     let meta = patronictl_list(&info, "pg-meta");
-    assert_eq!(meta.iter().filter(|m| role(m) == "Leader").count(), 1, "pg-meta must have a leader: {meta:?}");
+    assert_eq!(
+        meta.iter().filter(|m| role(m) == "Leader").count(),
+        1,
+        "pg-meta must have a leader: {meta:?}"
+    );
 
     let conf = &info.pgbackrest_configs["pg-test-1"];
     let mut cmd = tool(Path::new("/usr/bin/pgbackrest"), true);
-    cmd.arg(format!("--config={}", conf.display()))
-        .args(["--log-level-console=off", "--log-level-stderr=off", "--output=json", "info"]);
+    cmd.arg(format!("--config={}", conf.display())).args([
+        "--log-level-console=off",
+        "--log-level-stderr=off",
+        "--output=json",
+        "info",
+    ]);
     let backups = json_of(&mut cmd, "pgbackrest info");
     for stanza in ["pg-test", "pg-meta"] {
         let s = backups
             .as_array()
             .and_then(|a| a.iter().find(|s| s["name"] == stanza))
             .unwrap_or_else(|| panic!("stanza {stanza} missing: {backups}"));
-        let full = s["backup"].as_array().is_some_and(|b| b.iter().any(|b| b["type"] == "full"));
+        let full = s["backup"]
+            .as_array()
+            .is_some_and(|b| b.iter().any(|b| b["type"] == "full"));
         assert!(full, "no full backup of {stanza}: {s}");
     }
 
     let st = runner.finish(Duration::from_secs(120));
     assert!(st.success(), "lab runner exited with {st}");
-    assert!(!dir.exists(), "lab dir {} still exists after teardown", dir.display());
+    assert!(
+        !dir.exists(),
+        "lab dir {} still exists after teardown",
+        dir.display()
+    );
     let left = survivors(&dir);
     assert!(left.is_empty(), "processes of the lab survived: {left:#?}");
 }

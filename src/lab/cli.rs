@@ -78,11 +78,14 @@ pub async fn run(args: LabArgs) -> anyhow::Result<()> {
     match args.command {
         LabCommand::Up(a) => up(a).await,
         LabCommand::InstallPatroni4 { venv } => {
-            let version = install_patroni4(&venv)
-                .await
-                .with_context(|| format!("installing {PATRONI4_REQUIREMENT} into {}", venv.display()))?;
-            println!("patroni {version} ready in {}; start a lab with: pgtui lab up --patroni {}",
-                venv.display(), venv.display());
+            let version = install_patroni4(&venv).await.with_context(|| {
+                format!("installing {PATRONI4_REQUIREMENT} into {}", venv.display())
+            })?;
+            println!(
+                "patroni {version} ready in {}; start a lab with: pgtui lab up --patroni {}",
+                venv.display(),
+                venv.display()
+            );
             Ok(())
         }
     }
@@ -134,12 +137,19 @@ async fn up(a: UpArgs) -> anyhow::Result<()> {
     tokio::pin!(stop);
 
     let started = std::time::Instant::now();
-    eprintln!("pgtui lab: starting lab {} in {}", spec.index, spec.dir.display());
+    eprintln!(
+        "pgtui lab: starting lab {} in {}",
+        spec.index,
+        spec.dir.display()
+    );
     let lab = tokio::select! {
         r = Lab::start(spec) => r?,
         why = &mut stop => return Err(LabError::Interrupted(why.to_string()).into()),
     };
-    eprintln!("pgtui lab: ready after {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "pgtui lab: ready after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let line = serde_json::to_string(lab.info()).context("serialising lab info")?;
     {
         let mut out = std::io::stdout().lock();

@@ -7,7 +7,6 @@
 //! is one, and what to do next.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Everything that can go wrong while starting or stopping a lab.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +57,11 @@ pub enum LabError {
         "{component} cannot listen on {addr}: {detail}; another lab with the same index \
          (or another service) is running — stop it or use another --index"
     )]
-    PortInUse { component: String, addr: String, detail: String },
+    PortInUse {
+        component: String,
+        addr: String,
+        detail: String,
+    },
 
     /// A file-system operation failed.
     #[error("{what} {path} failed: {source}")]
@@ -93,7 +96,7 @@ pub enum LabError {
 
     /// A readiness condition was not met before the deadline.
     #[error(
-        "timed out after {elapsed:?} waiting for {component}: {waiting_for}; last seen: {last_state}; \
+        "timed out after {elapsed_secs:.1} s waiting for {component}: {waiting_for}; last seen: {last_state}; \
          raise --deadline-secs if the machine is slow, otherwise see the log.\n\
          last lines of {log}:\n{tail}"
     )]
@@ -101,7 +104,7 @@ pub enum LabError {
         component: String,
         waiting_for: String,
         last_state: String,
-        elapsed: Duration,
+        elapsed_secs: f32,
         log: PathBuf,
         tail: String,
     },
@@ -136,6 +139,10 @@ pub enum LabError {
 impl LabError {
     /// Shorthand for an [`LabError::Io`].
     pub(crate) fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        LabError::Io { what, path: path.into(), source }
+        LabError::Io {
+            what,
+            path: path.into(),
+            source,
+        }
     }
 }

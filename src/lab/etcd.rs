@@ -8,10 +8,10 @@
 //! which etcd only says once the member has a leader (a real quorum).
 
 use super::error::LabError;
+use super::prereq::ETCD;
 use super::proc::{Kind, Supervisor};
 use super::ready::{until, Deadline, NotYet};
 use super::spec::Layout;
-use super::prereq::ETCD;
 
 fn args(layout: &Layout, i: usize, token: &str) -> Vec<String> {
     let me = &layout.etcd[i];
@@ -44,7 +44,15 @@ fn args(layout: &Layout, i: usize, token: &str) -> Vec<String> {
 pub(crate) async fn start(sup: &Supervisor, layout: &Layout, token: &str) -> Result<(), LabError> {
     for (i, e) in layout.etcd.iter().enumerate() {
         let log = layout.log_file(&e.name);
-        sup.spawn(&e.name, Kind::Etcd, ETCD.as_ref(), &args(layout, i, token), &[], &log).await?;
+        sup.spawn(
+            &e.name,
+            Kind::Etcd,
+            ETCD.as_ref(),
+            &args(layout, i, token),
+            &[],
+            &log,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -65,7 +73,10 @@ pub(crate) async fn wait_healthy(
                 state,
             };
             let body: serde_json::Value = match http.get(&url).send().await {
-                Ok(r) => r.json().await.map_err(|err| not_yet(format!("bad body: {err}")))?,
+                Ok(r) => r
+                    .json()
+                    .await
+                    .map_err(|err| not_yet(format!("bad body: {err}")))?,
                 Err(err) => return Err(not_yet(format!("no answer: {err}"))),
             };
             if body.get("health").and_then(|h| h.as_str()) != Some("true") {
@@ -82,7 +93,11 @@ fn base64(data: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -96,7 +111,11 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// Whether `key` exists, asked through etcd's v3 JSON gateway (`/v3/kv/range`).
-pub(crate) async fn key_exists(http: &reqwest::Client, layout: &Layout, key: &str) -> Result<bool, String> {
+pub(crate) async fn key_exists(
+    http: &reqwest::Client,
+    layout: &Layout,
+    key: &str,
+) -> Result<bool, String> {
     let mut last = String::new();
     for e in &layout.etcd {
         let url = format!("http://{}/v3/kv/range", e.endpoint());
@@ -120,6 +139,9 @@ mod tests {
         assert_eq!(super::base64(b"f"), "Zg==");
         assert_eq!(super::base64(b"fo"), "Zm8=");
         assert_eq!(super::base64(b"foo"), "Zm9v");
-        assert_eq!(super::base64(b"/pg/pg-test/initialize"), "L3BnL3BnLXRlc3QvaW5pdGlhbGl6ZQ==");
+        assert_eq!(
+            super::base64(b"/pg/pg-test/initialize"),
+            "L3BnL3BnLXRlc3QvaW5pdGlhbGl6ZQ=="
+        );
     }
 }

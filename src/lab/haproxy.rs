@@ -28,10 +28,30 @@ struct Service {
 fn services(layout: &Layout) -> [Service; 4] {
     let p = &layout.ports;
     [
-        Service { suffix: "primary", port: p.primary, check: "/primary", servers: &[(0, false), (1, false), (2, false)] },
-        Service { suffix: "replica", port: p.replica, check: "/read-only", servers: &[(0, true), (1, false), (2, true)] },
-        Service { suffix: "default", port: p.default, check: "/primary", servers: &[(0, false), (1, false), (2, false)] },
-        Service { suffix: "offline", port: p.offline, check: "/replica", servers: &[(2, false), (1, true)] },
+        Service {
+            suffix: "primary",
+            port: p.primary,
+            check: "/primary",
+            servers: &[(0, false), (1, false), (2, false)],
+        },
+        Service {
+            suffix: "replica",
+            port: p.replica,
+            check: "/read-only",
+            servers: &[(0, true), (1, false), (2, true)],
+        },
+        Service {
+            suffix: "default",
+            port: p.default,
+            check: "/primary",
+            servers: &[(0, false), (1, false), (2, false)],
+        },
+        Service {
+            suffix: "offline",
+            port: p.offline,
+            check: "/replica",
+            servers: &[(2, false), (1, true)],
+        },
     ]
 }
 
@@ -92,8 +112,23 @@ pub(crate) async fn start(sup: &Supervisor, layout: &Layout) -> Result<(), LabEr
         let c = component(n);
         let log = layout.log_file(&c);
         let cfg = layout.haproxy_cfg(&n.name).display().to_string();
-        sup.run_task(&c, HAPROXY.as_ref(), &["-c".into(), "-f".into(), cfg.clone()], &[], &log).await?;
-        sup.spawn(&c, Kind::Haproxy, HAPROXY.as_ref(), &["-db".into(), "-f".into(), cfg], &[], &log).await?;
+        sup.run_task(
+            &c,
+            HAPROXY.as_ref(),
+            &["-c".into(), "-f".into(), cfg.clone()],
+            &[],
+            &log,
+        )
+        .await?;
+        sup.spawn(
+            &c,
+            Kind::Haproxy,
+            HAPROXY.as_ref(),
+            &["-db".into(), "-f".into(), cfg],
+            &[],
+            &log,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -118,34 +153,43 @@ pub(crate) async fn wait_routing(
     leader: &str,
 ) -> Result<(), LabError> {
     let px = format!("{TEST_CLUSTER}-primary");
-    until(sup, layout, deadline, "converging haproxy routing", || async {
-        for n in &layout.test_cluster().members {
-            let url = format!("http://{}/stats;csv", addr(&n.host, layout.ports.stats));
-            let not_yet = |state: String| NotYet {
-                component: component(n),
-                waiting_for: format!("{px} UP on {leader} only in {url}"),
-                state,
-            };
-            let resp = http
-                .get(&url)
-                .basic_auth(&s.stats_user, Some(&s.stats_password))
-                .send()
-                .await
-                .map_err(|e| not_yet(format!("no answer: {e}")))?;
-            let csv = resp.text().await.map_err(|e| not_yet(format!("bad body: {e}")))?;
-            let rows = statuses(&csv, &px);
-            let ok = !rows.is_empty()
-                && rows.iter().all(|(sv, st)| match *sv {
-                    "FRONTEND" => true,
-                    "BACKEND" => *st == "UP",
-                    name if name == leader => *st == "UP",
-                    _ => *st == "DOWN",
-                });
-            if !ok {
-                return Err(not_yet(format!("{rows:?}")));
+    until(
+        sup,
+        layout,
+        deadline,
+        "converging haproxy routing",
+        || async {
+            for n in &layout.test_cluster().members {
+                let url = format!("http://{}/stats;csv", addr(&n.host, layout.ports.stats));
+                let not_yet = |state: String| NotYet {
+                    component: component(n),
+                    waiting_for: format!("{px} UP on {leader} only in {url}"),
+                    state,
+                };
+                let resp = http
+                    .get(&url)
+                    .basic_auth(&s.stats_user, Some(&s.stats_password))
+                    .send()
+                    .await
+                    .map_err(|e| not_yet(format!("no answer: {e}")))?;
+                let csv = resp
+                    .text()
+                    .await
+                    .map_err(|e| not_yet(format!("bad body: {e}")))?;
+                let rows = statuses(&csv, &px);
+                let ok = !rows.is_empty()
+                    && rows.iter().all(|(sv, st)| match *sv {
+                        "FRONTEND" => true,
+                        "BACKEND" => *st == "UP",
+                        name if name == leader => *st == "UP",
+                        _ => *st == "DOWN",
+                    });
+                if !ok {
+                    return Err(not_yet(format!("{rows:?}")));
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await
 }

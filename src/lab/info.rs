@@ -116,7 +116,8 @@ impl LabInfo {
                 stats_url: format!("http://{}/stats;csv", addr(&m.host, p.stats)),
                 stats_user: secrets.stats_user.clone(),
                 stats_password: secrets.stats_password.clone(),
-                metrics_url: prometheus.then(|| format!("http://{}/metrics", addr(&m.host, p.stats))),
+                metrics_url: prometheus
+                    .then(|| format!("http://{}/metrics", addr(&m.host, p.stats))),
                 admin_socket: layout.haproxy_socket(&m.name),
                 ports: LabHaproxyPorts {
                     primary: p.primary,

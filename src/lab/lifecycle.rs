@@ -6,14 +6,12 @@
 //! HAProxy routing → `pgbackrest info` check → `LAB/lab.json`.
 //! Any failure (or dropping the start future) tears down what was started.
 
-use std::time::Duration;
-
 use super::error::LabError;
 use super::info::LabInfo;
 use super::proc::{log_tail, RunAs, Supervisor};
 use super::ready::{http_client, Deadline};
 use super::secrets::Secrets;
-use super::spec::{Layout, LabSpec, PgNode};
+use super::spec::{LabSpec, Layout, PgNode};
 use super::{etcd, haproxy, patroni, pgbackrest, prereq};
 
 /// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
@@ -24,7 +22,10 @@ pub struct Lab {
 
 impl std::fmt::Debug for Lab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lab").field("dir", &self.info.dir).field("index", &self.info.index).finish()
+        f.debug_struct("Lab")
+            .field("dir", &self.info.dir)
+            .field("index", &self.info.index)
+            .finish()
     }
 }
 
@@ -32,15 +33,26 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), LabError> {
     std::fs::write(path, text).map_err(|e| LabError::io("writing", path, e))
 }
 
-fn write_configs(layout: &Layout, s: &Secrets, prometheus: bool, run_as: Option<&RunAs>) -> Result<(), LabError> {
+fn write_configs(
+    layout: &Layout,
+    s: &Secrets,
+    prometheus: bool,
+    run_as: Option<&RunAs>,
+) -> Result<(), LabError> {
     for n in layout.nodes() {
         write(&n.patroni_yaml, &patroni::node_yaml(layout, n, s)?)?;
         write(&n.pgbackrest_conf, &pgbackrest::config(layout, n))?;
     }
     for n in &layout.test_cluster().members {
-        write(&layout.haproxy_cfg(&n.name), &haproxy::config(layout, n, s, prometheus))?;
+        write(
+            &layout.haproxy_cfg(&n.name),
+            &haproxy::config(layout, n, s, prometheus),
+        )?;
     }
-    write(&layout.patronictl_yaml(), &patroni::patronictl_yaml(layout, s)?)?;
+    write(
+        &layout.patronictl_yaml(),
+        &patroni::patronictl_yaml(layout, s)?,
+    )?;
     if let Some(r) = run_as {
         prereq::chown_tree(&layout.dir.join("conf"), r)?;
     }
@@ -60,18 +72,32 @@ impl Lab {
         let secrets = Secrets::generate(spec.index)?;
         let data_dirs = layout.nodes().map(|n| n.data_dir.clone()).collect();
         let sup = Supervisor::new(run_as.clone(), layout.dir.clone(), data_dirs)?;
-        eprintln!("pgtui lab: checks done ({:.1} s)", deadline.started.elapsed().as_secs_f64());
-        let info = LabInfo::build(&layout, &secrets, spec.patroni.patronictl_bin(), patroni_version, prometheus);
+        eprintln!(
+            "pgtui lab: checks done ({:.1} s)",
+            deadline.started.elapsed().as_secs_f64()
+        );
+        let info = LabInfo::build(
+            &layout,
+            &secrets,
+            spec.patroni.patronictl_bin(),
+            patroni_version,
+            prometheus,
+        );
         let up = async {
             prereq::prepare_dir(&layout, &sup)?;
             write_configs(&layout, &secrets, prometheus, run_as.as_ref())?;
             bring_up(&sup, &layout, &spec, &secrets, deadline).await?;
-            let json = serde_json::to_string_pretty(&info)
-                .map_err(|e| LabError::Render { what: "lab.json".into(), detail: e.to_string() })?;
+            let json = serde_json::to_string_pretty(&info).map_err(|e| LabError::Render {
+                what: "lab.json".into(),
+                detail: e.to_string(),
+            })?;
             write(&layout.info_json(), &json)
         };
         match up.await {
-            Ok(()) => Ok(Lab { info, sup: Some(sup) }),
+            Ok(()) => Ok(Lab {
+                info,
+                sup: Some(sup),
+            }),
             Err(e) => {
                 if let Err(t) = teardown_async(sup).await {
                     eprintln!("pgtui lab: teardown after failed start: {t}");
@@ -110,7 +136,10 @@ async fn bring_up(
 ) -> Result<(), LabError> {
     let http = http_client();
     let progress = |what: &str| {
-        eprintln!("pgtui lab: {what} ({:.1} s)", deadline.started.elapsed().as_secs_f64());
+        eprintln!(
+            "pgtui lab: {what} ({:.1} s)",
+            deadline.started.elapsed().as_secs_f64()
+        );
     };
     etcd::start(sup, layout, &secrets.cluster_token).await?;
     etcd::wait_healthy(sup, layout, &http, deadline).await?;
@@ -120,7 +149,11 @@ async fn bring_up(
     // soon as it has claimed the cluster's `initialize` key.
     let (test, meta) = (&layout.clusters[0], &layout.clusters[1]);
     let firsts: Vec<&PgNode> = layout.clusters.iter().map(|c| &c.members[0]).collect();
-    let rest: Vec<&PgNode> = layout.clusters.iter().flat_map(|c| c.members.iter().skip(1)).collect();
+    let rest: Vec<&PgNode> = layout
+        .clusters
+        .iter()
+        .flat_map(|c| c.members.iter().skip(1))
+        .collect();
     patroni::start(sup, layout, &spec.patroni, &firsts).await?;
     haproxy::start(sup, layout).await?;
     patroni::wait_bootstrap_claimed(sup, layout, &http, deadline, test).await?;
@@ -129,7 +162,10 @@ async fn bring_up(
         patroni::wait_leader(sup, layout, &http, deadline, test),
         patroni::wait_leader(sup, layout, &http, deadline, meta),
     )?;
-    progress(&format!("leaders elected: {}, {}", test_leader.name, meta_leader.name));
+    progress(&format!(
+        "leaders elected: {}, {}",
+        test_leader.name, meta_leader.name
+    ));
 
     let backups = async {
         if spec.backups {
@@ -178,7 +214,7 @@ async fn with_deadline<T>(
                 component,
                 waiting_for: "stanza-create and a full backup".into(),
                 last_state: "still running".into(),
-                elapsed: deadline.started.elapsed().max(Duration::ZERO),
+                elapsed_secs: deadline.started.elapsed().as_secs_f32(),
             })
         }
     }

@@ -22,7 +22,10 @@ use super::secrets::Secrets;
 use super::spec::{addr, Layout, PatroniFlavor, PgCluster, PgNode, NAMESPACE};
 
 fn to_yaml(what: &str, v: &Value) -> Result<String, LabError> {
-    serde_yaml::to_string(v).map_err(|e| LabError::Render { what: what.into(), detail: e.to_string() })
+    serde_yaml::to_string(v).map_err(|e| LabError::Render {
+        what: what.into(),
+        detail: e.to_string(),
+    })
 }
 
 /// Node configs are written as pretty JSON, which is YAML too: serde_yaml
@@ -32,7 +35,10 @@ fn to_yaml(what: &str, v: &Value) -> Result<String, LabError> {
 fn to_json_yaml(what: &str, v: &Value) -> Result<String, LabError> {
     serde_json::to_string_pretty(v)
         .map(|s| s + "\n")
-        .map_err(|e| LabError::Render { what: what.into(), detail: e.to_string() })
+        .map_err(|e| LabError::Render {
+            what: what.into(),
+            detail: e.to_string(),
+        })
 }
 
 /// `bootstrap.dcs` as in the reference lab.
@@ -136,15 +142,23 @@ pub(crate) async fn start(
     let bin = flavor.patroni_bin();
     for n in nodes {
         let env = [
-            ("PGBACKREST_CONFIG".to_string(), n.pgbackrest_conf.display().to_string()),
+            (
+                "PGBACKREST_CONFIG".to_string(),
+                n.pgbackrest_conf.display().to_string(),
+            ),
             (
                 "PGBACKREST_CONFIG_INCLUDE_PATH".to_string(),
-                layout.dir.join("conf/pgbackrest-conf.d").display().to_string(),
+                layout
+                    .dir
+                    .join("conf/pgbackrest-conf.d")
+                    .display()
+                    .to_string(),
             ),
         ];
         let c = component(n);
         let args = [n.patroni_yaml.display().to_string()];
-        sup.spawn(&c, Kind::Patroni, &bin, &args, &env, &layout.log_file(&c)).await?;
+        sup.spawn(&c, Kind::Patroni, &bin, &args, &env, &layout.log_file(&c))
+            .await?;
     }
     Ok(())
 }
@@ -154,8 +168,14 @@ fn api(layout: &Layout, n: &PgNode, path: &str) -> String {
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, String> {
-    let r = http.get(url).send().await.map_err(|e| format!("{url}: no answer ({e})"))?;
-    r.json::<Value>().await.map_err(|e| format!("{url}: bad body ({e})"))
+    let r = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: no answer ({e})"))?;
+    r.json::<Value>()
+        .await
+        .map_err(|e| format!("{url}: bad body ({e})"))
 }
 
 /// Waits until `cluster` has a running leader; returns its node.
@@ -166,29 +186,37 @@ pub(crate) async fn wait_leader(
     deadline: Deadline,
     cluster: &PgCluster,
 ) -> Result<PgNode, LabError> {
-    until(sup, layout, deadline, &format!("electing a leader of {}", cluster.name), || async {
-        let mut last = String::new();
-        for n in &cluster.members {
-            match get_json(http, &api(layout, n, "/cluster")).await {
-                Ok(v) => {
-                    let members = v["members"].as_array().cloned().unwrap_or_default();
-                    let leader = members.iter().find(|m| m["role"] == "leader" && m["state"] == "running");
-                    if let Some(name) = leader.and_then(|m| m["name"].as_str()) {
-                        if let Some(node) = cluster.members.iter().find(|m| m.name == name) {
-                            return Ok(node.clone());
+    until(
+        sup,
+        layout,
+        deadline,
+        &format!("electing a leader of {}", cluster.name),
+        || async {
+            let mut last = String::new();
+            for n in &cluster.members {
+                match get_json(http, &api(layout, n, "/cluster")).await {
+                    Ok(v) => {
+                        let members = v["members"].as_array().cloned().unwrap_or_default();
+                        let leader = members
+                            .iter()
+                            .find(|m| m["role"] == "leader" && m["state"] == "running");
+                        if let Some(name) = leader.and_then(|m| m["name"].as_str()) {
+                            if let Some(node) = cluster.members.iter().find(|m| m.name == name) {
+                                return Ok(node.clone());
+                            }
                         }
+                        last = format!("{}: {}", n.name, v);
                     }
-                    last = format!("{}: {}", n.name, v);
+                    Err(e) => last = e,
                 }
-                Err(e) => last = e,
             }
-        }
-        Err(NotYet {
-            component: component(&cluster.members[0]),
-            waiting_for: format!("a running leader of {} in GET /cluster", cluster.name),
-            state: last,
-        })
-    })
+            Err(NotYet {
+                component: component(&cluster.members[0]),
+                waiting_for: format!("a running leader of {} in GET /cluster", cluster.name),
+                state: last,
+            })
+        },
+    )
     .await
 }
 
@@ -201,28 +229,41 @@ pub(crate) async fn wait_replicas(
     cluster: &PgCluster,
     leader: &PgNode,
 ) -> Result<(), LabError> {
-    until(sup, layout, deadline, &format!("starting replicas of {}", cluster.name), || async {
-        let leader_status = get_json(http, &api(layout, leader, "/patroni")).await;
-        for n in cluster.members.iter().filter(|m| m.name != leader.name) {
-            let not_yet = |state: String| NotYet {
-                component: component(n),
-                waiting_for: format!("{} to stream from leader {}", n.name, leader.name),
-                state,
-            };
-            let own = get_json(http, &api(layout, n, "/patroni")).await.map_err(not_yet)?;
-            if own["state"] != "running" || own["role"] != "replica" {
-                return Err(not_yet(format!("own /patroni: {own}")));
+    until(
+        sup,
+        layout,
+        deadline,
+        &format!("starting replicas of {}", cluster.name),
+        || async {
+            let leader_status = get_json(http, &api(layout, leader, "/patroni")).await;
+            for n in cluster.members.iter().filter(|m| m.name != leader.name) {
+                let not_yet = |state: String| NotYet {
+                    component: component(n),
+                    waiting_for: format!("{} to stream from leader {}", n.name, leader.name),
+                    state,
+                };
+                let own = get_json(http, &api(layout, n, "/patroni"))
+                    .await
+                    .map_err(not_yet)?;
+                if own["state"] != "running" || own["role"] != "replica" {
+                    return Err(not_yet(format!("own /patroni: {own}")));
+                }
+                let lv = leader_status.as_ref().map_err(|e| not_yet(e.clone()))?;
+                let streaming = lv["replication"].as_array().is_some_and(|rs| {
+                    rs.iter().any(|r| {
+                        r["application_name"] == n.name.as_str() && r["state"] == "streaming"
+                    })
+                });
+                if !streaming {
+                    return Err(not_yet(format!(
+                        "leader /patroni replication: {}",
+                        lv["replication"]
+                    )));
+                }
             }
-            let lv = leader_status.as_ref().map_err(|e| not_yet(e.clone()))?;
-            let streaming = lv["replication"].as_array().is_some_and(|rs| {
-                rs.iter().any(|r| r["application_name"] == n.name.as_str() && r["state"] == "streaming")
-            });
-            if !streaming {
-                return Err(not_yet(format!("leader /patroni replication: {}", lv["replication"])));
-            }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -236,17 +277,23 @@ pub(crate) async fn wait_bootstrap_claimed(
     cluster: &PgCluster,
 ) -> Result<(), LabError> {
     let key = format!("{NAMESPACE}{}/initialize", cluster.name);
-    until(sup, layout, deadline, &format!("bootstrapping {}", cluster.name), || async {
-        match super::etcd::key_exists(http, layout, &key).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("key absent".to_string()),
-            Err(e) => Err(e),
-        }
-        .map_err(|state| NotYet {
-            component: component(&cluster.members[0]),
-            waiting_for: format!("{} to claim {key}", cluster.members[0].name),
-            state,
-        })
-    })
+    until(
+        sup,
+        layout,
+        deadline,
+        &format!("bootstrapping {}", cluster.name),
+        || async {
+            match super::etcd::key_exists(http, layout, &key).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("key absent".to_string()),
+                Err(e) => Err(e),
+            }
+            .map_err(|state| NotYet {
+                component: component(&cluster.members[0]),
+                waiting_for: format!("{} to claim {key}", cluster.members[0].name),
+                state,
+            })
+        },
+    )
     .await
 }

@@ -38,7 +38,11 @@ pub(crate) fn config(layout: &Layout, node: &PgNode) -> String {
         name = node.name,
         repo = layout.backup_repo().display(),
         lock = layout.run_dir().join("pgbackrest-lock").display(),
-        spool = layout.run_dir().join("pgbackrest-spool").join(&node.name).display(),
+        spool = layout
+            .run_dir()
+            .join("pgbackrest-spool")
+            .join(&node.name)
+            .display(),
         log = layout.log_dir().join("pgbackrest").display(),
         stanza = node.cluster,
         data = node.data_dir.display(),
@@ -56,7 +60,10 @@ pub(crate) fn component(cluster: &str) -> String {
 fn config_args(layout: &Layout, node: &PgNode) -> Vec<String> {
     vec![
         format!("--config={}", node.pgbackrest_conf.display()),
-        format!("--config-include-path={}", layout.dir.join("conf/pgbackrest-conf.d").display()),
+        format!(
+            "--config-include-path={}",
+            layout.dir.join("conf/pgbackrest-conf.d").display()
+        ),
     ]
 }
 
@@ -67,19 +74,30 @@ fn base_args(layout: &Layout, node: &PgNode) -> Vec<String> {
 }
 
 /// `stanza-create` then a full backup, using the leader's config.
-pub(crate) async fn stanza_and_backup(sup: &Supervisor, layout: &Layout, leader: &PgNode) -> Result<(), LabError> {
+pub(crate) async fn stanza_and_backup(
+    sup: &Supervisor,
+    layout: &Layout,
+    leader: &PgNode,
+) -> Result<(), LabError> {
     let c = component(&leader.cluster);
     let log = layout.log_file(&c);
     let mut args = base_args(layout, leader);
     args.push("stanza-create".into());
-    sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &log).await?;
+    sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &log)
+        .await?;
     let mut args = base_args(layout, leader);
     args.extend(["--type=full".into(), "--start-fast".into(), "backup".into()]);
-    sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &log).await
+    sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &log)
+        .await
 }
 
 /// `pgbackrest info --output=json` must show a full backup for each stanza.
-pub(crate) async fn verify(sup: &Supervisor, layout: &Layout, any_node: &PgNode, stanzas: &[String]) -> Result<(), LabError> {
+pub(crate) async fn verify(
+    sup: &Supervisor,
+    layout: &Layout,
+    any_node: &PgNode,
+    stanzas: &[String],
+) -> Result<(), LabError> {
     let c = "pgbackrest info".to_string();
     let out: PathBuf = layout.run_dir().join("pgbackrest-info.json");
     let _ = std::fs::remove_file(&out);
@@ -90,7 +108,8 @@ pub(crate) async fn verify(sup: &Supervisor, layout: &Layout, any_node: &PgNode,
         "--output=json".into(),
         "info".into(),
     ]);
-    sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &out).await?;
+    sup.run_task(&c, PGBACKREST.as_ref(), &args, &[], &out)
+        .await?;
     let text = std::fs::read_to_string(&out).map_err(|e| LabError::io("reading", &out, e))?;
     let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| LabError::Verify {
         component: c.clone(),
@@ -104,11 +123,16 @@ pub(crate) async fn verify(sup: &Supervisor, layout: &Layout, any_node: &PgNode,
                 component: component(stanza),
                 detail: format!("stanza {stanza} missing from `pgbackrest info`: {text}"),
             })?;
-        let full = entry["backup"].as_array().is_some_and(|b| b.iter().any(|b| b["type"] == "full"));
+        let full = entry["backup"]
+            .as_array()
+            .is_some_and(|b| b.iter().any(|b| b["type"] == "full"));
         if entry["status"]["code"] != 0 || !full {
             return Err(LabError::Verify {
                 component: component(stanza),
-                detail: format!("no good full backup in `pgbackrest info`: status {}", entry["status"]),
+                detail: format!(
+                    "no good full backup in `pgbackrest info`: status {}",
+                    entry["status"]
+                ),
             });
         }
     }

@@ -35,13 +35,24 @@ pub(crate) fn check_binaries(flavor: &PatroniFlavor) -> Result<(), LabError> {
     let missing: Vec<&(PathBuf, &str)> = wanted.iter().filter(|(p, _)| !p.is_file()).collect();
     if !missing.is_empty() {
         let mut pkgs: Vec<&str> = Vec::new();
-        for order in ["etcd-server", "etcd-client", "patroni", "haproxy", "pgbackrest", "postgresql-15"] {
+        for order in [
+            "etcd-server",
+            "etcd-client",
+            "patroni",
+            "haproxy",
+            "pgbackrest",
+            "postgresql-15",
+        ] {
             if missing.iter().any(|(_, p)| *p == order) {
                 pkgs.push(order);
             }
         }
         return Err(LabError::MissingPackages {
-            missing: missing.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            missing: missing
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             install_line: format!("apt-get install -y {}", pkgs.join(" ")),
         });
     }
@@ -93,7 +104,11 @@ pub(crate) fn check_ports(layout: &Layout) -> Result<(), LabError> {
     }
     for (component, a) in wanted {
         if let Err(e) = TcpListener::bind(&a) {
-            return Err(LabError::PortInUse { component, addr: a, detail: e.to_string() });
+            return Err(LabError::PortInUse {
+                component,
+                addr: a,
+                detail: e.to_string(),
+            });
         }
     }
     Ok(())
@@ -110,17 +125,22 @@ pub(crate) fn prepare_dir(layout: &Layout, sup: &Supervisor) -> Result<(), LabEr
             .next()
             .is_some();
         if non_empty {
-            let stale = layout.marker().exists() && super::teardown::processes_using(dir).is_empty();
+            let stale =
+                layout.marker().exists() && super::teardown::processes_using(dir).is_empty();
             if !stale {
                 return Err(LabError::DirInUse { dir: dir.clone() });
             }
-            std::fs::remove_dir_all(dir).map_err(|e| LabError::io("removing stale lab dir", dir, e))?;
+            std::fs::remove_dir_all(dir)
+                .map_err(|e| LabError::io("removing stale lab dir", dir, e))?;
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| LabError::io("creating lab dir", dir, e))?;
     sup.owns_dir.store(true, Ordering::SeqCst);
-    std::fs::write(layout.marker(), "pgtui lab dir: removed by `pgtui lab` teardown\n")
-        .map_err(|e| LabError::io("writing", layout.marker(), e))?;
+    std::fs::write(
+        layout.marker(),
+        "pgtui lab dir: removed by `pgtui lab` teardown\n",
+    )
+    .map_err(|e| LabError::io("writing", layout.marker(), e))?;
     for d in layout.dirs() {
         std::fs::create_dir_all(&d).map_err(|e| LabError::io("creating", &d, e))?;
         set_mode(&d, 0o700)?;
@@ -128,14 +148,23 @@ pub(crate) fn prepare_dir(layout: &Layout, sup: &Supervisor) -> Result<(), LabEr
     if let Some(r) = sup.run_as() {
         chown_tree(dir, r)?;
         let ok = std::process::Command::new("/usr/bin/test")
-            .args(["-w".as_ref(), dir.as_os_str(), "-a".as_ref(), "-x".as_ref(), dir.as_os_str()])
+            .args([
+                "-w".as_ref(),
+                dir.as_os_str(),
+                "-a".as_ref(),
+                "-x".as_ref(),
+                dir.as_os_str(),
+            ])
             .uid(r.uid)
             .gid(r.gid)
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
-            return Err(LabError::DirNotAccessible { dir: dir.clone(), user: r.user.clone() });
+            return Err(LabError::DirNotAccessible {
+                dir: dir.clone(),
+                user: r.user.clone(),
+            });
         }
     }
     Ok(())
@@ -149,11 +178,17 @@ fn set_mode(p: &Path, mode: u32) -> Result<(), LabError> {
 
 /// `chown -R` to the lab user.
 pub(crate) fn chown_tree(p: &Path, r: &RunAs) -> Result<(), LabError> {
-    let owner = (Some(nix::unistd::Uid::from_raw(r.uid)), Some(nix::unistd::Gid::from_raw(r.gid)));
+    let owner = (
+        Some(nix::unistd::Uid::from_raw(r.uid)),
+        Some(nix::unistd::Gid::from_raw(r.gid)),
+    );
     nix::unistd::chown(p, owner.0, owner.1)
         .map_err(|e| LabError::io("chown", p, std::io::Error::from(e)))?;
     if p.is_dir() && !p.is_symlink() {
-        for e in std::fs::read_dir(p).map_err(|e| LabError::io("reading", p, e))?.flatten() {
+        for e in std::fs::read_dir(p)
+            .map_err(|e| LabError::io("reading", p, e))?
+            .flatten()
+        {
             chown_tree(&e.path(), r)?;
         }
     }
@@ -163,9 +198,15 @@ pub(crate) fn chown_tree(p: &Path, r: &RunAs) -> Result<(), LabError> {
 /// Runs `program args` (as the lab user) and returns stdout, or a message.
 fn output_as(program: &Path, args: &[&str], run_as: Option<&RunAs>) -> Result<String, String> {
     let mut cmd = std::process::Command::new(program);
-    cmd.args(args).env_clear().env("PATH", "/usr/bin:/bin").env("LC_ALL", "C.UTF-8");
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LC_ALL", "C.UTF-8");
     if let Some(r) = run_as {
-        cmd.uid(r.uid).gid(r.gid).env("HOME", &r.home).current_dir("/");
+        cmd.uid(r.uid)
+            .gid(r.gid)
+            .env("HOME", &r.home)
+            .current_dir("/");
     }
     let out = cmd.output().map_err(|e| e.to_string())?;
     if !out.status.success() {
@@ -182,10 +223,17 @@ fn output_as(program: &Path, args: &[&str], run_as: Option<&RunAs>) -> Result<St
 
 /// `patroni --version` run as the lab user (which also proves a venv is
 /// readable by it); returns e.g. `3.0.2`.
-pub(crate) fn patroni_version(flavor: &PatroniFlavor, run_as: Option<&RunAs>) -> Result<String, LabError> {
+pub(crate) fn patroni_version(
+    flavor: &PatroniFlavor,
+    run_as: Option<&RunAs>,
+) -> Result<String, LabError> {
     let bin = flavor.patroni_bin();
     match output_as(&bin, &["--version"], run_as) {
-        Ok(out) => Ok(out.split_whitespace().last().unwrap_or("unknown").to_string()),
+        Ok(out) => Ok(out
+            .split_whitespace()
+            .last()
+            .unwrap_or("unknown")
+            .to_string()),
         Err(detail) => Err(match flavor {
             PatroniFlavor::Venv(v) => LabError::BadVenv {
                 venv: v.clone(),
@@ -194,7 +242,10 @@ pub(crate) fn patroni_version(flavor: &PatroniFlavor, run_as: Option<&RunAs>) ->
                     run_as.map(|r| r.user.as_str()).unwrap_or("current")
                 ),
             },
-            PatroniFlavor::Debian => LabError::Verify { component: "patroni".into(), detail },
+            PatroniFlavor::Debian => LabError::Verify {
+                component: "patroni".into(),
+                detail,
+            },
         }),
     }
 }

@@ -99,7 +99,10 @@ fn base_env(run_as: Option<&RunAs>) -> Vec<(String, String)> {
         ),
     };
     vec![
-        ("PATH".into(), "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into()),
+        (
+            "PATH".into(),
+            "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin".into(),
+        ),
         ("HOME".into(), home),
         ("USER".into(), user.clone()),
         ("LOGNAME".into(), user),
@@ -136,7 +139,11 @@ pub(crate) fn describe(status: ExitStatus) -> String {
 }
 
 impl Supervisor {
-    pub fn new(run_as: Option<RunAs>, dir: PathBuf, data_dirs: Vec<PathBuf>) -> Result<Self, LabError> {
+    pub fn new(
+        run_as: Option<RunAs>,
+        dir: PathBuf,
+        data_dirs: Vec<PathBuf>,
+    ) -> Result<Self, LabError> {
         let spawner = Spawner::start().map_err(|e| LabError::Spawn {
             component: "lab spawner thread".into(),
             program: PathBuf::from("(thread)"),
@@ -167,7 +174,9 @@ impl Supervisor {
             .append(true)
             .open(log)
             .map_err(|e| LabError::io("opening log file", log, e))?;
-        let err = out.try_clone().map_err(|e| LabError::io("duplicating log file", log, e))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| LabError::io("duplicating log file", log, e))?;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
@@ -244,12 +253,16 @@ impl Supervisor {
         env: &[(String, String)],
         log: &Path,
     ) -> Result<(), LabError> {
-        let id = self.spawn(component, Kind::Task, program, args, env, log).await?;
+        let id = self
+            .spawn(component, Kind::Task, program, args, env, log)
+            .await?;
         loop {
             let done = {
                 let mut procs = self.procs.lock().unwrap();
                 let Some(i) = procs.iter().position(|p| p.id == id) else {
-                    return Err(LabError::Interrupted(format!("teardown while {component} ran")));
+                    return Err(LabError::Interrupted(format!(
+                        "teardown while {component} ran"
+                    )));
                 };
                 match procs[i].child.try_wait() {
                     Ok(Some(st)) => {

@@ -27,7 +27,10 @@ pub(crate) struct Deadline {
 impl Deadline {
     pub fn after(d: Duration) -> Self {
         let now = Instant::now();
-        Deadline { started: now, at: now + d }
+        Deadline {
+            started: now,
+            at: now + d,
+        }
     }
 }
 
@@ -66,7 +69,7 @@ where
                     component: n.component,
                     waiting_for: n.waiting_for,
                     last_state: n.state,
-                    elapsed: deadline.started.elapsed(),
+                    elapsed_secs: deadline.started.elapsed().as_secs_f32(),
                 });
             }
             Err(_) => tokio::time::sleep(POLL).await,

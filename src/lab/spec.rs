@@ -191,7 +191,13 @@ impl Layout {
                 members: vec![node(META_CLUSTER, format!("{META_CLUSTER}-1"), 10)],
             },
         ];
-        Layout { dir, index: n, ports: spec.ports.clone(), etcd, clusters }
+        Layout {
+            dir,
+            index: n,
+            ports: spec.ports.clone(),
+            etcd,
+            clusters,
+        }
     }
 
     pub fn etcd_endpoints(&self) -> Vec<String> {
@@ -212,7 +218,8 @@ impl Layout {
 
     /// `LAB/log/<component>.log`, with spaces in the component name made `-`.
     pub fn log_file(&self, component: &str) -> PathBuf {
-        self.log_dir().join(format!("{}.log", component.replace(' ', "-")))
+        self.log_dir()
+            .join(format!("{}.log", component.replace(' ', "-")))
     }
 
     pub fn run_dir(&self) -> PathBuf {

@@ -71,7 +71,11 @@ impl Supervisor {
         let t0 = Instant::now();
         let names: Vec<String> = {
             let procs = self.procs.lock().unwrap();
-            procs.iter().filter(|p| p.kind == kind).map(|p| p.component.clone()).collect()
+            procs
+                .iter()
+                .filter(|p| p.kind == kind)
+                .map(|p| p.component.clone())
+                .collect()
         };
         if names.is_empty() {
             return;
@@ -83,7 +87,11 @@ impl Supervisor {
         } else {
             self.stop_where(|p| p.kind == kind, sig, grace);
         }
-        eprintln!("pgtui lab: stopped {} in {:.1} s", names.join(", "), t0.elapsed().as_secs_f64());
+        eprintln!(
+            "pgtui lab: stopped {} in {:.1} s",
+            names.join(", "),
+            t0.elapsed().as_secs_f64()
+        );
     }
 
     /// Sends `sig` to every live child matching `pick`, waits up to `grace`
@@ -110,7 +118,10 @@ impl Supervisor {
         }
         for p in procs.iter_mut().filter(|p| pick(p)) {
             if let Ok(None) = p.child.try_wait() {
-                eprintln!("pgtui lab: {} did not stop within {grace:?}; killing it", p.component);
+                eprintln!(
+                    "pgtui lab: {} did not stop within {grace:?}; killing it",
+                    p.component
+                );
                 let _ = killpg(Pid::from_raw(p.child.id() as i32), Signal::SIGKILL);
                 let _ = p.child.wait();
             }
@@ -129,8 +140,13 @@ fn live_postmaster(data: &Path) -> Option<Pid> {
 
 /// Kills a postmaster that outlived its Patroni: immediate shutdown, then SIGKILL.
 fn kill_postmaster(data: &Path) {
-    let Some(pid) = live_postmaster(data) else { return };
-    eprintln!("pgtui lab: postmaster {pid} of {} outlived Patroni; stopping it", data.display());
+    let Some(pid) = live_postmaster(data) else {
+        return;
+    };
+    eprintln!(
+        "pgtui lab: postmaster {pid} of {} outlived Patroni; stopping it",
+        data.display()
+    );
     let _ = kill(pid, Signal::SIGQUIT);
     let until = Instant::now() + Duration::from_secs(10);
     while Instant::now() < until && live_postmaster(data).is_some() {
@@ -148,7 +164,9 @@ pub(crate) fn processes_using(dir: &Path) -> Vec<String> {
     let me = std::process::id().to_string();
     let needle = dir.display().to_string();
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return found };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if !name.bytes().all(|b| b.is_ascii_digit()) || name == me {
@@ -158,9 +176,11 @@ pub(crate) fn processes_using(dir: &Path) -> Vec<String> {
             .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
             .unwrap_or_default();
         let cwd: Option<PathBuf> = std::fs::read_link(format!("/proc/{name}/cwd")).ok();
-        let in_cmd = cmdline
-            .split(' ')
-            .any(|w| w == needle || w.starts_with(&format!("{needle}/")) || w.contains(&format!("={needle}/")));
+        let in_cmd = cmdline.split(' ').any(|w| {
+            w == needle
+                || w.starts_with(&format!("{needle}/"))
+                || w.contains(&format!("={needle}/"))
+        });
         let in_cwd = cwd.as_deref().is_some_and(|c| c.starts_with(dir));
         if in_cmd || in_cwd {
             found.push(format!("{name} ({})", cmdline.trim()));

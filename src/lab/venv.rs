@@ -19,16 +19,28 @@ pub const PATRONI4_REQUIREMENT: &str = "patroni[etcd3,psycopg2-binary]==4.1.5";
 pub const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 
 async fn run(component: &str, program: &Path, args: &[&str]) -> Result<(), LabError> {
-    eprintln!("pgtui lab: running {} {}", program.display(), args.join(" "));
+    eprintln!(
+        "pgtui lab: running {} {}",
+        program.display(),
+        args.join(" ")
+    );
     let out = tokio::process::Command::new(program)
         .args(args)
         .output()
         .await
-        .map_err(|e| LabError::Spawn { component: component.into(), program: program.to_path_buf(), source: e })?;
+        .map_err(|e| LabError::Spawn {
+            component: component.into(),
+            program: program.to_path_buf(),
+            source: e,
+        })?;
     if out.status.success() {
         return Ok(());
     }
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = text.lines().collect();
     Err(LabError::CommandFailed {
         component: component.into(),
@@ -45,12 +57,28 @@ pub async fn install_patroni4(venv: &Path) -> Result<String, LabError> {
     let venv = if venv.is_absolute() {
         venv.to_path_buf()
     } else {
-        std::env::current_dir().map_err(|e| LabError::io("reading current dir", ".", e))?.join(venv)
+        std::env::current_dir()
+            .map_err(|e| LabError::io("reading current dir", ".", e))?
+            .join(venv)
     };
     let v = venv.display().to_string();
-    run("python3 -m venv", SYSTEM_PYTHON.as_ref(), &["-m", "venv", &v]).await?;
+    run(
+        "python3 -m venv",
+        SYSTEM_PYTHON.as_ref(),
+        &["-m", "venv", &v],
+    )
+    .await?;
     let pip = venv.join("bin/pip");
-    run("pip install patroni", &pip, &["install", "--disable-pip-version-check", PATRONI4_REQUIREMENT]).await?;
+    run(
+        "pip install patroni",
+        &pip,
+        &[
+            "install",
+            "--disable-pip-version-check",
+            PATRONI4_REQUIREMENT,
+        ],
+    )
+    .await?;
     let run_as = prereq::run_as()?;
     prereq::patroni_version(&PatroniFlavor::Venv(venv), run_as.as_ref())
 }

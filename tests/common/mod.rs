@@ -45,12 +45,17 @@ fn start(index: u8, patroni: &str) -> SharedLab {
         }
     }
     let dir = std::env::temp_dir().join(format!("pgtui-test-lab-{index}-{}", std::process::id()));
+    // The runner's stderr goes to a file, not a pipe: the runner outlives this
+    // process while it tears down, and must not lose its voice (or its life,
+    // to a broken pipe) when we are gone.
+    let log_path = std::env::temp_dir().join(format!("pgtui-test-lab-{index}-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).expect("create lab runner log");
     let mut child = Command::new(bin())
         .args(["lab", "up", "--stdin-guard", "--index", &index.to_string(), "--patroni", patroni, "--dir"])
         .arg(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(log)
         .spawn()
         .expect("spawn pgtui lab up");
     let guard = child.stdin.take().unwrap();
@@ -58,9 +63,8 @@ fn start(index: u8, patroni: &str) -> SharedLab {
     let mut line = String::new();
     let n = stdout.read_line(&mut line).unwrap_or(0);
     if n == 0 || !line.trim_start().starts_with('{') {
-        let mut err = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
         let _ = child.wait();
+        let err = std::fs::read_to_string(&log_path).unwrap_or_default();
         panic!("the lab (index {index}, patroni {patroni}) did not start:\n{line}\n{err}");
     }
     let info: LabInfo = serde_json::from_str(line.trim()).expect("lab info JSON");
@@ -68,11 +72,6 @@ fn start(index: u8, patroni: &str) -> SharedLab {
     std::thread::spawn(move || {
         let mut sink = Vec::new();
         let _ = stdout.read_to_end(&mut sink);
-    });
-    let mut stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = stderr.read_to_end(&mut sink);
     });
     SharedLab { info, _child: Mutex::new(child), _guard: Mutex::new(guard), exclusive: Mutex::new(()) }
 }
