@@ -26,15 +26,29 @@ async fn demo(g: GlobalArgs, args: DemoArgs) -> anyhow::Result<()> {
     if args.patroni != "debian" {
         spec.patroni = PatroniFlavor::Venv(args.patroni.clone().into());
     }
-    eprintln!("starting lab {} in {} (etcd, Patroni, PostgreSQL, HAProxy, pgBackRest)…", args.index, spec.dir.display());
-    let lab = Lab::start(spec).await.context("the demo lab did not start")?;
+    eprintln!(
+        "starting lab {} in {} (etcd, Patroni, PostgreSQL, HAProxy, pgBackRest)…",
+        args.index,
+        spec.dir.display()
+    );
+    let lab = Lab::start(spec)
+        .await
+        .context("the demo lab did not start")?;
     eprintln!("lab ready; Ctrl-C stops it and removes its files");
     let mut g = g;
     g.config_file = Some(lab.info().patronictl_config.clone());
     g.dcs_url = None;
     let watched = async {
         let config = resolve(&g)?;
-        pgtui::cli::list::run(config, ListArgs { clusters: vec![], format: Format::Table, watch: true }).await
+        pgtui::cli::list::run(
+            config,
+            ListArgs {
+                clusters: vec![],
+                format: Format::Table,
+                watch: true,
+            },
+        )
+        .await
     };
     let result = watched.await;
     eprintln!("stopping the lab…");
@@ -48,7 +62,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // The interactive console arrives in a later release; until then the
         // bare command shows the live list.
         let config = resolve(&g)?;
-        return pgtui::cli::list::run(config, ListArgs { clusters: vec![], format: Format::Table, watch: true }).await;
+        return pgtui::cli::list::run(
+            config,
+            ListArgs {
+                clusters: vec![],
+                format: Format::Table,
+                watch: true,
+            },
+        )
+        .await;
     };
     match command {
         Command::Completions { shell } => {
@@ -72,7 +94,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let code = match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {

@@ -6,11 +6,16 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(name)
 }
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     move |k| map.get(k).cloned()
 }
 
@@ -20,7 +25,10 @@ fn no_env() -> impl Fn(&str) -> Option<String> {
 
 /// Inputs that never pick up files from the machine's home directory.
 fn inputs() -> Inputs {
-    Inputs { settings_file: Some(fixture("empty.toml")), ..Default::default() }
+    Inputs {
+        settings_file: Some(fixture("empty.toml")),
+        ..Default::default()
+    }
 }
 
 fn setup() {
@@ -30,10 +38,24 @@ fn setup() {
 #[test]
 fn a_pigsty_patroni_yml_is_read_as_patronictl_reads_it() {
     setup();
-    let c = resolve(&Inputs { config_file: Some(fixture("pigsty-patroni.yml")), ..inputs() }, &no_env()).unwrap();
+    let c = resolve(
+        &Inputs {
+            config_file: Some(fixture("pigsty-patroni.yml")),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap();
     assert_eq!(c.namespace, "/pg/");
     assert_eq!(c.cluster.as_deref(), Some("pg-test"));
-    assert_eq!(c.etcd.endpoints, ["http://127.0.0.1:2379", "http://127.0.0.1:22379", "http://127.0.0.1:32379"]);
+    assert_eq!(
+        c.etcd.endpoints,
+        [
+            "http://127.0.0.1:2379",
+            "http://127.0.0.1:22379",
+            "http://127.0.0.1:32379"
+        ]
+    );
     assert_eq!(c.etcd.username.as_deref(), Some("root"));
     assert_eq!(c.etcd.password.as_ref().unwrap().expose(), "Etcd.Root");
     // No ctl section: REST auth falls back to restapi.authentication.
@@ -48,7 +70,14 @@ fn a_pigsty_patroni_yml_is_read_as_patronictl_reads_it() {
 #[test]
 fn secrets_never_show_in_debug_output() {
     setup();
-    let c = resolve(&Inputs { config_file: Some(fixture("pigsty-patroni.yml")), ..inputs() }, &no_env()).unwrap();
+    let c = resolve(
+        &Inputs {
+            config_file: Some(fixture("pigsty-patroni.yml")),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap();
     let dump = format!("{c:?}");
     for secret in ["Etcd.Root", "Patroni.API", "DBUser.DBA"] {
         assert!(!dump.contains(secret), "{secret} leaked into {dump}");
@@ -59,8 +88,18 @@ fn secrets_never_show_in_debug_output() {
 #[test]
 fn hosts_as_a_yaml_list_and_ctl_auth_with_a_numeric_password() {
     setup();
-    let c = resolve(&Inputs { config_file: Some(fixture("patronictl-list-hosts.yaml")), ..inputs() }, &no_env()).unwrap();
-    assert_eq!(c.etcd.endpoints, ["http://10.0.0.1:2379", "http://10.0.0.2:2379"]);
+    let c = resolve(
+        &Inputs {
+            config_file: Some(fixture("patronictl-list-hosts.yaml")),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap();
+    assert_eq!(
+        c.etcd.endpoints,
+        ["http://10.0.0.1:2379", "http://10.0.0.2:2379"]
+    );
     assert_eq!(c.namespace, "/service/");
     assert_eq!(c.cluster, None);
     assert_eq!(c.rest.username.as_deref(), Some("ctl-user"));
@@ -73,17 +112,49 @@ fn precedence_is_flags_then_env_then_file_then_defaults() {
     setup();
     let file = Some(fixture("pigsty-patroni.yml"));
     // File only.
-    let c = resolve(&Inputs { config_file: file.clone(), ..inputs() }, &no_env()).unwrap();
-    assert_eq!((c.namespace.as_str(), c.cluster.as_deref()), ("/pg/", Some("pg-test")));
+    let c = resolve(
+        &Inputs {
+            config_file: file.clone(),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap();
+    assert_eq!(
+        (c.namespace.as_str(), c.cluster.as_deref()),
+        ("/pg/", Some("pg-test"))
+    );
     // Env over file.
-    let env = env_of(&[("PATRONI_NAMESPACE", "envns"), ("PATRONI_SCOPE", "pg-env"), ("PATRONI_ETCD3_HOSTS", "127.0.0.5:2379")]);
-    let c = resolve(&Inputs { config_file: file.clone(), ..inputs() }, &env).unwrap();
-    assert_eq!((c.namespace.as_str(), c.cluster.as_deref()), ("/envns/", Some("pg-env")));
+    let env = env_of(&[
+        ("PATRONI_NAMESPACE", "envns"),
+        ("PATRONI_SCOPE", "pg-env"),
+        ("PATRONI_ETCD3_HOSTS", "127.0.0.5:2379"),
+    ]);
+    let c = resolve(
+        &Inputs {
+            config_file: file.clone(),
+            ..inputs()
+        },
+        &env,
+    )
+    .unwrap();
+    assert_eq!(
+        (c.namespace.as_str(), c.cluster.as_deref()),
+        ("/envns/", Some("pg-env"))
+    );
     assert_eq!(c.etcd.endpoints, ["http://127.0.0.5:2379"]);
     // Flags over env.
-    let flags = Inputs { config_file: file, dcs_url: Some("etcd3://127.0.0.9:2379/flagns".into()), cluster: Some("pg-flag".into()), ..inputs() };
+    let flags = Inputs {
+        config_file: file,
+        dcs_url: Some("etcd3://127.0.0.9:2379/flagns".into()),
+        cluster: Some("pg-flag".into()),
+        ..inputs()
+    };
     let c = resolve(&flags, &env).unwrap();
-    assert_eq!((c.namespace.as_str(), c.cluster.as_deref()), ("/flagns/", Some("pg-flag")));
+    assert_eq!(
+        (c.namespace.as_str(), c.cluster.as_deref()),
+        ("/flagns/", Some("pg-flag"))
+    );
     assert_eq!(c.etcd.endpoints, ["http://127.0.0.9:2379"]);
     // Defaults: Patroni's.
     let c = resolve(&inputs(), &no_env()).unwrap();
@@ -94,20 +165,50 @@ fn precedence_is_flags_then_env_then_file_then_defaults() {
 
 #[test]
 fn settings_toml_layers_over_the_yaml() {
-    let c = resolve(&Inputs { config_file: Some(fixture("pigsty-patroni.yml")), settings_file: Some(fixture("settings.toml")), ..Default::default() }, &no_env()).unwrap();
+    let c = resolve(
+        &Inputs {
+            config_file: Some(fixture("pigsty-patroni.yml")),
+            settings_file: Some(fixture("settings.toml")),
+            ..Default::default()
+        },
+        &no_env(),
+    )
+    .unwrap();
     assert_eq!(c.theme.as_deref(), Some("high-contrast"));
     assert_eq!(c.rest.timeout.as_millis(), 1500);
-    assert_eq!(c.sql.as_ref().unwrap().user, "monitor", "pgtui's own [sql] wins over the patroni superuser");
-    assert_eq!(c.haproxy["pg-test"].stats_urls, ["http://127.0.0.11:9101/stats;csv"]);
+    assert_eq!(
+        c.sql.as_ref().unwrap().user,
+        "monitor",
+        "pgtui's own [sql] wins over the patroni superuser"
+    );
+    assert_eq!(
+        c.haproxy["pg-test"].stats_urls,
+        ["http://127.0.0.11:9101/stats;csv"]
+    );
     // --theme beats the file.
-    let c = resolve(&Inputs { settings_file: Some(fixture("settings.toml")), theme: Some("light".into()), ..Default::default() }, &no_env()).unwrap();
+    let c = resolve(
+        &Inputs {
+            settings_file: Some(fixture("settings.toml")),
+            theme: Some("light".into()),
+            ..Default::default()
+        },
+        &no_env(),
+    )
+    .unwrap();
     assert_eq!(c.theme.as_deref(), Some("light"));
 }
 
 #[test]
 fn a_missing_explicit_file_is_a_hard_error_naming_it() {
     setup();
-    let e = resolve(&Inputs { config_file: Some(fixture("nope.yml")), ..inputs() }, &no_env()).unwrap_err();
+    let e = resolve(
+        &Inputs {
+            config_file: Some(fixture("nope.yml")),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap_err();
     assert!(matches!(e, ConfigError::Unreadable { .. }));
     assert!(e.to_string().contains("nope.yml"), "{e}");
 }
@@ -115,26 +216,62 @@ fn a_missing_explicit_file_is_a_hard_error_naming_it() {
 #[test]
 fn malformed_yaml_names_the_file_and_line() {
     setup();
-    let e = resolve(&Inputs { config_file: Some(fixture("malformed.yml")), ..inputs() }, &no_env()).unwrap_err();
+    let e = resolve(
+        &Inputs {
+            config_file: Some(fixture("malformed.yml")),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("malformed.yml"), "{msg}");
-    assert!(matches!(e, ConfigError::Malformed { line: Some(3..=5), .. }), "{msg}");
+    assert!(
+        matches!(
+            e,
+            ConfigError::Malformed {
+                line: Some(3..=5),
+                ..
+            }
+        ),
+        "{msg}"
+    );
 }
 
 #[test]
 fn malformed_toml_names_the_file_and_line() {
     for (file, line) in [("bad-settings.toml", 4), ("unknown-settings.toml", 2)] {
-        let e = resolve(&Inputs { settings_file: Some(fixture(file)), ..Default::default() }, &no_env()).unwrap_err();
+        let e = resolve(
+            &Inputs {
+                settings_file: Some(fixture(file)),
+                ..Default::default()
+            },
+            &no_env(),
+        )
+        .unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains(file) && msg.contains(&format!("line {line}")), "{msg}");
+        assert!(
+            msg.contains(file) && msg.contains(&format!("line {line}")),
+            "{msg}"
+        );
     }
 }
 
 #[test]
 fn bad_values_are_rejected_clearly() {
     setup();
-    for (url, needle) in [("etcd://127.0.0.1:2379/pg", "v2 API"), ("etcd3://127.0.0.1/pg", "no port")] {
-        let e = resolve(&Inputs { dcs_url: Some(url.into()), ..inputs() }, &no_env()).unwrap_err();
+    for (url, needle) in [
+        ("etcd://127.0.0.1:2379/pg", "v2 API"),
+        ("etcd3://127.0.0.1/pg", "no port"),
+    ] {
+        let e = resolve(
+            &Inputs {
+                dcs_url: Some(url.into()),
+                ..inputs()
+            },
+            &no_env(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains(needle), "{url}: {e}");
     }
     let e = resolve(&inputs(), &env_of(&[("PATRONI_ETCD3_PROTOCOL", "gopher")])).unwrap_err();

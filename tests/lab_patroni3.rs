@@ -41,3 +41,8 @@ fn watch_prints_the_new_leader_after_a_switchover() {
 fn watch_relists_after_compaction_and_matches_etcd() {
     lab_suite::watch_compaction::watch_relists_after_compaction(lab());
 }
+
+#[test]
+fn replay_lag_is_shown_when_replay_is_paused() {
+    lab_suite::replay_lag_is_shown_when_replay_is_paused(lab());
+}

@@ -24,7 +24,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Patroni or patronictl YAML file (as `patronictl -c`).
-    #[arg(short = 'c', long = "config-file", env = "PATRONICTL_CONFIG_FILE", global = true)]
+    #[arg(
+        short = 'c',
+        long = "config-file",
+        env = "PATRONICTL_CONFIG_FILE",
+        global = true
+    )]
     pub config_file: Option<PathBuf>,
     /// DCS address and namespace: etcd3://HOST:PORT[,HOST:PORT...]/NAMESPACE
     #[arg(long, env = "PGTUI_DCS_URL", global = true)]
@@ -53,7 +58,9 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Members, roles, states, timelines and lag of one or more clusters.
-    #[command(after_help = "Examples:\n  pgtui list\n  pgtui list pg-test pg-meta -f json\n  pgtui --cluster pg-test list --watch")]
+    #[command(
+        after_help = "Examples:\n  pgtui list\n  pgtui list pg-test pg-meta -f json\n  pgtui --cluster pg-test list --watch"
+    )]
     List(ListArgs),
     /// Patroni's timeline history (TL, LSN, reason, timestamp, new leader).
     #[command(after_help = "Example:\n  pgtui history pg-test -f json")]
@@ -68,7 +75,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  pgtui version pg-test")]
     Version(VersionArgs),
     /// A libpq connection string for the leader, a role, or a member.
-    #[command(after_help = "Examples:\n  pgtui dsn pg-test\n  pgtui dsn pg-test --role replica\n  psql \"$(pgtui dsn pg-test --member pg-test-2) user=postgres\"")]
+    #[command(
+        after_help = "Examples:\n  pgtui dsn pg-test\n  pgtui dsn pg-test --role replica\n  psql \"$(pgtui dsn pg-test --member pg-test-2) user=postgres\""
+    )]
     Dsn(DsnArgs),
     /// Start a throwaway local lab cluster and watch it; Ctrl-C stops and removes it.
     #[command(after_help = "Example:\n  pgtui demo\n  pgtui demo --patroni /opt/patroni4")]
@@ -77,9 +86,7 @@ pub enum Command {
     Lab(crate::lab::cli::LabArgs),
     /// Print shell completions.
     #[command(after_help = "Example:\n  pgtui completions bash > /etc/bash_completion.d/pgtui")]
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     #[command(after_help = "Example:\n  pgtui man > /usr/local/share/man/man1/pgtui.1")]
     Man,

@@ -18,8 +18,17 @@ async fn load(config: Config, cluster: &Option<String>) -> anyhow::Result<(Sessi
     Ok((session, name))
 }
 
-fn with_cluster<R>(s: &Session, name: &str, f: impl FnOnce(&ClusterState) -> R) -> Result<R, CliError> {
-    s.model.read(|m| m.clusters.get(name).map(f).ok_or_else(|| not_found(m, name, &s.config)))
+fn with_cluster<R>(
+    s: &Session,
+    name: &str,
+    f: impl FnOnce(&ClusterState) -> R,
+) -> Result<R, CliError> {
+    s.model.read(|m| {
+        m.clusters
+            .get(name)
+            .map(f)
+            .ok_or_else(|| not_found(m, name, &s.config))
+    })
 }
 
 fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String) {
@@ -32,20 +41,38 @@ fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String)
 
 pub async fn history(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
     let (s, name) = load(config, &args.cluster).await?;
-    let entries = with_cluster(&s, &name, |c| c.dcs.history.as_ref().map(|e| e.value.clone()))?;
+    let entries = with_cluster(&s, &name, |c| {
+        c.dcs.history.as_ref().map(|e| e.value.clone())
+    })?;
     let entries = match entries {
         None => vec![],
         Some(crate::dcs::Decoded::Ok(v)) => v,
         Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
-            return Err(CliError::new(ExitCode::Failure, format!("the history key of {name} is unparseable ({error}); raw value: {raw}")).into())
+            return Err(CliError::new(
+                ExitCode::Failure,
+                format!("the history key of {name} is unparseable ({error}); raw value: {raw}"),
+            )
+            .into())
         }
     };
     emit(args.format, &entries, || {
         let rows = entries
             .iter()
-            .map(|e| vec![e.timeline.to_string(), e.lsn.to_string(), e.reason.clone(), e.timestamp.clone().unwrap_or_default(), e.new_leader.clone().unwrap_or_default()])
+            .map(|e| {
+                vec![
+                    e.timeline.to_string(),
+                    e.lsn.to_string(),
+                    e.reason.clone(),
+                    e.timestamp.clone().unwrap_or_default(),
+                    e.new_leader.clone().unwrap_or_default(),
+                ]
+            })
             .collect();
-        simple_table(&["TL", "LSN", "Reason", "Timestamp", "New Leader"], rows, &[0, 1])
+        simple_table(
+            &["TL", "LSN", "Reason", "Timestamp", "New Leader"],
+            rows,
+            &[0, 1],
+        )
     });
     Ok(())
 }
@@ -53,26 +80,45 @@ pub async fn history(config: Config, args: OneClusterArgs) -> anyhow::Result<()>
 /// Members in cascade order with their depth: the leader, then whoever
 /// streams from it, then whoever streams from those (`replicatefrom`).
 pub fn topology_order(v: &ClusterView) -> Vec<(usize, &crate::model::view::MemberView)> {
-    let is_leader = |m: &&crate::model::view::MemberView| m.role == role::LEADER || m.role == role::STANDBY_LEADER;
+    let is_leader = |m: &&crate::model::view::MemberView| {
+        m.role == role::LEADER || m.role == role::STANDBY_LEADER
+    };
     let parent = |m: &crate::model::view::MemberView| -> Option<String> {
         if is_leader(&m) {
             return None;
         }
-        let from = m.tags.get("replicatefrom").and_then(|t| t.as_str()).map(str::to_string);
+        let from = m
+            .tags
+            .get("replicatefrom")
+            .and_then(|t| t.as_str())
+            .map(str::to_string);
         match from {
-            Some(p) if p != m.name && v.members.iter().any(|o| o.name == p && !is_leader(&o)) => Some(p),
+            Some(p) if p != m.name && v.members.iter().any(|o| o.name == p && !is_leader(&o)) => {
+                Some(p)
+            }
             _ => v.leader.clone(),
         }
     };
     let mut out = Vec::new();
-    let mut stack: Vec<(usize, &crate::model::view::MemberView)> = v.members.iter().filter(|m| parent(m).is_none_or(|p| !v.members.iter().any(|o| o.name == p))).map(|m| (0, m)).rev().collect();
+    let mut stack: Vec<(usize, &crate::model::view::MemberView)> = v
+        .members
+        .iter()
+        .filter(|m| parent(m).is_none_or(|p| !v.members.iter().any(|o| o.name == p)))
+        .map(|m| (0, m))
+        .rev()
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     while let Some((depth, m)) = stack.pop() {
         if !seen.insert(m.name.clone()) {
             continue;
         }
         out.push((depth, m));
-        for child in v.members.iter().rev().filter(|c| parent(c).as_deref() == Some(m.name.as_str())) {
+        for child in v
+            .members
+            .iter()
+            .rev()
+            .filter(|c| parent(c).as_deref() == Some(m.name.as_str()))
+        {
             stack.push((depth + 1, child));
         }
     }
@@ -99,27 +145,61 @@ pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()
     let (s, name) = load(config, &args.cluster).await?;
     let v = with_cluster(&s, &name, cluster_view)?;
     let order = topology_order(&v);
-    let rows: Vec<TopoRow> = order.iter().map(|(d, m)| TopoRow { depth: *d, name: &m.name, role: &m.role, state: &m.state, host: m.host.as_deref(), lag_mb: m.lag_mb }).collect();
+    let rows: Vec<TopoRow> = order
+        .iter()
+        .map(|(d, m)| TopoRow {
+            depth: *d,
+            name: &m.name,
+            role: &m.role,
+            state: &m.state,
+            host: m.host.as_deref(),
+            lag_mb: m.lag_mb,
+        })
+        .collect();
     emit(args.format, &rows, || {
         let body = order
             .iter()
             .map(|(d, m)| {
-                let prefix = if *d == 0 { String::new() } else { format!("{}+ ", " ".repeat((d - 1) * 2)) };
-                vec![format!("{prefix}{}", m.name), m.host.clone().unwrap_or_default(), role_label(&m.role), m.state.clone(), m.timeline.map(|t| t.to_string()).unwrap_or_default(), m.lag_mb.map(|l| l.to_string()).unwrap_or_default()]
+                let prefix = if *d == 0 {
+                    String::new()
+                } else {
+                    format!("{}+ ", " ".repeat((d - 1) * 2))
+                };
+                vec![
+                    format!("{prefix}{}", m.name),
+                    m.host.clone().unwrap_or_default(),
+                    role_label(&m.role),
+                    m.state.clone(),
+                    m.timeline.map(|t| t.to_string()).unwrap_or_default(),
+                    m.lag_mb.map(|l| l.to_string()).unwrap_or_default(),
+                ]
             })
             .collect();
-        format!("Cluster: {name}\n{}", simple_table(&["Member", "Host", "Role", "State", "TL", "Lag in MB"], body, &[4, 5]))
+        format!(
+            "Cluster: {name}\n{}",
+            simple_table(
+                &["Member", "Host", "Role", "State", "TL", "Lag in MB"],
+                body,
+                &[4, 5]
+            )
+        )
     });
     Ok(())
 }
 
 pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
     let (s, name) = load(config, &args.cluster).await?;
-    let cfg = with_cluster(&s, &name, |c| c.dcs.config.as_ref().map(|e| e.value.clone()))?;
+    let cfg = with_cluster(&s, &name, |c| {
+        c.dcs.config.as_ref().map(|e| e.value.clone())
+    })?;
     let value = match cfg {
         Some(crate::dcs::Decoded::Ok(v)) => v,
         Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
-            return Err(CliError::new(ExitCode::Failure, format!("the config key of {name} is unparseable ({error}); raw value: {raw}")).into())
+            return Err(CliError::new(
+                ExitCode::Failure,
+                format!("the config key of {name} is unparseable ({error}); raw value: {raw}"),
+            )
+            .into())
         }
         None => serde_json::json!({}),
     };
@@ -156,7 +236,14 @@ struct VersionDoc {
 pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
     let pgtui = env!("CARGO_PKG_VERSION");
     let Some(name) = args.cluster.clone().or(config.cluster.clone()) else {
-        emit(args.format, &VersionDoc { pgtui, members: vec![] }, || format!("pgtui version {pgtui}"));
+        emit(
+            args.format,
+            &VersionDoc {
+                pgtui,
+                members: vec![],
+            },
+            || format!("pgtui version {pgtui}"),
+        );
         return Ok(());
     };
     let (s, name) = load(config, &Some(name)).await?;
@@ -170,7 +257,11 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
                     name: n.clone(),
                     patroni: rest.and_then(|r| r.patroni.as_ref()?.version.clone()),
                     postgresql: rest.and_then(|r| r.server_version).map(pg_version),
-                    error: if rest.is_none() { c.rest_errors.get(n).map(|(_, e)| e.clone()) } else { None },
+                    error: if rest.is_none() {
+                        c.rest_errors.get(n).map(|(_, e)| e.clone())
+                    } else {
+                        None
+                    },
                 }
             })
             .collect::<Vec<_>>()
@@ -180,8 +271,16 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
         let mut out = format!("pgtui version {pgtui}\n");
         for m in &doc.members {
             match (&m.patroni, &m.postgresql, &m.error) {
-                (Some(p), pg, _) => out.push_str(&format!("\n{}: Patroni {p} PostgreSQL {}", m.name, pg.as_deref().unwrap_or("?"))),
-                (None, _, e) => out.push_str(&format!("\n{}: failed to get version: {}", m.name, e.as_deref().unwrap_or("no answer"))),
+                (Some(p), pg, _) => out.push_str(&format!(
+                    "\n{}: Patroni {p} PostgreSQL {}",
+                    m.name,
+                    pg.as_deref().unwrap_or("?")
+                )),
+                (None, _, e) => out.push_str(&format!(
+                    "\n{}: failed to get version: {}",
+                    m.name,
+                    e.as_deref().unwrap_or("no answer")
+                )),
             }
         }
         out
@@ -192,20 +291,50 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
 pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
     let (s, name) = load(config, &args.cluster).await?;
     let v = with_cluster(&s, &name, cluster_view)?;
-    let running = |m: &&crate::model::view::MemberView| matches!(m.state.as_str(), "running" | "streaming");
+    let running =
+        |m: &&crate::model::view::MemberView| matches!(m.state.as_str(), "running" | "streaming");
     let pick = match (&args.member, args.role.unwrap_or(DsnRole::Leader)) {
-        (Some(n), _) => v.members.iter().find(|m| &m.name == n).ok_or_else(|| CliError::new(ExitCode::ClusterNotFound, format!("member {n:?} not found in cluster {name}")))?,
-        (None, DsnRole::Leader) => v.members.iter().find(|m| m.role == role::LEADER || m.role == role::STANDBY_LEADER).ok_or_else(|| CliError::new(ExitCode::Failure, format!("cluster {name} has no leader right now")))?,
+        (Some(n), _) => v.members.iter().find(|m| &m.name == n).ok_or_else(|| {
+            CliError::new(
+                ExitCode::ClusterNotFound,
+                format!("member {n:?} not found in cluster {name}"),
+            )
+        })?,
+        (None, DsnRole::Leader) => v
+            .members
+            .iter()
+            .find(|m| m.role == role::LEADER || m.role == role::STANDBY_LEADER)
+            .ok_or_else(|| {
+                CliError::new(
+                    ExitCode::Failure,
+                    format!("cluster {name} has no leader right now"),
+                )
+            })?,
         (None, DsnRole::Replica) => v
             .members
             .iter()
             .filter(|m| m.role != role::LEADER && m.role != role::STANDBY_LEADER)
             .filter(running)
             .min_by_key(|m| m.lag_mb.unwrap_or(u64::MAX))
-            .ok_or_else(|| CliError::new(ExitCode::Failure, format!("cluster {name} has no running replica")))?,
-        (None, DsnRole::Any) => v.members.iter().find(running).ok_or_else(|| CliError::new(ExitCode::Failure, format!("cluster {name} has no running member")))?,
+            .ok_or_else(|| {
+                CliError::new(
+                    ExitCode::Failure,
+                    format!("cluster {name} has no running replica"),
+                )
+            })?,
+        (None, DsnRole::Any) => v.members.iter().find(running).ok_or_else(|| {
+            CliError::new(
+                ExitCode::Failure,
+                format!("cluster {name} has no running member"),
+            )
+        })?,
     };
-    let host = pick.host.clone().ok_or_else(|| CliError::new(ExitCode::Failure, format!("member {} publishes no conn_url", pick.name)))?;
+    let host = pick.host.clone().ok_or_else(|| {
+        CliError::new(
+            ExitCode::Failure,
+            format!("member {} publishes no conn_url", pick.name),
+        )
+    })?;
     println!("host={host} port={}", pick.port.unwrap_or(5432));
     Ok(())
 }

@@ -16,12 +16,24 @@ pub struct ListDoc<'a> {
     pub clusters: &'a [ClusterView],
 }
 
-pub fn render(views: &[ClusterView], format: Format, stale: Option<String>, colour: bool) -> String {
+pub fn render(
+    views: &[ClusterView],
+    format: Format,
+    stale: Option<String>,
+    colour: bool,
+) -> String {
     match format {
-        Format::Json => serde_json::to_string(&ListDoc { clusters: views }).expect("views serialise"),
-        Format::Yaml => serde_yaml::to_string(&ListDoc { clusters: views }).expect("views serialise"),
+        Format::Json => {
+            serde_json::to_string(&ListDoc { clusters: views }).expect("views serialise")
+        }
+        Format::Yaml => {
+            serde_yaml::to_string(&ListDoc { clusters: views }).expect("views serialise")
+        }
         Format::Table => {
-            let mut parts: Vec<String> = views.iter().map(|v| render::cluster_table(v, colour)).collect();
+            let mut parts: Vec<String> = views
+                .iter()
+                .map(|v| render::cluster_table(v, colour))
+                .collect();
             if let Some(s) = stale {
                 parts.insert(0, s);
             }
@@ -41,7 +53,9 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     let colour = render::colour_enabled();
     let frame = |s: &Session| -> anyhow::Result<String> {
         let views = s.views(&names)?;
-        let stale = s.model.read(|m| render::staleness(&m.source(SourceId::Etcd), SystemTime::now()));
+        let stale = s
+            .model
+            .read(|m| render::staleness(&m.source(SourceId::Etcd), SystemTime::now()));
         Ok(render(&views, args.format, stale, colour))
     };
     let first = frame(&session)?;
@@ -83,7 +97,10 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
 }
 
 fn humantime_now() -> String {
-    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
     format!("{h:02}:{m:02}:{s:02} UTC")
 }

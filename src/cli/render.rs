@@ -14,7 +14,8 @@ pub fn colour_enabled() -> bool {
 
 fn table(colour: bool) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::ASCII_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(presets::ASCII_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
     if colour {
         t.enforce_styling();
     } else {
@@ -25,18 +26,36 @@ fn table(colour: bool) -> Table {
 
 pub fn role_label(r: &str) -> String {
     // patronictl's form: `sync_standby` → `Sync Standby`.
-    r.split('_').map(|w| {
-        let mut c = w.chars();
-        c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-    }).collect::<Vec<_>>().join(" ")
+    r.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn mb(bytes: Option<u64>) -> String {
-    bytes.map(|b| format!("{}", crate::model::lag::bytes_to_mb(b))).unwrap_or_default()
+    bytes
+        .map(|b| format!("{}", crate::model::lag::bytes_to_mb(b)))
+        .unwrap_or_default()
 }
 
 fn tags(m: &MemberView) -> String {
-    m.tags.iter().map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect::<Vec<_>>().join(", ")
+    m.tags
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}: {}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn host(m: &MemberView, show_port: bool) -> String {
@@ -53,7 +72,10 @@ pub fn banner(v: &ClusterView) -> String {
     if let Some(id) = &v.system_id {
         s.push_str(&format!(" ({id})"));
     }
-    s.push_str(&format!("  leader: {}", v.leader.as_deref().unwrap_or("NONE")));
+    s.push_str(&format!(
+        "  leader: {}",
+        v.leader.as_deref().unwrap_or("NONE")
+    ));
     if let Some(tl) = v.timeline {
         s.push_str(&format!("  TL: {tl}"));
     }
@@ -71,8 +93,16 @@ pub fn footer(v: &ClusterView) -> Vec<String> {
     }
     if let Some(s) = &v.scheduled_switchover {
         out.push(format!(" Switchover scheduled at: {}", s.at));
-        out.push(format!("{:>24}: {}", "from", s.from.as_deref().unwrap_or("")));
-        out.push(format!("{:>24}: {}", "to", s.to.as_deref().unwrap_or("(any)")));
+        out.push(format!(
+            "{:>24}: {}",
+            "from",
+            s.from.as_deref().unwrap_or("")
+        ));
+        out.push(format!(
+            "{:>24}: {}",
+            "to",
+            s.to.as_deref().unwrap_or("(any)")
+        ));
     }
     for k in &v.unparseable_keys {
         out.push(format!(" ! unparseable DCS key {k}"));
@@ -89,17 +119,39 @@ pub fn footer(v: &ClusterView) -> Vec<String> {
 pub fn staleness(etcd: &SourceHealth, now: SystemTime) -> Option<String> {
     let since = etcd.down_since?;
     let secs = now.duration_since(since).unwrap_or_default().as_secs();
-    let why = etcd.last_error.as_ref().map(|(_, e)| e.as_str()).unwrap_or("");
-    Some(format!(" ! STALE: etcd not answering for {secs}s; showing the last known state. {why}"))
+    let why = etcd
+        .last_error
+        .as_ref()
+        .map(|(_, e)| e.as_str())
+        .unwrap_or("");
+    Some(format!(
+        " ! STALE: etcd not answering for {secs}s; showing the last known state. {why}"
+    ))
 }
 
 /// One cluster as a table, with banner and footer.
 pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
     let show_port = v.members.iter().any(|m| m.port.is_some_and(|p| p != 5432))
-        || v.members.iter().enumerate().any(|(i, m)| v.members[..i].iter().any(|o| o.host.is_some() && o.host == m.host));
-    let extended = v.members.iter().any(|m| m.pending_restart || m.scheduled_restart.is_some() || !m.tags.is_empty());
+        || v.members.iter().enumerate().any(|(i, m)| {
+            v.members[..i]
+                .iter()
+                .any(|o| o.host.is_some() && o.host == m.host)
+        });
+    let extended = v
+        .members
+        .iter()
+        .any(|m| m.pending_restart || m.scheduled_restart.is_some() || !m.tags.is_empty());
     let mut t = table(colour);
-    let mut header = vec!["Member", "Host", "Role", "State", "TL", "Lag in MB", "Receive lag MB", "Replay lag MB"];
+    let mut header = vec![
+        "Member",
+        "Host",
+        "Role",
+        "State",
+        "TL",
+        "Lag in MB",
+        "Receive lag MB",
+        "Replay lag MB",
+    ];
     if extended {
         header.extend(["Pending restart", "Scheduled restart", "Tags"]);
     }
@@ -115,7 +167,8 @@ pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
                 state_cell = state_cell.fg(Color::Red);
             }
         }
-        let mut lag_cell = Cell::new(m.lag_mb.map(|l| l.to_string()).unwrap_or_default()).set_alignment(CellAlignment::Right);
+        let mut lag_cell = Cell::new(m.lag_mb.map(|l| l.to_string()).unwrap_or_default())
+            .set_alignment(CellAlignment::Right);
         if colour && m.lag_mb.is_some_and(|l| l > 0) {
             lag_cell = lag_cell.fg(Color::Yellow);
         }
@@ -124,7 +177,8 @@ pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
             Cell::new(host(m, show_port)),
             role_cell,
             state_cell,
-            Cell::new(m.timeline.map(|t| t.to_string()).unwrap_or_default()).set_alignment(CellAlignment::Right),
+            Cell::new(m.timeline.map(|t| t.to_string()).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
             lag_cell,
             Cell::new(mb(m.receive_lag_bytes)).set_alignment(CellAlignment::Right),
             Cell::new(mb(m.replay_lag_bytes)).set_alignment(CellAlignment::Right),
@@ -153,7 +207,11 @@ pub fn simple_table(header: &[&str], rows: Vec<Vec<String>>, right: &[usize]) ->
     for r in rows {
         t.add_row(r.into_iter().enumerate().map(|(i, c)| {
             let cell = Cell::new(c);
-            if right.contains(&i) { cell.set_alignment(CellAlignment::Right) } else { cell }
+            if right.contains(&i) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
         }));
     }
     t.to_string()

@@ -22,7 +22,12 @@ impl Session {
     pub fn start(config: Config, scope: Scope) -> Self {
         let model = ModelHandle::new(Model::new(&config.namespace));
         let running = sources::spawn_all(&config, scope.clone(), &model);
-        Session { config, model, scope, _running: running }
+        Session {
+            config,
+            model,
+            scope,
+            _running: running,
+        }
     }
 
     /// Waits until etcd has answered (or failed) and every known member has
@@ -35,9 +40,20 @@ impl Session {
             if etcd.last_ok.is_none() {
                 return etcd.last_error.is_some();
             }
-            let polled = |c: &crate::model::ClusterState| c.dcs.members.keys().all(|n| c.rest.contains_key(n) || c.rest_errors.contains_key(n));
-            let rest_done = m.clusters.values().filter(|c| self.scope.includes(&c.name)).all(polled);
-            let sql_done = !sql || m.source(SourceId::Sql).last_ok.is_some() || m.source(SourceId::Sql).last_error.is_some();
+            let polled = |c: &crate::model::ClusterState| {
+                c.dcs
+                    .members
+                    .keys()
+                    .all(|n| c.rest.contains_key(n) || c.rest_errors.contains_key(n))
+            };
+            let rest_done = m
+                .clusters
+                .values()
+                .filter(|c| self.scope.includes(&c.name))
+                .all(polled);
+            let sql_done = !sql
+                || m.source(SourceId::Sql).last_ok.is_some()
+                || m.source(SourceId::Sql).last_error.is_some();
             rest_done && sql_done
         };
         let wait = async {
@@ -60,19 +76,37 @@ impl Session {
     /// etcd is down: read the default cluster from the local node's REST API
     /// (a patroni.yml names it in `restapi.connect_address`).
     async fn rest_fallback(&self) -> Result<(), ()> {
-        let (Some(api), Some(cluster)) = (&self.config.local_rest_url, &self.config.cluster) else { return Err(()) };
+        let (Some(api), Some(cluster)) = (&self.config.local_rest_url, &self.config.cluster) else {
+            return Err(());
+        };
         let http = sources::rest::client(&self.config.rest).map_err(|_| ())?;
-        sources::rest_fallback::fill_from_rest(&http, &self.config.rest, api, cluster, &self.model).await.map_err(|_| ())
+        sources::rest_fallback::fill_from_rest(&http, &self.config.rest, api, cluster, &self.model)
+            .await
+            .map_err(|_| ())
     }
 
     /// Maps a DCS that never answered to the right exit code.
     pub fn check_dcs(&self) -> Result<(), CliError> {
-        let (etcd, rest_only) = self.model.read(|m| (m.source(SourceId::Etcd), m.clusters.values().any(|c| !c.dcs.is_empty())));
+        let (etcd, rest_only) = self.model.read(|m| {
+            (
+                m.source(SourceId::Etcd),
+                m.clusters.values().any(|c| !c.dcs.is_empty()),
+            )
+        });
         if etcd.last_ok.is_some() || rest_only {
             return Ok(());
         }
-        let msg = etcd.last_error.map(|(_, e)| e).unwrap_or_else(|| format!("no answer from etcd at {} within {FIRST_DATA_DEADLINE:?}", self.config.etcd.endpoints.join(",")));
-        let code = if etcd.auth_failed { ExitCode::AuthFailed } else { ExitCode::Unreachable };
+        let msg = etcd.last_error.map(|(_, e)| e).unwrap_or_else(|| {
+            format!(
+                "no answer from etcd at {} within {FIRST_DATA_DEADLINE:?}",
+                self.config.etcd.endpoints.join(",")
+            )
+        });
+        let code = if etcd.auth_failed {
+            ExitCode::AuthFailed
+        } else {
+            ExitCode::Unreachable
+        };
         Err(CliError::new(code, msg))
     }
 
@@ -80,16 +114,40 @@ impl Session {
     /// when a requested cluster has no keys. The session may watch one
     /// cluster only, so the namespace is listed (keys only) to name the rest.
     pub async fn ensure_exist(&self, names: &[String]) -> Result<(), CliError> {
-        let missing = self.model.read(|m| names.iter().find(|n| m.clusters.get(*n).is_none_or(|c| c.dcs.is_empty())).cloned());
+        let missing = self.model.read(|m| {
+            names
+                .iter()
+                .find(|n| m.clusters.get(*n).is_none_or(|c| c.dcs.is_empty()))
+                .cloned()
+        });
         let Some(name) = missing else { return Ok(()) };
         let known = match sources::etcd::connect(&self.config.etcd).await {
-            Ok(mut client) => sources::etcd::list_keys(&mut client, &self.config.etcd, &self.config.namespace).await.unwrap_or_default(),
+            Ok(mut client) => {
+                sources::etcd::list_keys(&mut client, &self.config.etcd, &self.config.namespace)
+                    .await
+                    .unwrap_or_default()
+            }
             Err(_) => vec![],
         };
-        let mut clusters: Vec<String> = known.iter().filter_map(|k| crate::dcs::parse_key(&self.config.namespace, k)).map(|p| p.cluster).collect();
+        let mut clusters: Vec<String> = known
+            .iter()
+            .filter_map(|k| crate::dcs::parse_key(&self.config.namespace, k))
+            .map(|p| p.cluster)
+            .collect();
         clusters.dedup();
-        let hint = if clusters.is_empty() { "no clusters there at all; check the namespace (--dcs-url .../NAMESPACE or `namespace:`)".to_string() } else { format!("known clusters: {}", clusters.join(", ")) };
-        Err(CliError::new(ExitCode::ClusterNotFound, format!("cluster {name:?} not found in namespace {} at {}: {hint}", self.config.namespace, self.config.etcd.endpoints.join(","))))
+        let hint = if clusters.is_empty() {
+            "no clusters there at all; check the namespace (--dcs-url .../NAMESPACE or `namespace:`)".to_string()
+        } else {
+            format!("known clusters: {}", clusters.join(", "))
+        };
+        Err(CliError::new(
+            ExitCode::ClusterNotFound,
+            format!(
+                "cluster {name:?} not found in namespace {} at {}: {hint}",
+                self.config.namespace,
+                self.config.etcd.endpoints.join(",")
+            ),
+        ))
     }
 
     /// Views of the requested clusters; a named cluster that does not exist
@@ -104,7 +162,12 @@ impl Session {
                 }
             }
             if names.is_empty() {
-                out.extend(m.clusters.values().filter(|c| !c.dcs.is_empty()).map(cluster_view));
+                out.extend(
+                    m.clusters
+                        .values()
+                        .filter(|c| !c.dcs.is_empty())
+                        .map(cluster_view),
+                );
             }
             Ok(out)
         })
@@ -112,9 +175,26 @@ impl Session {
 }
 
 pub fn not_found(m: &Model, name: &str, config: &Config) -> CliError {
-    let known: Vec<&str> = m.clusters.iter().filter(|(_, c)| !c.dcs.is_empty()).map(|(n, _)| n.as_str()).collect();
-    let hint = if known.is_empty() { "no clusters there at all; check the namespace (--dcs-url .../NAMESPACE or `namespace:`)".to_string() } else { format!("known clusters: {}", known.join(", ")) };
-    CliError::new(ExitCode::ClusterNotFound, format!("cluster {name:?} not found in namespace {} at {}: {hint}", config.namespace, config.etcd.endpoints.join(",")))
+    let known: Vec<&str> = m
+        .clusters
+        .iter()
+        .filter(|(_, c)| !c.dcs.is_empty())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let hint = if known.is_empty() {
+        "no clusters there at all; check the namespace (--dcs-url .../NAMESPACE or `namespace:`)"
+            .to_string()
+    } else {
+        format!("known clusters: {}", known.join(", "))
+    };
+    CliError::new(
+        ExitCode::ClusterNotFound,
+        format!(
+            "cluster {name:?} not found in namespace {} at {}: {hint}",
+            config.namespace,
+            config.etcd.endpoints.join(",")
+        ),
+    )
 }
 
 /// The clusters a command is about: the ones named, else the default one,
@@ -127,12 +207,21 @@ pub fn target_clusters(named: &[String], config: &Config) -> Vec<String> {
 }
 
 pub fn scope_for(names: &[String]) -> Scope {
-    if names.is_empty() { Scope::all() } else { Scope::only(names.to_vec()) }
+    if names.is_empty() {
+        Scope::all()
+    } else {
+        Scope::only(names.to_vec())
+    }
 }
 
 /// The one cluster a single-cluster command is about.
 pub fn one_cluster(arg: &Option<String>, config: &Config) -> Result<String, CliError> {
-    arg.clone().or_else(|| config.cluster.clone()).ok_or_else(|| {
-        CliError::new(ExitCode::Usage, "no cluster given: name one, or pass --cluster, or set `scope:` in the config file")
-    })
+    arg.clone()
+        .or_else(|| config.cluster.clone())
+        .ok_or_else(|| {
+            CliError::new(
+                ExitCode::Usage,
+                "no cluster given: name one, or pass --cluster, or set `scope:` in the config file",
+            )
+        })
 }

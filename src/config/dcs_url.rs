@@ -9,7 +9,10 @@ pub struct DcsUrl {
 }
 
 pub fn parse(url: &str) -> Result<DcsUrl, ConfigError> {
-    let err = |reason: &str| ConfigError::DcsUrl { url: url.to_string(), reason: reason.to_string() };
+    let err = |reason: &str| ConfigError::DcsUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| err("missing scheme"))?;
     match scheme {
         "etcd3" => {}
@@ -17,10 +20,18 @@ pub fn parse(url: &str) -> Result<DcsUrl, ConfigError> {
         _ => return Err(err(&format!("unsupported DCS type {scheme:?}"))),
     }
     let (hosts, namespace) = match rest.split_once('/') {
-        Some((h, ns)) => (h, (!ns.trim_matches('/').is_empty()).then(|| ns.to_string())),
+        Some((h, ns)) => (
+            h,
+            (!ns.trim_matches('/').is_empty()).then(|| ns.to_string()),
+        ),
         None => (rest, None),
     };
-    let hosts: Vec<String> = hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect();
+    let hosts: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .collect();
     if hosts.is_empty() {
         return Err(err("no host given"));
     }
@@ -44,7 +55,13 @@ mod tests {
 
     #[test]
     fn rejects_bad_urls() {
-        for bad in ["127.0.0.1:2379", "etcd://h:1/pg", "consul://h:1", "etcd3:///pg", "etcd3://h:notaport/pg"] {
+        for bad in [
+            "127.0.0.1:2379",
+            "etcd://h:1/pg",
+            "consul://h:1",
+            "etcd3:///pg",
+            "etcd3://h:notaport/pg",
+        ] {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains("expected etcd3://"), "{bad}: {e}");
         }

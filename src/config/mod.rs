@@ -24,8 +24,14 @@ pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}; check the path given with -c/--config-file, PATRONICTL_CONFIG_FILE or --settings")]
     Unreadable { path: PathBuf, reason: String },
     #[error("config file {path}{} is malformed: {reason}; fix the file or point to another one", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
-    Malformed { path: PathBuf, line: Option<usize>, reason: String },
-    #[error("invalid --dcs-url {url:?}: {reason}; expected etcd3://HOST:PORT[,HOST:PORT...]/NAMESPACE")]
+    Malformed {
+        path: PathBuf,
+        line: Option<usize>,
+        reason: String,
+    },
+    #[error(
+        "invalid --dcs-url {url:?}: {reason}; expected etcd3://HOST:PORT[,HOST:PORT...]/NAMESPACE"
+    )]
     DcsUrl { url: String, reason: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),

@@ -26,11 +26,14 @@ pub const DEFAULT_NAMESPACE: &str = "/service/";
 pub const DEFAULT_ETCD: &str = "127.0.0.1:2379";
 
 pub fn check_host_port(h: &str) -> Result<(), String> {
-    let (host, port) = h.rsplit_once(':').ok_or_else(|| format!("{h:?} has no port"))?;
+    let (host, port) = h
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{h:?} has no port"))?;
     if host.is_empty() {
         return Err(format!("{h:?} has no host"));
     }
-    port.parse::<u16>().map_err(|_| format!("{h:?} has an invalid port"))?;
+    port.parse::<u16>()
+        .map_err(|_| format!("{h:?} has an invalid port"))?;
     Ok(())
 }
 
@@ -47,7 +50,10 @@ fn etcd_hosts(s: &EtcdSection) -> Result<Vec<String>, ConfigError> {
     } else if let Some(u) = s.url.as_ref().or(s.proxy.as_ref()) {
         vec![u.clone()]
     } else if s.srv.is_some() {
-        return Err(ConfigError::Invalid("etcd3.srv (DNS SRV discovery) is not supported; list the endpoints in etcd3.hosts".into()));
+        return Err(ConfigError::Invalid(
+            "etcd3.srv (DNS SRV discovery) is not supported; list the endpoints in etcd3.hosts"
+                .into(),
+        ));
     } else {
         vec![]
     };
@@ -61,13 +67,22 @@ fn etcd_hosts(s: &EtcdSection) -> Result<Vec<String>, ConfigError> {
 
 /// Resolves the configuration. `env` is the process environment (injected so
 /// tests can drive it).
-pub fn resolve(inputs: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-    let config_file = inputs.config_file.clone().or_else(|| default_patronictl_path().filter(|p| p.is_file()));
+pub fn resolve(
+    inputs: &Inputs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let config_file = inputs
+        .config_file
+        .clone()
+        .or_else(|| default_patronictl_path().filter(|p| p.is_file()));
     let file = match &config_file {
         Some(p) => PatroniFile::load(p)?,
         None => PatroniFile::default(),
     };
-    let settings_file = inputs.settings_file.clone().or_else(|| Settings::default_path().filter(|p| p.is_file()));
+    let settings_file = inputs
+        .settings_file
+        .clone()
+        .or_else(|| Settings::default_path().filter(|p| p.is_file()));
     let settings = match &settings_file {
         Some(p) => Settings::load(p)?,
         None => Settings::default(),
@@ -77,37 +92,60 @@ pub fn resolve(inputs: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
     let url = inputs.dcs_url.as_deref().map(dcs_url::parse).transpose()?;
 
     // Hosts: flag > env > file > default.
-    let env_hosts = env("PATRONI_ETCD3_HOSTS").map(|h| h.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
+    let env_hosts = env("PATRONI_ETCD3_HOSTS").map(|h| {
+        h.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+    });
     let hosts = match (&url, env_hosts) {
         (Some(u), _) => u.hosts.clone(),
         (None, Some(h)) if !h.is_empty() => h,
         _ => {
             let h = etcd_hosts(&etcd_section)?;
-            if h.is_empty() { vec![DEFAULT_ETCD.to_string()] } else { h }
+            if h.is_empty() {
+                vec![DEFAULT_ETCD.to_string()]
+            } else {
+                h
+            }
         }
     };
     for h in &hosts {
         check_host_port(h).map_err(|r| ConfigError::Invalid(format!("etcd endpoint {r}")))?;
     }
-    let protocol = env("PATRONI_ETCD3_PROTOCOL").or(etcd_section.protocol.clone()).unwrap_or_else(|| "http".into());
+    let protocol = env("PATRONI_ETCD3_PROTOCOL")
+        .or(etcd_section.protocol.clone())
+        .unwrap_or_else(|| "http".into());
     if protocol != "http" && protocol != "https" {
-        return Err(ConfigError::Invalid(format!("etcd3.protocol must be http or https, not {protocol:?}")));
+        return Err(ConfigError::Invalid(format!(
+            "etcd3.protocol must be http or https, not {protocol:?}"
+        )));
     }
     let etcd_tls = TlsFiles {
-        cacert: env("PATRONI_ETCD3_CACERT").map(PathBuf::from).or(etcd_section.cacert.clone()),
-        cert: env("PATRONI_ETCD3_CERT").map(PathBuf::from).or(etcd_section.cert.clone()),
-        key: env("PATRONI_ETCD3_KEY").map(PathBuf::from).or(etcd_section.key.clone()),
+        cacert: env("PATRONI_ETCD3_CACERT")
+            .map(PathBuf::from)
+            .or(etcd_section.cacert.clone()),
+        cert: env("PATRONI_ETCD3_CERT")
+            .map(PathBuf::from)
+            .or(etcd_section.cert.clone()),
+        key: env("PATRONI_ETCD3_KEY")
+            .map(PathBuf::from)
+            .or(etcd_section.key.clone()),
     };
     let https = protocol == "https" || etcd_tls.cacert.is_some() || etcd_tls.cert.is_some();
     let scheme = if https { "https" } else { "http" };
     let etcd = EtcdConfig {
         endpoints: hosts.iter().map(|h| format!("{scheme}://{h}")).collect(),
         username: env("PATRONI_ETCD3_USERNAME").or(etcd_section.username.clone()),
-        password: env("PATRONI_ETCD3_PASSWORD").map(Secret::new).or(etcd_section.password.clone()),
+        password: env("PATRONI_ETCD3_PASSWORD")
+            .map(Secret::new)
+            .or(etcd_section.password.clone()),
         tls: https.then_some(etcd_tls),
     };
     if etcd.username.is_some() != etcd.password.is_some() {
-        return Err(ConfigError::Invalid("etcd3 username and password must be given together".into()));
+        return Err(ConfigError::Invalid(
+            "etcd3 username and password must be given together".into(),
+        ));
     }
 
     let namespace = url
@@ -116,15 +154,25 @@ pub fn resolve(inputs: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .or_else(|| env("PATRONI_NAMESPACE"))
         .or(file.namespace.clone())
         .unwrap_or_else(|| DEFAULT_NAMESPACE.into());
-    let cluster = inputs.cluster.clone().or_else(|| env("PATRONI_SCOPE")).or(file.scope.clone());
+    let cluster = inputs
+        .cluster
+        .clone()
+        .or_else(|| env("PATRONI_SCOPE"))
+        .or(file.scope.clone());
 
     // REST: ctl section first (what patronictl uses), then restapi.
     let ctl = file.ctl.clone().unwrap_or_default();
     let restapi = file.restapi.clone().unwrap_or_default();
-    let auth = ctl.authentication.clone().or(restapi.authentication.clone()).unwrap_or_default();
+    let auth = ctl
+        .authentication
+        .clone()
+        .or(restapi.authentication.clone())
+        .unwrap_or_default();
     let rest = RestConfig {
         username: env("PATRONI_RESTAPI_USERNAME").or(auth.username),
-        password: env("PATRONI_RESTAPI_PASSWORD").map(Secret::new).or(auth.password),
+        password: env("PATRONI_RESTAPI_PASSWORD")
+            .map(Secret::new)
+            .or(auth.password),
         tls: TlsFiles {
             cacert: ctl.cacert.clone().or(restapi.cafile.clone()),
             cert: ctl.certfile.clone(),
@@ -132,12 +180,20 @@ pub fn resolve(inputs: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
         },
         insecure: inputs.insecure || ctl.insecure.unwrap_or(false),
         timeout: ms(settings.rest.timeout_ms, 2000, "rest.timeout_ms")?,
-        poll_interval: ms(settings.rest.poll_interval_ms, 2000, "rest.poll_interval_ms")?,
+        poll_interval: ms(
+            settings.rest.poll_interval_ms,
+            2000,
+            "rest.poll_interval_ms",
+        )?,
     };
 
     let sql = sql_config(&settings, &file, env)?;
     let local_rest_url = restapi.connect_address.clone().map(|a| {
-        let scheme = if restapi.certfile.is_some() { "https" } else { "http" };
+        let scheme = if restapi.certfile.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{a}")
     });
 
@@ -157,16 +213,31 @@ pub fn resolve(inputs: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<
 
 fn ms(v: Option<u64>, default: u64, name: &str) -> Result<Duration, ConfigError> {
     match v.unwrap_or(default) {
-        0 => Err(ConfigError::Invalid(format!("{name} must be greater than 0"))),
+        0 => Err(ConfigError::Invalid(format!(
+            "{name} must be greater than 0"
+        ))),
         n => Ok(Duration::from_millis(n)),
     }
 }
 
-fn sql_config(settings: &Settings, file: &PatroniFile, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<SqlConfig>, ConfigError> {
+fn sql_config(
+    settings: &Settings,
+    file: &PatroniFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<SqlConfig>, ConfigError> {
     let s = settings.sql.clone().unwrap_or_default();
-    let superuser = file.postgresql.as_ref().and_then(|p| p.authentication.as_ref()).and_then(|a| a.superuser.clone());
-    let user = env("PGTUI_SQL_USER").or(s.user.clone()).or_else(|| superuser.as_ref().and_then(|a| a.username.clone()));
-    let password = env("PGTUI_SQL_PASSWORD").map(Secret::new).or(s.password.clone()).or_else(|| superuser.and_then(|a| a.password));
+    let superuser = file
+        .postgresql
+        .as_ref()
+        .and_then(|p| p.authentication.as_ref())
+        .and_then(|a| a.superuser.clone());
+    let user = env("PGTUI_SQL_USER")
+        .or(s.user.clone())
+        .or_else(|| superuser.as_ref().and_then(|a| a.username.clone()));
+    let password = env("PGTUI_SQL_PASSWORD")
+        .map(Secret::new)
+        .or(s.password.clone())
+        .or_else(|| superuser.and_then(|a| a.password));
     let Some(user) = user else { return Ok(None) };
     Ok(Some(SqlConfig {
         user,

@@ -37,7 +37,7 @@ impl<T> Decoded<T> {
 pub enum DcsValue {
     Config(Decoded<Value>),
     Leader(Decoded<String>),
-    Member(Decoded<MemberData>),
+    Member(Box<Decoded<MemberData>>),
     History(Decoded<Vec<HistoryEntry>>),
     Status(Decoded<Status>),
     OptimeLeader(Decoded<u64>),
@@ -67,7 +67,10 @@ pub fn printable_raw(bytes: &[u8]) -> String {
 }
 
 fn unparseable<T>(bytes: &[u8], error: impl Into<String>) -> Decoded<T> {
-    Decoded::Unparseable { raw: printable_raw(bytes), error: error.into() }
+    Decoded::Unparseable {
+        raw: printable_raw(bytes),
+        error: error.into(),
+    }
 }
 
 fn json<T: DeserializeOwned>(bytes: &[u8]) -> Decoded<T> {
@@ -96,7 +99,10 @@ fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Decoded<T> {
     // happens to fit a struct with all-optional fields must not pass.
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(_)) => json(bytes),
-        Ok(other) => unparseable(bytes, format!("expected a JSON object, found {}", kind_name(&other))),
+        Ok(other) => unparseable(
+            bytes,
+            format!("expected a JSON object, found {}", kind_name(&other)),
+        ),
         Err(e) => unparseable(bytes, format!("invalid JSON for this key: {e}")),
     }
 }
@@ -117,17 +123,25 @@ pub fn decode_value(kind: &KeyKind, bytes: &[u8]) -> DcsValue {
     match kind {
         KeyKind::Config => DcsValue::Config(json_object(bytes)),
         KeyKind::Leader => DcsValue::Leader(plain_string(bytes)),
-        KeyKind::Member(_) => DcsValue::Member(json_object(bytes)),
+        KeyKind::Member(_) => DcsValue::Member(Box::new(json_object(bytes))),
         KeyKind::History => DcsValue::History(json(bytes)),
         KeyKind::Status => DcsValue::Status(json_object(bytes)),
         KeyKind::OptimeLeader => DcsValue::OptimeLeader(match text(bytes) {
-            Ok(s) => s.trim().parse().map(Decoded::Ok).unwrap_or_else(|e| unparseable(bytes, format!("not an LSN: {e}"))),
+            Ok(s) => s
+                .trim()
+                .parse()
+                .map(Decoded::Ok)
+                .unwrap_or_else(|e| unparseable(bytes, format!("not an LSN: {e}"))),
             Err(Decoded::Unparseable { raw, error }) => Decoded::Unparseable { raw, error },
             Err(Decoded::Ok(_)) => unreachable!("text() only errs with Unparseable"),
         }),
         KeyKind::Sync => DcsValue::Sync(json_object(bytes)),
         // An empty object means "no failover pending".
-        KeyKind::Failover => DcsValue::Failover(if bytes.is_empty() { Decoded::Ok(Failover::default()) } else { json_object(bytes) }),
+        KeyKind::Failover => DcsValue::Failover(if bytes.is_empty() {
+            Decoded::Ok(Failover::default())
+        } else {
+            json_object(bytes)
+        }),
         KeyKind::Failsafe => DcsValue::Failsafe(json_object(bytes)),
         KeyKind::Initialize => DcsValue::Initialize(plain_string(bytes)),
         KeyKind::Other(_) => DcsValue::Other(match text(bytes) {

@@ -55,11 +55,16 @@ pub fn parse_key(namespace: &str, key: &[u8]) -> Option<ParsedKey> {
         "failsafe" => KeyKind::Failsafe,
         "initialize" => KeyKind::Initialize,
         other => match other.strip_prefix("members/") {
-            Some(name) if !name.is_empty() && !name.contains('/') => KeyKind::Member(name.to_string()),
+            Some(name) if !name.is_empty() && !name.contains('/') => {
+                KeyKind::Member(name.to_string())
+            }
             _ => KeyKind::Other(other.to_string()),
         },
     };
-    Some(ParsedKey { cluster: cluster.to_string(), kind })
+    Some(ParsedKey {
+        cluster: cluster.to_string(),
+        kind,
+    })
 }
 
 #[cfg(test)]
@@ -79,8 +84,16 @@ mod tests {
         let k = parse_key("/pg/", b"/pg/pg-test/members/pg-test-1").unwrap();
         assert_eq!(k.cluster, "pg-test");
         assert_eq!(k.kind, KeyKind::Member("pg-test-1".into()));
-        assert_eq!(parse_key("/pg/", b"/pg/pg-test/optime/leader").unwrap().kind, KeyKind::OptimeLeader);
-        assert_eq!(parse_key("/pg/", b"/pg/pg-test/weird/x").unwrap().kind, KeyKind::Other("weird/x".into()));
+        assert_eq!(
+            parse_key("/pg/", b"/pg/pg-test/optime/leader")
+                .unwrap()
+                .kind,
+            KeyKind::OptimeLeader
+        );
+        assert_eq!(
+            parse_key("/pg/", b"/pg/pg-test/weird/x").unwrap().kind,
+            KeyKind::Other("weird/x".into())
+        );
         assert!(parse_key("/pg/", b"/other/pg-test/leader").is_none());
         assert!(parse_key("/pg/", b"/pg/pg-test").is_none());
         assert!(parse_key("/pg/", b"/pg/\xff/leader").is_none());

@@ -42,7 +42,11 @@ pub struct ScheduledRestart {
 impl MemberData {
     /// Host and port from `conn_url` (`postgres://host:port/db`).
     pub fn host_port(&self) -> (Option<String>, Option<u16>) {
-        let Some(u) = self.conn_url.as_deref().and_then(|u| url::Url::parse(u).ok()) else {
+        let Some(u) = self
+            .conn_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+        else {
             return (None, None);
         };
         (u.host_str().map(str::to_string), u.port().or(Some(5432)))
@@ -51,7 +55,9 @@ impl MemberData {
     pub fn tag_bool(&self, name: &str) -> bool {
         match self.tags.get(name) {
             Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "on" | "yes" | "1"),
+            Some(Value::String(s)) => {
+                matches!(s.to_ascii_lowercase().as_str(), "true" | "on" | "yes" | "1")
+            }
             Some(Value::Number(n)) => n.as_i64().unwrap_or(0) != 0,
             _ => false,
         }
@@ -74,16 +80,26 @@ impl<'de> Deserialize<'de> for HistoryEntry {
         use serde::de::Error;
         let v: Vec<Value> = Vec::deserialize(d)?;
         if !(3..=5).contains(&v.len()) {
-            return Err(D::Error::custom(format!("history entry has {} elements, expected 3 to 5", v.len())));
+            return Err(D::Error::custom(format!(
+                "history entry has {} elements, expected 3 to 5",
+                v.len()
+            )));
         }
         let num = |i: usize, what: &str| {
-            v[i].as_u64().ok_or_else(|| D::Error::custom(format!("history {what} is not a non-negative integer: {}", v[i])))
+            v[i].as_u64().ok_or_else(|| {
+                D::Error::custom(format!(
+                    "history {what} is not a non-negative integer: {}",
+                    v[i]
+                ))
+            })
         };
         let opt_str = |i: usize| -> Result<Option<String>, D::Error> {
             match v.get(i) {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(D::Error::custom(format!("history field {i} is not a string: {other}"))),
+                Some(other) => Err(D::Error::custom(format!(
+                    "history field {i} is not a string: {other}"
+                ))),
             }
         };
         Ok(HistoryEntry {

@@ -88,60 +88,22 @@ pub(crate) async fn wait_healthy(
     .await
 }
 
-/// Standard base64 (the etcd v3 JSON gateway wants keys base64-encoded).
-fn base64(data: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Whether `key` exists, asked through etcd's v3 JSON gateway (`/v3/kv/range`).
-pub(crate) async fn key_exists(
-    http: &reqwest::Client,
-    layout: &Layout,
-    key: &str,
-) -> Result<bool, String> {
-    let mut last = String::new();
-    for e in &layout.etcd {
-        let url = format!("http://{}/v3/kv/range", e.endpoint());
-        let body = serde_json::json!({ "key": base64(key.as_bytes()), "keys_only": true });
-        match http.post(&url).json(&body).send().await {
-            Ok(r) => match r.json::<serde_json::Value>().await {
-                Ok(v) => return Ok(v["kvs"].as_array().is_some_and(|a| !a.is_empty())),
-                Err(err) => last = format!("{url}: bad body ({err})"),
-            },
-            Err(err) => last = format!("{url}: no answer ({err})"),
-        }
-    }
-    Err(last)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(super::base64(b""), "");
-        assert_eq!(super::base64(b"f"), "Zg==");
-        assert_eq!(super::base64(b"fo"), "Zm8=");
-        assert_eq!(super::base64(b"foo"), "Zm9v");
-        assert_eq!(
-            super::base64(b"/pg/pg-test/initialize"),
-            "L3BnL3BnLXRlc3QvaW5pdGlhbGl6ZQ=="
-        );
-    }
+/// Whether `key` exists, asked over etcd's gRPC API with a short timeout.
+pub(crate) async fn key_exists(layout: &Layout, key: &str) -> Result<bool, String> {
+    let endpoints: Vec<String> = layout
+        .etcd
+        .iter()
+        .map(|e| format!("http://{}", e.endpoint()))
+        .collect();
+    let opts = etcd_client::ConnectOptions::new()
+        .with_connect_timeout(std::time::Duration::from_secs(2))
+        .with_timeout(std::time::Duration::from_secs(2));
+    let mut client = etcd_client::Client::connect(&endpoints, Some(opts))
+        .await
+        .map_err(|e| format!("{}: {e}", endpoints.join(",")))?;
+    let resp = client
+        .get(key, Some(etcd_client::GetOptions::new().with_count_only()))
+        .await
+        .map_err(|e| format!("{}: {e}", endpoints.join(",")))?;
+    Ok(resp.count() > 0)
 }

@@ -156,7 +156,7 @@ async fn bring_up(
         .collect();
     patroni::start(sup, layout, &spec.patroni, &firsts).await?;
     haproxy::start(sup, layout).await?;
-    patroni::wait_bootstrap_claimed(sup, layout, &http, deadline, test).await?;
+    patroni::wait_bootstrap_claimed(sup, layout, deadline, test).await?;
     patroni::start(sup, layout, &spec.patroni, &rest).await?;
     let (test_leader, meta_leader) = tokio::try_join!(
         patroni::wait_leader(sup, layout, &http, deadline, test),

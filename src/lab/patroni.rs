@@ -272,7 +272,6 @@ pub(crate) async fn wait_replicas(
 pub(crate) async fn wait_bootstrap_claimed(
     sup: &Supervisor,
     layout: &Layout,
-    http: &reqwest::Client,
     deadline: Deadline,
     cluster: &PgCluster,
 ) -> Result<(), LabError> {
@@ -283,7 +282,7 @@ pub(crate) async fn wait_bootstrap_claimed(
         deadline,
         &format!("bootstrapping {}", cluster.name),
         || async {
-            match super::etcd::key_exists(http, layout, &key).await {
+            match super::etcd::key_exists(layout, &key).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err("key absent".to_string()),
                 Err(e) => Err(e),

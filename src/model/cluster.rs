@@ -4,7 +4,9 @@ use super::rest::RestStatus;
 use super::source::{SourceId, Sourced};
 use super::sql::SqlMember;
 use crate::dcs::decode::DcsValue;
-use crate::dcs::{decode_value, Decoded, Failover, HistoryEntry, KeyKind, MemberData, Status, SyncState};
+use crate::dcs::{
+    decode_value, Decoded, Failover, HistoryEntry, KeyKind, MemberData, Status, SyncState,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -40,9 +42,24 @@ impl DcsCluster {
     }
 
     /// Sets (`Some(bytes)`) or removes (`None`) one key.
-    pub fn apply(&mut self, kind: &KeyKind, bytes: Option<&[u8]>, mod_revision: i64, source: SourceId, at: SystemTime) {
-        fn put<T>(slot: &mut Option<DcsEntry<T>>, v: Option<(Decoded<T>, i64, SourceId, SystemTime)>) {
-            *slot = v.map(|(value, mod_revision, source, at)| DcsEntry { value, mod_revision, source, at });
+    pub fn apply(
+        &mut self,
+        kind: &KeyKind,
+        bytes: Option<&[u8]>,
+        mod_revision: i64,
+        source: SourceId,
+        at: SystemTime,
+    ) {
+        fn put<T>(
+            slot: &mut Option<DcsEntry<T>>,
+            v: Option<(Decoded<T>, i64, SourceId, SystemTime)>,
+        ) {
+            *slot = v.map(|(value, mod_revision, source, at)| DcsEntry {
+                value,
+                mod_revision,
+                source,
+                at,
+            });
         }
         let Some(bytes) = bytes else {
             match kind {
@@ -69,7 +86,15 @@ impl DcsCluster {
             (_, DcsValue::Config(v)) => put(&mut self.config, Some((v, r, s, t))),
             (_, DcsValue::Leader(v)) => put(&mut self.leader, Some((v, r, s, t))),
             (KeyKind::Member(n), DcsValue::Member(v)) => {
-                self.members.insert(n.clone(), DcsEntry { value: v, mod_revision: r, source: s, at: t });
+                self.members.insert(
+                    n.clone(),
+                    DcsEntry {
+                        value: *v,
+                        mod_revision: r,
+                        source: s,
+                        at: t,
+                    },
+                );
             }
             (_, DcsValue::History(v)) => put(&mut self.history, Some((v, r, s, t))),
             (_, DcsValue::Status(v)) => put(&mut self.status, Some((v, r, s, t))),
@@ -79,18 +104,32 @@ impl DcsCluster {
             (_, DcsValue::Failsafe(v)) => put(&mut self.failsafe, Some((v, r, s, t))),
             (_, DcsValue::Initialize(v)) => put(&mut self.initialize, Some((v, r, s, t))),
             (KeyKind::Other(k), DcsValue::Other(v)) => {
-                self.other.insert(k.clone(), DcsEntry { value: v, mod_revision: r, source: s, at: t });
+                self.other.insert(
+                    k.clone(),
+                    DcsEntry {
+                        value: v,
+                        mod_revision: r,
+                        source: s,
+                        at: t,
+                    },
+                );
             }
             (k, v) => unreachable!("decode_value returned {v:?} for {k:?}"),
         }
     }
 
     pub fn leader_name(&self) -> Option<&str> {
-        self.leader.as_ref().and_then(|e| e.value.ok()).map(String::as_str)
+        self.leader
+            .as_ref()
+            .and_then(|e| e.value.ok())
+            .map(String::as_str)
     }
 
     pub fn paused(&self) -> bool {
-        self.config_value().and_then(|c| c.get("pause")).map(truthy).unwrap_or(false)
+        self.config_value()
+            .and_then(|c| c.get("pause"))
+            .map(truthy)
+            .unwrap_or(false)
     }
 
     pub fn config_value(&self) -> Option<&Value> {
@@ -99,10 +138,27 @@ impl DcsCluster {
 
     /// The leader's last known WAL position according to the DCS.
     pub fn leader_optime(&self) -> Option<(u64, SystemTime)> {
-        let status = self.status.as_ref().and_then(|e| e.value.ok().and_then(|s| s.optime).map(|o| (o, e.at)));
-        let legacy = self.optime_leader.as_ref().and_then(|e| e.value.ok().map(|o| (*o, e.at)));
-        let member = self.leader_name().and_then(|l| self.members.get(l)).and_then(|e| e.value.ok().and_then(|m| m.xlog_location).map(|x| (x, e.at)));
-        [status, legacy, member].into_iter().flatten().max_by_key(|(lsn, at)| (*at, *lsn))
+        let status = self
+            .status
+            .as_ref()
+            .and_then(|e| e.value.ok().and_then(|s| s.optime).map(|o| (o, e.at)));
+        let legacy = self
+            .optime_leader
+            .as_ref()
+            .and_then(|e| e.value.ok().map(|o| (*o, e.at)));
+        let member = self
+            .leader_name()
+            .and_then(|l| self.members.get(l))
+            .and_then(|e| {
+                e.value
+                    .ok()
+                    .and_then(|m| m.xlog_location)
+                    .map(|x| (x, e.at))
+            });
+        [status, legacy, member]
+            .into_iter()
+            .flatten()
+            .max_by_key(|(lsn, at)| (*at, *lsn))
     }
 }
 
@@ -130,6 +186,9 @@ pub struct ClusterState {
 
 impl ClusterState {
     pub fn new(name: &str) -> Self {
-        ClusterState { name: name.to_string(), ..Default::default() }
+        ClusterState {
+            name: name.to_string(),
+            ..Default::default()
+        }
     }
 }

@@ -16,7 +16,10 @@ pub struct ModelHandle {
 impl ModelHandle {
     pub fn new(model: Model) -> Self {
         let (tx, _) = watch::channel(0);
-        ModelHandle { model: Arc::new(RwLock::new(model)), generation: Arc::new(tx) }
+        ModelHandle {
+            model: Arc::new(RwLock::new(model)),
+            generation: Arc::new(tx),
+        }
     }
 
     /// Applies `f` and notifies readers.

@@ -69,28 +69,58 @@ fn leader_positions(c: &ClusterState, leader: &str) -> Vec<(u64, SourceId, Syste
 fn member_readings(c: &ClusterState, leader: &str, member: &str) -> Vec<Reading> {
     let mut out = Vec::new();
     if let Some(l) = c.sql.get(leader) {
-        if let Some(row) = l.value.replication.iter().find(|r| r.application_name == member) {
-            out.push(Reading { receive: row.flush_lsn.or(row.write_lsn), replay: row.replay_lsn, source: SourceId::Sql, at: l.at });
+        if let Some(row) = l
+            .value
+            .replication
+            .iter()
+            .find(|r| r.application_name == member)
+        {
+            out.push(Reading {
+                receive: row.flush_lsn.or(row.write_lsn),
+                replay: row.replay_lsn,
+                source: SourceId::Sql,
+                at: l.at,
+            });
         }
     }
     if let Some(s) = c.sql.get(member) {
         if s.value.in_recovery && (s.value.receive_lsn.is_some() || s.value.replay_lsn.is_some()) {
-            out.push(Reading { receive: s.value.receive_lsn, replay: s.value.replay_lsn, source: SourceId::Sql, at: s.at });
+            out.push(Reading {
+                receive: s.value.receive_lsn,
+                replay: s.value.replay_lsn,
+                source: SourceId::Sql,
+                at: s.at,
+            });
         }
     }
     if let Some(r) = c.rest.get(member) {
         let x = &r.value.xlog;
         if x.received_location.is_some() || x.replayed_location.is_some() {
-            out.push(Reading { receive: x.received_location, replay: x.replayed_location, source: SourceId::Rest, at: r.at });
+            out.push(Reading {
+                receive: x.received_location,
+                replay: x.replayed_location,
+                source: SourceId::Rest,
+                at: r.at,
+            });
         }
     }
-    if let Some(m) = c.dcs.members.get(member).and_then(|e| e.value.ok().map(|m| (m, e.at))) {
+    if let Some(m) = c
+        .dcs
+        .members
+        .get(member)
+        .and_then(|e| e.value.ok().map(|m| (m, e.at)))
+    {
         let (d, at) = m;
         // Patroni ≥ 4.1 splits the positions; before that `xlog_location` of
         // a replica is the furthest WAL it has, i.e. what it received.
         let receive = d.receive_lsn.or(d.xlog_location);
         if receive.is_some() || d.replay_lsn.is_some() {
-            out.push(Reading { receive, replay: d.replay_lsn, source: SourceId::Etcd, at });
+            out.push(Reading {
+                receive,
+                replay: d.replay_lsn,
+                source: SourceId::Etcd,
+                at,
+            });
         }
     }
     out
@@ -107,20 +137,26 @@ fn preference(s: SourceId) -> u8 {
 /// Lag of `member` behind `leader`, or `None` when no positions are known.
 pub fn member_lag(c: &ClusterState, leader: &str, member: &str) -> Option<Lag> {
     let leaders = leader_positions(c, leader);
-    let freshest_leader = leaders.iter().max_by_key(|(_, s, at)| (*at, preference(*s))).copied()?;
+    let freshest_leader = leaders
+        .iter()
+        .max_by_key(|(_, s, at)| (*at, preference(*s)))
+        .copied()?;
     member_readings(c, leader, member)
         .into_iter()
         .map(|r| {
             // Pair with the leader reading of the same source when there is one:
             // both ends then come from one snapshot or one polling round.
-            let (lsn, _, lat) = leaders.iter().find(|(_, s, _)| *s == r.source).copied().unwrap_or(freshest_leader);
-            let lag = Lag {
+            let (lsn, _, lat) = leaders
+                .iter()
+                .find(|(_, s, _)| *s == r.source)
+                .copied()
+                .unwrap_or(freshest_leader);
+            Lag {
                 receive_bytes: r.receive.map(|p| lsn.saturating_sub(p)),
                 replay_bytes: r.replay.map(|p| lsn.saturating_sub(p)),
                 source: r.source,
                 at: r.at.min(lat),
-            };
-            lag
+            }
         })
         .max_by_key(|l| (l.at, preference(l.source), l.replay_bytes.is_some()))
 }

@@ -30,7 +30,10 @@ pub struct Model {
 
 impl Model {
     pub fn new(namespace: &str) -> Self {
-        Model { namespace: crate::dcs::normalize_namespace(namespace), ..Default::default() }
+        Model {
+            namespace: crate::dcs::normalize_namespace(namespace),
+            ..Default::default()
+        }
     }
 
     pub fn source(&self, id: SourceId) -> SourceHealth {
@@ -42,6 +45,8 @@ impl Model {
     }
 
     pub fn cluster_mut(&mut self, name: &str) -> &mut ClusterState {
-        self.clusters.entry(name.to_string()).or_insert_with(|| ClusterState::new(name))
+        self.clusters
+            .entry(name.to_string())
+            .or_insert_with(|| ClusterState::new(name))
     }
 }

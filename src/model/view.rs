@@ -76,7 +76,11 @@ fn system_id(c: &ClusterState) -> Option<String> {
         .initialize
         .as_ref()
         .and_then(|e| e.value.ok().cloned())
-        .or_else(|| c.rest.values().find_map(|r| r.value.database_system_identifier.clone()))
+        .or_else(|| {
+            c.rest
+                .values()
+                .find_map(|r| r.value.database_system_identifier.clone())
+        })
 }
 
 /// Builds the view of one cluster.
@@ -116,7 +120,11 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
         };
         match &entry.value {
             Decoded::Unparseable { raw, error } => {
-                m.role = if is_leader { role::LEADER.into() } else { role::REPLICA.into() };
+                m.role = if is_leader {
+                    role::LEADER.into()
+                } else {
+                    role::REPLICA.into()
+                };
                 m.unparseable = Some(error.clone());
                 m.raw = Some(raw.clone());
             }
@@ -126,9 +134,17 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
                 m.port = port;
                 m.api_url = d.api_url.clone();
                 m.role = if is_leader {
-                    if d.role.as_deref() == Some("standby_leader") { role::STANDBY_LEADER } else { role::LEADER }
+                    if d.role.as_deref() == Some("standby_leader") {
+                        role::STANDBY_LEADER
+                    } else {
+                        role::LEADER
+                    }
                 } else if sync.iter().any(|s| s == name) {
-                    if quorum { role::QUORUM_STANDBY } else { role::SYNC_STANDBY }
+                    if quorum {
+                        role::QUORUM_STANDBY
+                    } else {
+                        role::SYNC_STANDBY
+                    }
                 } else {
                     role::REPLICA
                 }
@@ -142,9 +158,15 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
                 };
                 m.timeline = d.timeline;
                 m.pending_restart = d.pending_restart;
-                m.scheduled_restart = d.scheduled_restart.as_ref().and_then(|s| s.schedule.clone());
+                m.scheduled_restart = d
+                    .scheduled_restart
+                    .as_ref()
+                    .and_then(|s| s.schedule.clone());
                 m.tags = d.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                let running = d.state.as_deref().is_some_and(|s| s == "running" || s == "streaming");
+                let running = d
+                    .state
+                    .as_deref()
+                    .is_some_and(|s| s == "running" || s == "streaming");
                 if !is_leader && running {
                     if let Some(l) = leader.as_deref().and_then(|l| member_lag(c, l, name)) {
                         m.receive_lag_bytes = l.receive_bytes;
@@ -164,14 +186,27 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
         .and_then(|l| c.dcs.members.get(l))
         .and_then(|e| e.value.ok())
         .and_then(|d| d.timeline)
-        .or_else(|| c.dcs.history.as_ref().and_then(|e| e.value.ok()).and_then(|h| h.last()).map(|h| h.timeline + 1));
+        .or_else(|| {
+            c.dcs
+                .history
+                .as_ref()
+                .and_then(|e| e.value.ok())
+                .and_then(|h| h.last())
+                .map(|h| h.timeline + 1)
+        });
 
     let scheduled_switchover = c
         .dcs
         .failover
         .as_ref()
         .and_then(|e| e.value.ok())
-        .and_then(|f| f.scheduled_at.clone().map(|at| ScheduledSwitchover { at, from: f.leader.clone(), to: f.member.clone() }));
+        .and_then(|f| {
+            f.scheduled_at.clone().map(|at| ScheduledSwitchover {
+                at,
+                from: f.leader.clone(),
+                to: f.member.clone(),
+            })
+        });
 
     ClusterView {
         name: c.name.clone(),
@@ -197,11 +232,23 @@ fn unparseable_keys(c: &ClusterState) -> Vec<String> {
     check("leader", d.leader.as_ref().and_then(|e| e.value.error()));
     check("history", d.history.as_ref().and_then(|e| e.value.error()));
     check("status", d.status.as_ref().and_then(|e| e.value.error()));
-    check("optime/leader", d.optime_leader.as_ref().and_then(|e| e.value.error()));
+    check(
+        "optime/leader",
+        d.optime_leader.as_ref().and_then(|e| e.value.error()),
+    );
     check("sync", d.sync.as_ref().and_then(|e| e.value.error()));
-    check("failover", d.failover.as_ref().and_then(|e| e.value.error()));
-    check("failsafe", d.failsafe.as_ref().and_then(|e| e.value.error()));
-    check("initialize", d.initialize.as_ref().and_then(|e| e.value.error()));
+    check(
+        "failover",
+        d.failover.as_ref().and_then(|e| e.value.error()),
+    );
+    check(
+        "failsafe",
+        d.failsafe.as_ref().and_then(|e| e.value.error()),
+    );
+    check(
+        "initialize",
+        d.initialize.as_ref().and_then(|e| e.value.error()),
+    );
     for (n, e) in &d.members {
         check(&format!("members/{n}"), e.value.error());
     }

@@ -25,7 +25,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 pub enum EtcdError {
     #[error("cannot reach etcd at {endpoints}: {reason}; check that etcd runs and the endpoints (--dcs-url, etcd3.hosts) are right")]
     Unreachable { endpoints: String, reason: String },
-    #[error("etcd at {endpoints} rejected the credentials: {reason}; check etcd3.username/password")]
+    #[error(
+        "etcd at {endpoints} rejected the credentials: {reason}; check etcd3.username/password"
+    )]
     Auth { endpoints: String, reason: String },
     #[error("etcd at {endpoints}: {reason}")]
     Other { endpoints: String, reason: String },
@@ -42,9 +44,18 @@ impl EtcdError {
         let endpoints = cfg.endpoints.join(",");
         let reason = e.to_string();
         let lower = reason.to_lowercase();
-        if lower.contains("authentication failed") || lower.contains("invalid auth token") || lower.contains("user name is empty") || lower.contains("permission denied") {
+        if lower.contains("authentication failed")
+            || lower.contains("invalid auth token")
+            || lower.contains("user name is empty")
+            || lower.contains("permission denied")
+        {
             EtcdError::Auth { endpoints, reason }
-        } else if lower.contains("transport") || lower.contains("connect") || lower.contains("unavailable") || lower.contains("deadline") || lower.contains("timed out") {
+        } else if lower.contains("transport")
+            || lower.contains("connect")
+            || lower.contains("unavailable")
+            || lower.contains("deadline")
+            || lower.contains("timed out")
+        {
             EtcdError::Unreachable { endpoints, reason }
         } else {
             EtcdError::Other { endpoints, reason }
@@ -53,7 +64,10 @@ impl EtcdError {
 }
 
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, EtcdError> {
-    std::fs::read(path).map_err(|e| EtcdError::TlsFile { path: path.display().to_string(), reason: e.to_string() })
+    std::fs::read(path).map_err(|e| EtcdError::TlsFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Connects with the configured credentials and TLS.
@@ -71,39 +85,80 @@ pub async fn connect(cfg: &EtcdConfig) -> Result<Client, EtcdError> {
             t = t.ca_certificate(etcd_client::Certificate::from_pem(read_file(ca)?));
         }
         if let (Some(c), Some(k)) = (&tls.cert, &tls.key) {
-            t = t.identity(etcd_client::Identity::from_pem(read_file(c)?, read_file(k)?));
+            t = t.identity(etcd_client::Identity::from_pem(
+                read_file(c)?,
+                read_file(k)?,
+            ));
         }
         opts = opts.with_tls(t);
     }
     let connect = Client::connect(cfg.endpoints.clone(), Some(opts));
     match tokio::time::timeout(REQUEST_TIMEOUT, connect).await {
         Ok(r) => r.map_err(|e| EtcdError::classify(cfg, e)),
-        Err(_) => Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "connection timed out".into() }),
+        Err(_) => Err(EtcdError::Unreachable {
+            endpoints: cfg.endpoints.join(","),
+            reason: "connection timed out".into(),
+        }),
     }
 }
 
 /// One consistent read of the prefix: its revision and key/values.
-pub async fn list(client: &mut Client, cfg: &EtcdConfig, prefix: &str) -> Result<(i64, Vec<(Vec<u8>, Vec<u8>, i64)>), EtcdError> {
+pub async fn list(
+    client: &mut Client,
+    cfg: &EtcdConfig,
+    prefix: &str,
+) -> Result<(i64, Vec<(Vec<u8>, Vec<u8>, i64)>), EtcdError> {
     let get = client.get(prefix, Some(GetOptions::new().with_prefix()));
     let resp = match tokio::time::timeout(REQUEST_TIMEOUT, get).await {
         Ok(r) => r.map_err(|e| EtcdError::classify(cfg, e))?,
-        Err(_) => return Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "list timed out".into() }),
+        Err(_) => {
+            return Err(EtcdError::Unreachable {
+                endpoints: cfg.endpoints.join(","),
+                reason: "list timed out".into(),
+            })
+        }
     };
     let rev = resp.header().map(|h| h.revision()).unwrap_or(0);
-    Ok((rev, resp.kvs().iter().map(|kv| (kv.key().to_vec(), kv.value().to_vec(), kv.mod_revision())).collect()))
+    Ok((
+        rev,
+        resp.kvs()
+            .iter()
+            .map(|kv| (kv.key().to_vec(), kv.value().to_vec(), kv.mod_revision()))
+            .collect(),
+    ))
 }
 
 /// Keys (only) under a prefix.
-pub async fn list_keys(client: &mut Client, cfg: &EtcdConfig, prefix: &str) -> Result<Vec<Vec<u8>>, EtcdError> {
-    let get = client.get(prefix, Some(GetOptions::new().with_prefix().with_keys_only()));
+pub async fn list_keys(
+    client: &mut Client,
+    cfg: &EtcdConfig,
+    prefix: &str,
+) -> Result<Vec<Vec<u8>>, EtcdError> {
+    let get = client.get(
+        prefix,
+        Some(GetOptions::new().with_prefix().with_keys_only()),
+    );
     match tokio::time::timeout(REQUEST_TIMEOUT, get).await {
-        Ok(r) => Ok(r.map_err(|e| EtcdError::classify(cfg, e))?.kvs().iter().map(|kv| kv.key().to_vec()).collect()),
-        Err(_) => Err(EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: "list timed out".into() }),
+        Ok(r) => Ok(r
+            .map_err(|e| EtcdError::classify(cfg, e))?
+            .kvs()
+            .iter()
+            .map(|kv| kv.key().to_vec())
+            .collect()),
+        Err(_) => Err(EtcdError::Unreachable {
+            endpoints: cfg.endpoints.join(","),
+            reason: "list timed out".into(),
+        }),
     }
 }
 
 /// Replaces everything this source knows under `prefix` with a fresh list.
-pub fn apply_list(model: &ModelHandle, scope: &Scope, kvs: &[(Vec<u8>, Vec<u8>, i64)], at: SystemTime) {
+pub fn apply_list(
+    model: &ModelHandle,
+    scope: &Scope,
+    kvs: &[(Vec<u8>, Vec<u8>, i64)],
+    at: SystemTime,
+) {
     model.update(|m| {
         let ns = m.namespace.clone();
         for c in m.clusters.values_mut() {
@@ -116,13 +171,16 @@ pub fn apply_list(model: &ModelHandle, scope: &Scope, kvs: &[(Vec<u8>, Vec<u8>, 
             if let Some(p) = parse_key(&ns, k) {
                 if scope.includes(&p.cluster) {
                     seen.insert(p.cluster.clone());
-                    m.cluster_mut(&p.cluster).dcs.apply(&p.kind, Some(v), *rev, SourceId::Etcd, at);
+                    m.cluster_mut(&p.cluster)
+                        .dcs
+                        .apply(&p.kind, Some(v), *rev, SourceId::Etcd, at);
                 }
             }
         }
         // A cluster whose keys are all gone, and that no other source knows
         // of, is gone.
-        m.clusters.retain(|name, c| seen.contains(name) || !c.rest.is_empty() || !c.dcs.is_empty());
+        m.clusters
+            .retain(|name, c| seen.contains(name) || !c.rest.is_empty() || !c.dcs.is_empty());
         m.source_mut(SourceId::Etcd).ok(at);
     });
 }
@@ -183,7 +241,18 @@ pub async fn run(cfg: EtcdConfig, namespace: String, scope: Scope, model: ModelH
                 }
             },
         };
-        match watch(&mut client, &cfg, &namespace, &prefix, &scope, &mut rev, &model, &mut attempt).await {
+        match watch(
+            &mut client,
+            &cfg,
+            &namespace,
+            &prefix,
+            &scope,
+            &mut rev,
+            &model,
+            &mut attempt,
+        )
+        .await
+        {
             WatchEnd::Relist => {
                 model.update(|m| m.source_mut(SourceId::Etcd).resyncs += 1);
             }
@@ -197,18 +266,34 @@ pub async fn run(cfg: EtcdConfig, namespace: String, scope: Scope, model: ModelH
 }
 
 fn unreachable_err(cfg: &EtcdConfig, reason: &str) -> EtcdError {
-    EtcdError::Unreachable { endpoints: cfg.endpoints.join(","), reason: reason.into() }
+    EtcdError::Unreachable {
+        endpoints: cfg.endpoints.join(","),
+        reason: reason.into(),
+    }
 }
 
 /// Follows changes after `rev`, advancing it as responses arrive.
 #[allow(clippy::too_many_arguments)]
-async fn watch(client: &mut Client, cfg: &EtcdConfig, namespace: &str, prefix: &str, scope: &Scope, rev: &mut i64, model: &ModelHandle, attempt: &mut u32) -> WatchEnd {
-    let opts = WatchOptions::new().with_prefix().with_start_revision(*rev + 1).with_progress_notify();
-    let (_watcher, mut stream) = match tokio::time::timeout(REQUEST_TIMEOUT, client.watch(prefix, Some(opts))).await {
-        Ok(Ok(w)) => w,
-        Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
-        Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "watch timed out")),
-    };
+async fn watch(
+    client: &mut Client,
+    cfg: &EtcdConfig,
+    namespace: &str,
+    prefix: &str,
+    scope: &Scope,
+    rev: &mut i64,
+    model: &ModelHandle,
+    attempt: &mut u32,
+) -> WatchEnd {
+    let opts = WatchOptions::new()
+        .with_prefix()
+        .with_start_revision(*rev + 1)
+        .with_progress_notify();
+    let (_watcher, mut stream) =
+        match tokio::time::timeout(REQUEST_TIMEOUT, client.watch(prefix, Some(opts))).await {
+            Ok(Ok(w)) => w,
+            Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
+            Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "watch timed out")),
+        };
     let mut probe = tokio::time::interval(PROBE_EVERY);
     probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -32,8 +32,17 @@ impl Drop for Running {
 
 /// Starts every source that the configuration enables.
 pub fn spawn_all(config: &Config, scope: Scope, model: &ModelHandle) -> Running {
-    let mut tasks = vec![tokio::spawn(etcd::run(config.etcd.clone(), config.namespace.clone(), scope.clone(), model.clone()))];
-    tasks.push(tokio::spawn(rest::run(config.rest.clone(), scope.clone(), model.clone())));
+    let mut tasks = vec![tokio::spawn(etcd::run(
+        config.etcd.clone(),
+        config.namespace.clone(),
+        scope.clone(),
+        model.clone(),
+    ))];
+    tasks.push(tokio::spawn(rest::run(
+        config.rest.clone(),
+        scope.clone(),
+        model.clone(),
+    )));
     if let Some(sql) = &config.sql {
         tasks.push(tokio::spawn(sql::run(sql.clone(), scope, model.clone())));
     }

@@ -19,7 +19,11 @@ pub enum RestError {
     #[error("Patroni REST {url}: authentication failed (HTTP {status}); check ctl.authentication / restapi.authentication")]
     Auth { url: String, status: u16 },
     #[error("Patroni REST {url}: HTTP {status}: {body}")]
-    Status { url: String, status: u16, body: String },
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
     #[error("Patroni REST {url}: unexpected response: {reason}")]
     Decode { url: String, reason: String },
     #[error("Patroni REST client setup failed: {0}; check the ctl/restapi TLS files")]
@@ -28,16 +32,25 @@ pub enum RestError {
 
 /// Builds the HTTP client once, with auth-independent settings (TLS, timeout).
 pub fn client(cfg: &RestConfig) -> Result<reqwest::Client, RestError> {
-    let mut b = reqwest::Client::builder().timeout(cfg.timeout).connect_timeout(cfg.timeout).no_proxy();
+    let mut b = reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.timeout)
+        .no_proxy();
     if let Some(ca) = &cfg.tls.cacert {
-        let pem = std::fs::read(ca).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
-        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
+        let pem =
+            std::fs::read(ca).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
         b = b.add_root_certificate(cert);
     }
     if let (Some(c), Some(k)) = (&cfg.tls.cert, &cfg.tls.key) {
-        let mut pem = std::fs::read(c).map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
-        pem.extend(std::fs::read(k).map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?);
-        let id = reqwest::Identity::from_pem(&pem).map_err(|e| RestError::Setup(format!("client certificate: {e}")))?;
+        let mut pem =
+            std::fs::read(c).map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
+        pem.extend(
+            std::fs::read(k).map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?,
+        );
+        let id = reqwest::Identity::from_pem(&pem)
+            .map_err(|e| RestError::Setup(format!("client certificate: {e}")))?;
         b = b.identity(id);
     }
     if cfg.insecure {
@@ -48,27 +61,48 @@ pub fn client(cfg: &RestConfig) -> Result<reqwest::Client, RestError> {
 
 /// `http://host:8008/patroni` → `http://host:8008`.
 pub fn base_url(api_url: &str) -> String {
-    api_url.trim_end_matches('/').trim_end_matches("/patroni").to_string()
+    api_url
+        .trim_end_matches('/')
+        .trim_end_matches("/patroni")
+        .to_string()
 }
 
 /// GETs `base + path` and decodes JSON.
-pub async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, cfg: &RestConfig, base: &str, path: &str) -> Result<T, RestError> {
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    cfg: &RestConfig,
+    base: &str,
+    path: &str,
+) -> Result<T, RestError> {
     let url = format!("{base}{path}");
     let mut req = http.get(&url);
     if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
         req = req.basic_auth(u, Some(p.expose()));
     }
-    let resp = req.send().await.map_err(|e| RestError::Unreachable { url: url.clone(), reason: short(&e) })?;
+    let resp = req.send().await.map_err(|e| RestError::Unreachable {
+        url: url.clone(),
+        reason: short(&e),
+    })?;
     let status = resp.status().as_u16();
     if status == 401 || status == 403 {
         return Err(RestError::Auth { url, status });
     }
-    let body = resp.bytes().await.map_err(|e| RestError::Unreachable { url: url.clone(), reason: short(&e) })?;
+    let body = resp.bytes().await.map_err(|e| RestError::Unreachable {
+        url: url.clone(),
+        reason: short(&e),
+    })?;
     // Health endpoints answer 503 with a valid body; /patroni answers 200.
     if !(200..300).contains(&status) && status != 503 {
-        return Err(RestError::Status { url, status, body: crate::dcs::decode::printable_raw(&body[..body.len().min(200)]) });
+        return Err(RestError::Status {
+            url,
+            status,
+            body: crate::dcs::decode::printable_raw(&body[..body.len().min(200)]),
+        });
     }
-    serde_json::from_slice(&body).map_err(|e| RestError::Decode { url, reason: e.to_string() })
+    serde_json::from_slice(&body).map_err(|e| RestError::Decode {
+        url,
+        reason: e.to_string(),
+    })
 }
 
 fn short(e: &reqwest::Error) -> String {
@@ -83,7 +117,12 @@ fn short(e: &reqwest::Error) -> String {
 }
 
 /// One polling round over every member in scope.
-pub async fn poll_once(http: &reqwest::Client, cfg: &RestConfig, scope: &Scope, model: &ModelHandle) {
+pub async fn poll_once(
+    http: &reqwest::Client,
+    cfg: &RestConfig,
+    scope: &Scope,
+    model: &ModelHandle,
+) {
     let targets: Vec<(String, String, String)> = model.read(|m| {
         m.clusters
             .values()
@@ -99,7 +138,12 @@ pub async fn poll_once(http: &reqwest::Client, cfg: &RestConfig, scope: &Scope, 
     if targets.is_empty() {
         return;
     }
-    let results = futures::future::join_all(targets.iter().map(|(_, _, base)| get_json::<RestStatus>(http, cfg, base, "/patroni"))).await;
+    let results = futures::future::join_all(
+        targets
+            .iter()
+            .map(|(_, _, base)| get_json::<RestStatus>(http, cfg, base, "/patroni")),
+    )
+    .await;
     let now = SystemTime::now();
     model.update(|m| {
         let mut any_ok = false;
@@ -109,7 +153,8 @@ pub async fn poll_once(http: &reqwest::Client, cfg: &RestConfig, scope: &Scope, 
             match r {
                 Ok(st) => {
                     any_ok = true;
-                    c.rest.insert(member.clone(), Sourced::new(st, SourceId::Rest, now));
+                    c.rest
+                        .insert(member.clone(), Sourced::new(st, SourceId::Rest, now));
                     c.rest_errors.remove(member);
                 }
                 Err(e) => {
@@ -137,7 +182,10 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
     let http = match client(&cfg) {
         Ok(c) => c,
         Err(e) => {
-            model.update(|m| m.source_mut(SourceId::Rest).failed(SystemTime::now(), e.to_string()));
+            model.update(|m| {
+                m.source_mut(SourceId::Rest)
+                    .failed(SystemTime::now(), e.to_string())
+            });
             return;
         }
     };

@@ -54,7 +54,10 @@ fn member_json(m: &RestClusterMember) -> Value {
     };
     let mut o = Map::new();
     if let Some(h) = &m.host {
-        o.insert("conn_url".into(), format!("postgres://{h}:{}/postgres", m.port.unwrap_or(5432)).into());
+        o.insert(
+            "conn_url".into(),
+            format!("postgres://{h}:{}/postgres", m.port.unwrap_or(5432)).into(),
+        );
     }
     if let Some(a) = &m.api_url {
         o.insert("api_url".into(), a.clone().into());
@@ -78,9 +81,18 @@ fn member_json(m: &RestClusterMember) -> Value {
 
 /// Tries `/cluster`, then `/patroni`, at `api` (a member's REST base URL) and
 /// publishes what it got for `cluster`. Returns whether anything was learnt.
-pub async fn fill_from_rest(http: &reqwest::Client, cfg: &RestConfig, api: &str, cluster: &str, model: &ModelHandle) -> Result<(), RestError> {
+pub async fn fill_from_rest(
+    http: &reqwest::Client,
+    cfg: &RestConfig,
+    api: &str,
+    cluster: &str,
+    model: &ModelHandle,
+) -> Result<(), RestError> {
     let base = base_url(api);
-    let short = RestConfig { timeout: cfg.timeout.min(Duration::from_secs(3)), ..cfg.clone() };
+    let short = RestConfig {
+        timeout: cfg.timeout.min(Duration::from_secs(3)),
+        ..cfg.clone()
+    };
     let now = SystemTime::now();
     match get_json::<RestCluster>(http, &short, &base, "/cluster").await {
         Ok(rc) => {
@@ -88,13 +100,31 @@ pub async fn fill_from_rest(http: &reqwest::Client, cfg: &RestConfig, api: &str,
                 let c = m.cluster_mut(cluster);
                 for mem in &rc.members {
                     let bytes = serde_json::to_vec(&member_json(mem)).expect("json");
-                    c.dcs.apply(&crate::dcs::KeyKind::Member(mem.name.clone()), Some(&bytes), 0, SourceId::Rest, now);
+                    c.dcs.apply(
+                        &crate::dcs::KeyKind::Member(mem.name.clone()),
+                        Some(&bytes),
+                        0,
+                        SourceId::Rest,
+                        now,
+                    );
                     if matches!(mem.role.as_deref(), Some("leader" | "standby_leader")) {
-                        c.dcs.apply(&crate::dcs::KeyKind::Leader, Some(mem.name.as_bytes()), 0, SourceId::Rest, now);
+                        c.dcs.apply(
+                            &crate::dcs::KeyKind::Leader,
+                            Some(mem.name.as_bytes()),
+                            0,
+                            SourceId::Rest,
+                            now,
+                        );
                     }
                 }
                 if rc.pause {
-                    c.dcs.apply(&crate::dcs::KeyKind::Config, Some(br#"{"pause":true}"#), 0, SourceId::Rest, now);
+                    c.dcs.apply(
+                        &crate::dcs::KeyKind::Config,
+                        Some(br#"{"pause":true}"#),
+                        0,
+                        SourceId::Rest,
+                        now,
+                    );
                 }
                 m.source_mut(SourceId::Rest).ok(now);
             });
@@ -102,7 +132,11 @@ pub async fn fill_from_rest(http: &reqwest::Client, cfg: &RestConfig, api: &str,
         }
         Err(_) => {
             let st: RestStatus = get_json(http, &short, &base, "/patroni").await?;
-            let name = st.patroni.as_ref().and_then(|p| p.name.clone()).unwrap_or_else(|| base.clone());
+            let name = st
+                .patroni
+                .as_ref()
+                .and_then(|p| p.name.clone())
+                .unwrap_or_else(|| base.clone());
             model.update(|m| {
                 let c = m.cluster_mut(cluster);
                 let mut o = Map::new();
@@ -117,7 +151,13 @@ pub async fn fill_from_rest(http: &reqwest::Client, cfg: &RestConfig, api: &str,
                     o.insert("timeline".into(), t.into());
                 }
                 let bytes = serde_json::to_vec(&Value::Object(o)).expect("json");
-                c.dcs.apply(&crate::dcs::KeyKind::Member(name.clone()), Some(&bytes), 0, SourceId::Rest, now);
+                c.dcs.apply(
+                    &crate::dcs::KeyKind::Member(name.clone()),
+                    Some(&bytes),
+                    0,
+                    SourceId::Rest,
+                    now,
+                );
                 c.rest.insert(name, Sourced::new(st, SourceId::Rest, now));
                 m.source_mut(SourceId::Rest).ok(now);
             });

@@ -12,11 +12,15 @@ impl Scope {
     }
 
     pub fn only(names: Vec<String>) -> Self {
-        Scope { clusters: Some(names) }
+        Scope {
+            clusters: Some(names),
+        }
     }
 
     pub fn includes(&self, cluster: &str) -> bool {
-        self.clusters.as_ref().is_none_or(|c| c.iter().any(|n| n == cluster))
+        self.clusters
+            .as_ref()
+            .is_none_or(|c| c.iter().any(|n| n == cluster))
     }
 
     /// The etcd prefix to list and watch: one cluster's keys when the scope is

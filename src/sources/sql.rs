@@ -30,7 +30,12 @@ fn lsn(s: Option<String>) -> Option<u64> {
 
 async fn connect(cfg: &SqlConfig, host: &str, port: u16) -> Result<Client, String> {
     let mut pg = tokio_postgres::Config::new();
-    pg.host(host).port(port).user(&cfg.user).dbname(&cfg.dbname).application_name("pgtui").connect_timeout(cfg.connect_timeout);
+    pg.host(host)
+        .port(port)
+        .user(&cfg.user)
+        .dbname(&cfg.dbname)
+        .application_name("pgtui")
+        .connect_timeout(cfg.connect_timeout);
     if let Some(p) = &cfg.password {
         pg.password(p.expose());
     }
@@ -133,7 +138,9 @@ pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
                     any_ok = true;
                     let now = SystemTime::now();
                     model.update(|m| {
-                        m.cluster_mut(&cluster).sql.insert(member, Sourced::new(snapshot, SourceId::Sql, now));
+                        m.cluster_mut(&cluster)
+                            .sql
+                            .insert(member, Sourced::new(snapshot, SourceId::Sql, now));
                     });
                 }
                 Err(e) => {

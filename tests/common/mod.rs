@@ -28,7 +28,9 @@ pub fn bin() -> PathBuf {
 
 /// Patroni 4's venv: `PGTUI_PATRONI4_VENV`, else `/opt/pgtui/patroni4`.
 pub fn patroni4_venv() -> PathBuf {
-    std::env::var_os("PGTUI_PATRONI4_VENV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/opt/pgtui/patroni4"))
+    std::env::var_os("PGTUI_PATRONI4_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/pgtui/patroni4"))
 }
 
 /// Starts (once per process) the lab with `index` and `patroni` flavour.
@@ -40,18 +42,37 @@ fn start(index: u8, patroni: &str) -> SharedLab {
     if patroni != "debian" {
         let venv = PathBuf::from(patroni);
         if !venv.join("bin/patroni").exists() {
-            let out = Command::new(bin()).args(["lab", "install-patroni4", "--venv"]).arg(&venv).output().expect("run pgtui lab install-patroni4");
-            assert!(out.status.success(), "installing Patroni 4 into {} failed:\n{}", venv.display(), String::from_utf8_lossy(&out.stderr));
+            let out = Command::new(bin())
+                .args(["lab", "install-patroni4", "--venv"])
+                .arg(&venv)
+                .output()
+                .expect("run pgtui lab install-patroni4");
+            assert!(
+                out.status.success(),
+                "installing Patroni 4 into {} failed:\n{}",
+                venv.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
     let dir = std::env::temp_dir().join(format!("pgtui-test-lab-{index}-{}", std::process::id()));
     // The runner's stderr goes to a file, not a pipe: the runner outlives this
     // process while it tears down, and must not lose its voice (or its life,
     // to a broken pipe) when we are gone.
-    let log_path = std::env::temp_dir().join(format!("pgtui-test-lab-{index}-{}.log", std::process::id()));
+    let log_path =
+        std::env::temp_dir().join(format!("pgtui-test-lab-{index}-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).expect("create lab runner log");
     let mut child = Command::new(bin())
-        .args(["lab", "up", "--stdin-guard", "--index", &index.to_string(), "--patroni", patroni, "--dir"])
+        .args([
+            "lab",
+            "up",
+            "--stdin-guard",
+            "--index",
+            &index.to_string(),
+            "--patroni",
+            patroni,
+            "--dir",
+        ])
         .arg(&dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -73,7 +94,12 @@ fn start(index: u8, patroni: &str) -> SharedLab {
         let mut sink = Vec::new();
         let _ = stdout.read_to_end(&mut sink);
     });
-    SharedLab { info, _child: Mutex::new(child), _guard: Mutex::new(guard), exclusive: Mutex::new(()) }
+    SharedLab {
+        info,
+        _child: Mutex::new(child),
+        _guard: Mutex::new(guard),
+        exclusive: Mutex::new(()),
+    }
 }
 
 impl SharedLab {
@@ -82,7 +108,11 @@ impl SharedLab {
     }
 
     pub fn dcs_url(&self) -> String {
-        format!("etcd3://{}{}", self.info.etcd_endpoints.join(","), self.info.namespace.trim_end_matches('/'))
+        format!(
+            "etcd3://{}{}",
+            self.info.etcd_endpoints.join(","),
+            self.info.namespace.trim_end_matches('/')
+        )
     }
 
     /// Runs pgtui against this lab with the lab's patronictl config.
@@ -98,11 +128,24 @@ impl SharedLab {
     }
 
     pub fn patronictl(&self, args: &[&str]) -> std::process::Output {
-        Command::new(&self.info.patronictl).arg("-c").arg(&self.info.patronictl_config).args(args).output().expect("run patronictl")
+        Command::new(&self.info.patronictl)
+            .arg("-c")
+            .arg(&self.info.patronictl_config)
+            .args(args)
+            .output()
+            .expect("run patronictl")
     }
 
     pub fn etcdctl(&self, args: &[&str]) -> std::process::Output {
-        Command::new("etcdctl").env("ETCDCTL_API", "3").arg(format!("--endpoints={}", self.info.etcd_endpoints.join(","))).args(args).output().expect("run etcdctl")
+        Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .arg(format!(
+                "--endpoints={}",
+                self.info.etcd_endpoints.join(",")
+            ))
+            .args(args)
+            .output()
+            .expect("run etcdctl")
     }
 
     /// Pid of the etcd member serving client endpoint `endpoint` (host:port),
@@ -110,8 +153,12 @@ impl SharedLab {
     pub fn etcd_pid(&self, endpoint: &str) -> i32 {
         let needle = format!("--listen-client-urls=http://{endpoint}");
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
-            let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else { continue };
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
             if cmd.split(|b| *b == 0).any(|a| a == needle.as_bytes()) {
                 return pid;
             }
@@ -121,7 +168,11 @@ impl SharedLab {
 
     /// Every etcd member's pid.
     pub fn etcd_pids(&self) -> Vec<i32> {
-        self.info.etcd_endpoints.iter().map(|e| self.etcd_pid(e)).collect()
+        self.info
+            .etcd_endpoints
+            .iter()
+            .map(|e| self.etcd_pid(e))
+            .collect()
     }
 }
 

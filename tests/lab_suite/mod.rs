@@ -13,8 +13,19 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn json(out: &std::process::Output, what: &str) -> Value {
-    assert!(out.status.success(), "{what} failed ({:?}):\n{}\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 type Row = (String, String, String, Option<i64>, Option<i64>);
@@ -22,16 +33,39 @@ type Row = (String, String, String, Option<i64>, Option<i64>);
 /// patronictl's rows → (host, role, state, timeline, lag MB) in our vocabulary.
 fn patronictl_rows(v: &Value) -> BTreeMap<String, Row> {
     let rows = v.as_array().unwrap().iter().map(|r| {
-        let lag = r.get("Lag in MB").or(r.get("Replay Lag")).and_then(Value::as_i64);
-        let host = r["Host"].as_str().unwrap_or("").split(':').next().unwrap().to_string();
+        let lag = r
+            .get("Lag in MB")
+            .or(r.get("Replay Lag"))
+            .and_then(Value::as_i64);
+        let host = r["Host"]
+            .as_str()
+            .unwrap_or("")
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string();
         let role = r["Role"].as_str().unwrap().to_lowercase().replace(' ', "_");
-        (r["Member"].as_str().unwrap().to_string(), (host, role, r["State"].as_str().unwrap().to_string(), r["TL"].as_i64(), lag))
+        (
+            r["Member"].as_str().unwrap().to_string(),
+            (
+                host,
+                role,
+                r["State"].as_str().unwrap().to_string(),
+                r["TL"].as_i64(),
+                lag,
+            ),
+        )
     });
     rows.collect()
 }
 
 fn pgtui_rows(v: &Value, cluster: &str) -> BTreeMap<String, Row> {
-    let c = v["clusters"].as_array().unwrap().iter().find(|c| c["name"] == cluster).unwrap_or_else(|| panic!("{cluster} in {v}"));
+    let c = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == cluster)
+        .unwrap_or_else(|| panic!("{cluster} in {v}"));
     c["members"]
         .as_array()
         .unwrap()
@@ -39,7 +73,13 @@ fn pgtui_rows(v: &Value, cluster: &str) -> BTreeMap<String, Row> {
         .map(|m| {
             (
                 m["name"].as_str().unwrap().to_string(),
-                (m["host"].as_str().unwrap_or("").to_string(), m["role"].as_str().unwrap().to_string(), m["state"].as_str().unwrap().to_string(), m["timeline"].as_i64(), m["lag_mb"].as_i64()),
+                (
+                    m["host"].as_str().unwrap_or("").to_string(),
+                    m["role"].as_str().unwrap().to_string(),
+                    m["state"].as_str().unwrap().to_string(),
+                    m["timeline"].as_i64(),
+                    m["lag_mb"].as_i64(),
+                ),
             )
         })
         .collect()
@@ -48,7 +88,10 @@ fn pgtui_rows(v: &Value, cluster: &str) -> BTreeMap<String, Row> {
 /// One comparison; `Err` says what differed.
 fn compare_once(lab: &SharedLab, cluster: &str) -> Result<(), String> {
     let ours = json(&lab.pgtui(&["list", cluster, "-f", "json"]), "pgtui list");
-    let theirs = json(&lab.patronictl(&["list", cluster, "-f", "json"]), "patronictl list");
+    let theirs = json(
+        &lab.patronictl(&["list", cluster, "-f", "json"]),
+        "patronictl list",
+    );
     let (a, b) = (pgtui_rows(&ours, cluster), patronictl_rows(&theirs));
     if a.keys().collect::<Vec<_>>() != b.keys().collect::<Vec<_>>() {
         return Err(format!("members differ: {a:?} vs {b:?}"));
@@ -56,7 +99,11 @@ fn compare_once(lab: &SharedLab, cluster: &str) -> Result<(), String> {
     for (name, (host, role, state, tl, lag)) in &a {
         let (h2, r2, s2, tl2, lag2) = &b[name];
         if (host, role, state, tl) != (h2, r2, s2, tl2) {
-            return Err(format!("{name}: pgtui {:?} vs patronictl {:?}", (host, role, state, tl), (h2, r2, s2, tl2)));
+            return Err(format!(
+                "{name}: pgtui {:?} vs patronictl {:?}",
+                (host, role, state, tl),
+                (h2, r2, s2, tl2)
+            ));
         }
         if let (Some(x), Some(y)) = (lag, lag2) {
             if (x - y).abs() > 1 {
@@ -90,48 +137,127 @@ pub fn list_json_agrees_with_patronictl(lab: &SharedLab) {
 
 /// With no cluster named and no scope, `list` shows the whole namespace.
 pub fn list_without_a_cluster_shows_the_fleet(lab: &SharedLab) {
-    let out = Command::new(crate::common::bin()).args(["--dcs-url", &lab.dcs_url(), "list", "-f", "json"]).env("PGTUI_SETTINGS", "/dev/null").output().unwrap();
+    let out = Command::new(crate::common::bin())
+        .args(["--dcs-url", &lab.dcs_url(), "list", "-f", "json"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .output()
+        .unwrap();
     let v = json(&out, "pgtui list (fleet)");
-    let names: Vec<&str> = v["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"pg-test") && names.contains(&"pg-meta"), "{names:?}");
+    let names: Vec<&str> = v["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"pg-test") && names.contains(&"pg-meta"),
+        "{names:?}"
+    );
     // The table form shows both banners too.
-    let out = Command::new(crate::common::bin()).args(["--dcs-url", &lab.dcs_url(), "list"]).env("PGTUI_SETTINGS", "/dev/null").output().unwrap();
+    let out = Command::new(crate::common::bin())
+        .args(["--dcs-url", &lab.dcs_url(), "list"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Cluster: pg-test") && text.contains("Cluster: pg-meta"), "{text}");
+    assert!(
+        text.contains("Cluster: pg-test") && text.contains("Cluster: pg-meta"),
+        "{text}"
+    );
 }
 
 /// Exit codes: cluster not found, DCS unreachable.
 pub fn exit_codes_are_distinct(lab: &SharedLab) {
     let out = lab.pgtui(&["list", "no-such-cluster"]);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pg-test"), "names the known clusters");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pg-test"),
+        "names the known clusters"
+    );
     // A port nothing listens on, on the lab's own address.
-    let host = lab.info.etcd_endpoints[0].rsplit_once(':').unwrap().0.to_string();
-    let out = Command::new(crate::common::bin()).args(["--dcs-url", &format!("etcd3://{host}:1/pg"), "list"]).env("PGTUI_SETTINGS", "/dev/null").output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(crate::common::bin()).args(["--dcs-url", "etcd3://nonsense", "list"]).output().unwrap();
+    let host = lab.info.etcd_endpoints[0]
+        .rsplit_once(':')
+        .unwrap()
+        .0
+        .to_string();
+    let out = Command::new(crate::common::bin())
+        .args(["--dcs-url", &format!("etcd3://{host}:1/pg"), "list"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(crate::common::bin())
+        .args(["--dcs-url", "etcd3://nonsense", "list"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
 /// The other runbook commands read the same model.
 pub fn history_topology_version_dsn(lab: &SharedLab) {
     let hist = json(&lab.pgtui(&["history", "pg-test", "-f", "json"]), "history");
-    let theirs = json(&lab.patronictl(&["history", "pg-test", "-f", "json"]), "patronictl history");
-    assert_eq!(hist.as_array().unwrap().len(), theirs.as_array().unwrap().len(), "{hist} vs {theirs}");
+    let theirs = json(
+        &lab.patronictl(&["history", "pg-test", "-f", "json"]),
+        "patronictl history",
+    );
+    assert_eq!(
+        hist.as_array().unwrap().len(),
+        theirs.as_array().unwrap().len(),
+        "{hist} vs {theirs}"
+    );
     let topo = lab.pgtui(&["topology", "pg-test"]);
     let text = String::from_utf8_lossy(&topo.stdout);
-    assert!(topo.status.success() && text.matches("+ pg-test-").count() == 2, "{text}");
+    assert!(
+        topo.status.success() && text.matches("+ pg-test-").count() == 2,
+        "{text}"
+    );
     let ver = json(&lab.pgtui(&["version", "pg-test", "-f", "json"]), "version");
     for m in ver["members"].as_array().unwrap() {
-        assert_eq!(m["patroni"].as_str(), Some(lab.info.patroni_version.as_str()), "{ver}");
-        assert!(m["postgresql"].as_str().unwrap().starts_with("15."), "{ver}");
+        assert_eq!(
+            m["patroni"].as_str(),
+            Some(lab.info.patroni_version.as_str()),
+            "{ver}"
+        );
+        assert!(
+            m["postgresql"].as_str().unwrap().starts_with("15."),
+            "{ver}"
+        );
     }
     let dsn = lab.pgtui(&["dsn", "pg-test"]);
-    let leader = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list")["clusters"][0]["leader"].as_str().unwrap().to_string();
-    let host = lab.info.clusters.iter().flat_map(|c| &c.members).find(|m| m.name == leader).unwrap().host.clone();
-    assert_eq!(String::from_utf8_lossy(&dsn.stdout).trim(), format!("host={host} port=5432"));
+    let leader = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list")["clusters"][0]
+        ["leader"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host = lab
+        .info
+        .clusters
+        .iter()
+        .flat_map(|c| &c.members)
+        .find(|m| m.name == leader)
+        .unwrap()
+        .host
+        .clone();
+    assert_eq!(
+        String::from_utf8_lossy(&dsn.stdout).trim(),
+        format!("host={host} port=5432")
+    );
     let cfg = lab.pgtui(&["show-config", "pg-test"]);
-    assert!(String::from_utf8_lossy(&cfg.stdout).contains("archive_command"), "{}", String::from_utf8_lossy(&cfg.stdout));
+    assert!(
+        String::from_utf8_lossy(&cfg.stdout).contains("archive_command"),
+        "{}",
+        String::from_utf8_lossy(&cfg.stdout)
+    );
 }
 
 /// After a switchover done with patronictl, `list --watch` prints the new
@@ -158,26 +284,165 @@ pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
             }
         }
     });
-    let first = rx.recv_timeout(Duration::from_secs(20)).expect("first frame of list --watch");
+    let first = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("first frame of list --watch");
     let old_leader = first["clusters"][0]["leader"].as_str().unwrap().to_string();
     let old_tl = first["clusters"][0]["timeline"].as_i64().unwrap();
-    let candidate = first["clusters"][0]["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).find(|n| *n != old_leader).unwrap();
+    let candidate = first["clusters"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .find(|n| *n != old_leader)
+        .unwrap();
 
-    let out = lab.patronictl(&["switchover", "pg-test", "--leader", &old_leader, "--candidate", &candidate, "--force"]);
-    assert!(out.status.success(), "patronictl switchover: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = lab.patronictl(&[
+        "switchover",
+        "pg-test",
+        "--leader",
+        &old_leader,
+        "--candidate",
+        &candidate,
+        "--force",
+    ]);
+    assert!(
+        out.status.success(),
+        "patronictl switchover: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let seen = wait_for(Duration::from_secs(60), || {
         let v = rx.recv_timeout(Duration::from_secs(1)).ok()?;
         let c = &v["clusters"][0];
-        (c["leader"].as_str() == Some(candidate.as_str()) && c["timeline"].as_i64().unwrap_or(0) > old_tl).then_some(v)
+        (c["leader"].as_str() == Some(candidate.as_str())
+            && c["timeline"].as_i64().unwrap_or(0) > old_tl)
+            .then_some(v)
     });
     let _ = child.kill();
     let _ = child.wait();
-    assert!(seen.is_some(), "list --watch never printed leader {candidate} on a timeline after {old_tl}");
+    assert!(
+        seen.is_some(),
+        "list --watch never printed leader {candidate} on a timeline after {old_tl}"
+    );
     // Leave the cluster healthy for whoever runs next.
-    let healthy = wait_for(Duration::from_secs(90), || compare_once(lab, "pg-test").ok().filter(|_| {
-        let v = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list");
-        v["clusters"][0]["members"].as_array().unwrap().iter().all(|m| matches!(m["state"].as_str(), Some("running" | "streaming")))
-    }));
-    assert!(healthy.is_some(), "pg-test did not settle after the switchover");
+    let healthy = wait_for(Duration::from_secs(90), || {
+        compare_once(lab, "pg-test").ok().filter(|_| {
+            let v = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list");
+            v["clusters"][0]["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| matches!(m["state"].as_str(), Some("running" | "streaming")))
+        })
+    });
+    assert!(
+        healthy.is_some(),
+        "pg-test did not settle after the switchover"
+    );
+}
+
+fn psql(lab: &SharedLab, host: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-h",
+            host,
+            "-p",
+            "5432",
+            "-U",
+            &lab.info.superuser,
+            "-d",
+            "postgres",
+            "-XAtqc",
+            sql,
+        ])
+        .env("PGPASSWORD", &lab.info.superuser_password)
+        .env("PGCONNECT_TIMEOUT", "5")
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql on {host}: {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A replica with replay paused: WAL keeps arriving (receive lag ~0) but is
+/// not applied. pgtui must show the replay lag that Patroni 3.0's own `lag`
+/// hides; it is also visible to the SQL probes when credentials are given.
+pub fn replay_lag_is_shown_when_replay_is_paused(lab: &SharedLab) {
+    let _x = lab.lock();
+    let list = json(&lab.pgtui(&["list", "pg-test", "-f", "json"]), "list");
+    let c = &list["clusters"][0];
+    let leader = c["leader"].as_str().unwrap().to_string();
+    let host_of = |n: &str| {
+        lab.info
+            .clusters
+            .iter()
+            .flat_map(|c| &c.members)
+            .find(|m| m.name == n)
+            .unwrap()
+            .host
+            .clone()
+    };
+    let replica = c["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .find(|n| *n != leader)
+        .unwrap();
+    psql(lab, &host_of(&replica), "SELECT pg_wal_replay_pause()");
+    psql(lab, &host_of(&leader), "DROP TABLE IF EXISTS pgtui_lag; CREATE TABLE pgtui_lag AS SELECT g, md5(g::text) AS h FROM generate_series(1, 150000) g");
+    let member = |v: &Value| {
+        v["clusters"][0]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == replica.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let check = |with_sql: bool| {
+        wait_for(Duration::from_secs(30), || {
+            let mut cmd = Command::new(crate::common::bin());
+            cmd.arg("-c")
+                .arg(&lab.info.patronictl_config)
+                .args(["list", "pg-test", "-f", "json"])
+                .env("PGTUI_SETTINGS", "/dev/null");
+            if with_sql {
+                cmd.env("PGTUI_SQL_USER", &lab.info.superuser)
+                    .env("PGTUI_SQL_PASSWORD", &lab.info.superuser_password);
+            }
+            let m = member(&json(&cmd.output().unwrap(), "list"));
+            let (recv, replay) = (
+                m["receive_lag_bytes"].as_u64()?,
+                m["replay_lag_bytes"].as_u64()?,
+            );
+            (replay > 5 * 1048576 && recv < 1048576 && m["lag_mb"].as_u64()? >= 5).then_some(m)
+        })
+    };
+    let rest_view = check(false);
+    let sql_view = check(true);
+    psql(lab, &host_of(&replica), "SELECT pg_wal_replay_resume()");
+    psql(lab, &host_of(&leader), "DROP TABLE IF EXISTS pgtui_lag");
+    assert!(
+        rest_view.is_some(),
+        "replay lag never showed (REST/DCS sources) for {replica}"
+    );
+    assert!(
+        sql_view.is_some(),
+        "replay lag never showed with SQL probes for {replica}"
+    );
+    // And it clears once replay resumes.
+    let cleared = wait_for(Duration::from_secs(30), || {
+        let m = member(&json(
+            &lab.pgtui(&["list", "pg-test", "-f", "json"]),
+            "list",
+        ));
+        (m["replay_lag_bytes"].as_u64()? < 1048576).then_some(())
+    });
+    assert!(cleared.is_some(), "replay lag did not clear after resume");
 }

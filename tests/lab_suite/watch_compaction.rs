@@ -25,12 +25,26 @@ fn signal(pid: i32, sig: nix::sys::signal::Signal) {
 fn etcd_truth(lab: &SharedLab, prefix: &str) -> BTreeMap<String, i64> {
     use base64::Engine;
     let out = lab.etcdctl(&["get", "--prefix", prefix, "-w", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD;
     v["kvs"]
         .as_array()
-        .map(|a| a.iter().map(|kv| (String::from_utf8(b64.decode(kv["key"].as_str().unwrap()).unwrap()).unwrap(), kv["mod_revision"].as_i64().unwrap())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|kv| {
+                    (
+                        String::from_utf8(b64.decode(kv["key"].as_str().unwrap()).unwrap())
+                            .unwrap(),
+                        kv["mod_revision"].as_i64().unwrap(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -38,7 +52,9 @@ fn etcd_truth(lab: &SharedLab, prefix: &str) -> BTreeMap<String, i64> {
 /// touches, so the two can be compared exactly.
 fn model_keys(model: &ModelHandle, ns: &str) -> BTreeMap<String, i64> {
     model.read(|m: &Model| {
-        let Some(c) = m.clusters.get(TEST_CLUSTER) else { return BTreeMap::new() };
+        let Some(c) = m.clusters.get(TEST_CLUSTER) else {
+            return BTreeMap::new();
+        };
         let mut out = BTreeMap::new();
         for (name, e) in &c.dcs.members {
             out.insert(format!("{ns}{TEST_CLUSTER}/members/{name}"), e.mod_revision);
@@ -57,26 +73,57 @@ pub fn watch_relists_after_compaction(lab: &SharedLab) {
     let _x = lab.lock();
     let ns = lab.info.namespace.clone();
     let prefix = format!("{ns}{TEST_CLUSTER}/");
-    let put = |k: &str, v: &str| assert!(lab.etcdctl(&["put", &format!("{prefix}{k}"), v]).status.success());
-    let del = |k: &str| assert!(lab.etcdctl(&["del", &format!("{prefix}{k}")]).status.success());
+    let put = |k: &str, v: &str| {
+        assert!(lab
+            .etcdctl(&["put", &format!("{prefix}{k}"), v])
+            .status
+            .success())
+    };
+    let del = |k: &str| {
+        assert!(lab
+            .etcdctl(&["del", &format!("{prefix}{k}")])
+            .status
+            .success())
+    };
     put("leader", "m1");
     put("config", r#"{"ttl":20}"#);
-    put("members/m1", r#"{"state":"running","role":"primary","timeline":1}"#);
-    put("members/m2", r#"{"state":"running","role":"replica","timeline":1}"#);
+    put(
+        "members/m1",
+        r#"{"state":"running","role":"primary","timeline":1}"#,
+    );
+    put(
+        "members/m2",
+        r#"{"state":"running","role":"replica","timeline":1}"#,
+    );
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let a = lab.info.etcd_endpoints[0].clone();
-    let cfg = EtcdConfig { endpoints: vec![format!("http://{a}")], username: None, password: None::<Secret>, tls: None };
+    let cfg = EtcdConfig {
+        endpoints: vec![format!("http://{a}")],
+        username: None,
+        password: None::<Secret>,
+        tls: None,
+    };
     let model = ModelHandle::new(Model::new(&ns));
     let task = rt.spawn(etcd::run(cfg, ns.clone(), Scope::all(), model.clone()));
 
-    let synced = wait_for(Duration::from_secs(20), || (model_keys(&model, &ns) == etcd_truth(lab, &prefix)).then_some(()));
+    let synced = wait_for(Duration::from_secs(20), || {
+        (model_keys(&model, &ns) == etcd_truth(lab, &prefix)).then_some(())
+    });
     assert!(synced.is_some(), "the source never listed the test keys");
     let resyncs_before = model.read(|m| m.source(SourceId::Etcd).resyncs);
 
     let pid_a = lab.etcd_pid(&a);
     signal(pid_a, nix::sys::signal::Signal::SIGSTOP);
-    let stale = wait_for(Duration::from_secs(10), || model.read(|m| m.source(SourceId::Etcd).down_since).map(|_| ()));
+    let stale = wait_for(Duration::from_secs(10), || {
+        model
+            .read(|m| m.source(SourceId::Etcd).down_since)
+            .map(|_| ())
+    });
     if stale.is_none() {
         signal(pid_a, nix::sys::signal::Signal::SIGCONT);
         panic!("the source did not notice its etcd member froze");
@@ -85,33 +132,74 @@ pub fn watch_relists_after_compaction(lab: &SharedLab) {
     // Through the other members: change, delete, add, then compact.
     let others: Vec<String> = lab.info.etcd_endpoints[1..].to_vec();
     let via_others = |args: &[&str]| {
-        let out = std::process::Command::new("etcdctl").env("ETCDCTL_API", "3").arg(format!("--endpoints={}", others.join(","))).args(args).output().unwrap();
-        assert!(out.status.success(), "etcdctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={}", others.join(",")))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "etcdctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     via_others(&["put", &format!("{prefix}leader"), "m2"]);
     via_others(&["del", &format!("{prefix}members/m1")]);
-    via_others(&["put", &format!("{prefix}members/m3"), r#"{"state":"running","role":"replica","timeline":2}"#]);
-    let status: Value = serde_json::from_slice(&via_others(&["endpoint", "status", "-w", "json"]).stdout).unwrap();
+    via_others(&[
+        "put",
+        &format!("{prefix}members/m3"),
+        r#"{"state":"running","role":"replica","timeline":2}"#,
+    ]);
+    let status: Value =
+        serde_json::from_slice(&via_others(&["endpoint", "status", "-w", "json"]).stdout).unwrap();
     let rev = status[0]["Status"]["header"]["revision"].as_i64().unwrap();
     via_others(&["compact", &rev.to_string(), "--physical"]);
 
     signal(pid_a, nix::sys::signal::Signal::SIGCONT);
 
     let truth = etcd_truth(lab, &prefix);
-    assert!(truth.contains_key(&format!("{prefix}members/m3")) && !truth.contains_key(&format!("{prefix}members/m1")));
-    let converged = wait_for(Duration::from_secs(30), || (model_keys(&model, &ns) == etcd_truth(lab, &prefix)).then_some(()));
-    let (resyncs, health) = model.read(|m| (m.source(SourceId::Etcd).resyncs, m.source(SourceId::Etcd)));
-    let leader = model.read(|m| m.clusters[TEST_CLUSTER].dcs.leader_name().map(str::to_string));
+    assert!(
+        truth.contains_key(&format!("{prefix}members/m3"))
+            && !truth.contains_key(&format!("{prefix}members/m1"))
+    );
+    let converged = wait_for(Duration::from_secs(30), || {
+        (model_keys(&model, &ns) == etcd_truth(lab, &prefix)).then_some(())
+    });
+    let (resyncs, health) =
+        model.read(|m| (m.source(SourceId::Etcd).resyncs, m.source(SourceId::Etcd)));
+    let leader = model.read(|m| {
+        m.clusters[TEST_CLUSTER]
+            .dcs
+            .leader_name()
+            .map(str::to_string)
+    });
     task.abort();
     del("");
     for k in ["leader", "config", "members/m2", "members/m3"] {
         del(k);
     }
-    assert!(converged.is_some(), "model {:?} never matched etcd {:?}", model_keys(&model, &ns), etcd_truth(lab, &prefix));
-    assert!(resyncs > resyncs_before, "the source resumed without re-listing; compaction was not exercised ({health:?})");
+    assert!(
+        converged.is_some(),
+        "model {:?} never matched etcd {:?}",
+        model_keys(&model, &ns),
+        etcd_truth(lab, &prefix)
+    );
+    assert!(
+        resyncs > resyncs_before,
+        "the source resumed without re-listing; compaction was not exercised ({health:?})"
+    );
     assert_eq!(leader.as_deref(), Some("m2"));
-    assert!(health.down_since.is_none(), "source still marked down: {health:?}");
+    assert!(
+        health.down_since.is_none(),
+        "source still marked down: {health:?}"
+    );
     // Patroni's own clusters are still there after the re-list.
-    assert!(model.read(|m| m.clusters.get("pg-test").and_then(|c| c.dcs.leader_name().map(str::to_string))).is_some());
+    assert!(model
+        .read(|m| m
+            .clusters
+            .get("pg-test")
+            .and_then(|c| c.dcs.leader_name().map(str::to_string)))
+        .is_some());
 }
