@@ -44,6 +44,9 @@ pub struct HaproxySettings {
     pub stats_urls: Vec<String>,
     pub user: Option<String>,
     pub password: Option<Secret>,
+    /// Service label → port (`primary = 5433`, `master = 5000`) for the
+    /// service-port probe; default: Pigsty's 5433/5434/5436/5438.
+    pub ports: Option<BTreeMap<String, u16>>,
 }
 
 impl Settings {

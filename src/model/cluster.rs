@@ -182,6 +182,8 @@ pub struct ClusterState {
     pub rest_errors: BTreeMap<String, (SystemTime, String)>,
     /// SQL probe results per member.
     pub sql: BTreeMap<String, Sourced<SqlMember>>,
+    /// HAProxy stats per stats URL, and what each service port answered.
+    pub haproxy: super::haproxy::HaproxyState,
 }
 
 impl ClusterState {

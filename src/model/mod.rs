@@ -7,7 +7,9 @@
 //! always tell current data from data that is merely the last known.
 
 pub mod cluster;
+pub mod events;
 pub mod handle;
+pub mod haproxy;
 pub mod lag;
 pub mod rest;
 pub mod source;
@@ -26,6 +28,7 @@ pub struct Model {
     pub namespace: String,
     pub clusters: BTreeMap<String, ClusterState>,
     pub sources: BTreeMap<SourceId, SourceHealth>,
+    pub events: events::EventLog,
 }
 
 impl Model {

@@ -6,9 +6,12 @@
 //! that data as stale.
 
 pub mod etcd;
+pub mod events;
+pub mod haproxy;
 pub mod rest;
 pub mod rest_fallback;
 pub mod scope;
+pub mod service_probe;
 pub mod sql;
 
 pub use scope::Scope;
@@ -40,6 +43,17 @@ pub fn spawn_all(config: &Config, scope: Scope, model: &ModelHandle) -> Running 
     ))];
     tasks.push(tokio::spawn(rest::run(
         config.rest.clone(),
+        scope.clone(),
+        model.clone(),
+    )));
+    tasks.push(tokio::spawn(events::run(scope.clone(), model.clone())));
+    tasks.push(tokio::spawn(haproxy::run(
+        config.clone(),
+        scope.clone(),
+        model.clone(),
+    )));
+    tasks.push(tokio::spawn(service_probe::run(
+        config.clone(),
         scope.clone(),
         model.clone(),
     )));

@@ -370,7 +370,8 @@ fn psql(lab: &SharedLab, host: &str, sql: &str) -> String {
 }
 
 /// A replica with replay paused: WAL keeps arriving (receive lag ~0) but is
-/// not applied. pgtui must show the replay lag that Patroni 3.0's own `lag`
+/// not applied. The cluster is put in maintenance mode first, as a DBA would:
+/// outside it, Patroni 4 resumes a paused replay by itself. pgtui must show the replay lag that Patroni 3.0's own `lag`
 /// hides; it is also visible to the SQL probes when credentials are given.
 pub fn replay_lag_is_shown_when_replay_is_paused(lab: &SharedLab) {
     let _x = lab.lock();
@@ -394,6 +395,12 @@ pub fn replay_lag_is_shown_when_replay_is_paused(lab: &SharedLab) {
         .map(|m| m["name"].as_str().unwrap().to_string())
         .find(|n| *n != leader)
         .unwrap();
+    let out = lab.patronictl(&["pause", "pg-test", "--wait"]);
+    assert!(
+        out.status.success(),
+        "patronictl pause: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     psql(lab, &host_of(&replica), "SELECT pg_wal_replay_pause()");
     psql(lab, &host_of(&leader), "DROP TABLE IF EXISTS pgtui_lag; CREATE TABLE pgtui_lag AS SELECT g, md5(g::text) AS h FROM generate_series(1, 150000) g");
     let member = |v: &Value| {
@@ -428,6 +435,12 @@ pub fn replay_lag_is_shown_when_replay_is_paused(lab: &SharedLab) {
     let sql_view = check(true);
     psql(lab, &host_of(&replica), "SELECT pg_wal_replay_resume()");
     psql(lab, &host_of(&leader), "DROP TABLE IF EXISTS pgtui_lag");
+    let out = lab.patronictl(&["resume", "pg-test", "--wait"]);
+    assert!(
+        out.status.success(),
+        "patronictl resume: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         rest_view.is_some(),
         "replay lag never showed (REST/DCS sources) for {replica}"

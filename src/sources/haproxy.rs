@@ -1,0 +1,259 @@
+//! HAProxy stats: `GET …/stats;csv` of every HAProxy in front of each cluster
+//! in scope, every 2 s.
+//!
+//! Endpoints come from `[haproxy.<cluster>] stats_urls` in pgtui's settings;
+//! without them, Pigsty's layout is assumed (one HAProxy per member host,
+//! stats on :9101, no credentials). Each endpoint keeps its last good read;
+//! a failure is recorded next to it (and in the source's health), so the
+//! console shows the old routing as stale rather than as gone.
+
+use super::Scope;
+use crate::config::{Config, Secret};
+use crate::model::haproxy::{parse_stats_csv, ParseError};
+use crate::model::{ModelHandle, SourceId, Sourced};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
+pub const TIMEOUT: Duration = Duration::from_millis(1500);
+/// Pigsty's HAProxy stats port.
+pub const PIGSTY_STATS_PORT: u16 = 9101;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HaproxyError {
+    #[error("HAProxy stats at {url} need credentials: set [haproxy.{cluster}] user/password in pgtui's settings")]
+    NeedsCredentials { url: String, cluster: String },
+    #[error("HAProxy stats at {url} rejected the credentials (HTTP {status}): check [haproxy.{cluster}] user/password")]
+    BadCredentials {
+        url: String,
+        cluster: String,
+        status: u16,
+    },
+    #[error("HAProxy stats at {url}: cannot connect: {reason}; check that HAProxy runs there, or set [haproxy.{cluster}] stats_urls")]
+    Unreachable {
+        url: String,
+        cluster: String,
+        reason: String,
+    },
+    #[error("HAProxy stats at {url}: HTTP {status}; check [haproxy.{cluster}] stats_urls (they end in /stats;csv)")]
+    Status {
+        url: String,
+        cluster: String,
+        status: u16,
+    },
+    #[error("HAProxy stats at {url}: {source}")]
+    Parse {
+        url: String,
+        #[source]
+        source: ParseError,
+    },
+    #[error("HAProxy HTTP client setup failed: {0}")]
+    Setup(String),
+}
+
+impl HaproxyError {
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            HaproxyError::NeedsCredentials { .. } | HaproxyError::BadCredentials { .. }
+        )
+    }
+}
+
+/// One stats endpoint to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub cluster: String,
+    pub url: String,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// The stats endpoints of every cluster in scope: configured ones, else one
+/// per DCS member host on Pigsty's stats port.
+pub fn targets(config: &Config, scope: &Scope, model: &ModelHandle) -> Vec<Target> {
+    let member_hosts: Vec<(String, BTreeSet<String>)> = model.read(|m| {
+        m.clusters
+            .values()
+            .filter(|c| scope.includes(&c.name))
+            .map(|c| {
+                let hosts = c
+                    .dcs
+                    .members
+                    .values()
+                    .filter_map(|e| e.value.ok()?.host_port().0)
+                    .collect();
+                (c.name.clone(), hosts)
+            })
+            .collect()
+    });
+    let mut out = Vec::new();
+    for (cluster, hosts) in member_hosts {
+        match config
+            .haproxy
+            .get(&cluster)
+            .filter(|h| !h.stats_urls.is_empty())
+        {
+            Some(h) => out.extend(h.stats_urls.iter().map(|u| Target {
+                cluster: cluster.clone(),
+                url: u.clone(),
+                user: h.user.clone(),
+                password: h.password.clone(),
+            })),
+            None => {
+                let creds = config.haproxy.get(&cluster);
+                out.extend(hosts.iter().map(|h| Target {
+                    cluster: cluster.clone(),
+                    url: default_stats_url(h),
+                    user: creds.and_then(|c| c.user.clone()),
+                    password: creds.and_then(|c| c.password.clone()),
+                }))
+            }
+        }
+    }
+    out
+}
+
+/// `http://HOST:9101/stats;csv` (IPv6 literals bracketed).
+pub fn default_stats_url(host: &str) -> String {
+    if host.contains(':') {
+        format!("http://[{host}]:{PIGSTY_STATS_PORT}/stats;csv")
+    } else {
+        format!("http://{host}:{PIGSTY_STATS_PORT}/stats;csv")
+    }
+}
+
+pub fn client() -> Result<reqwest::Client, HaproxyError> {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(TIMEOUT)
+        .no_proxy()
+        .build()
+        .map_err(|e| HaproxyError::Setup(e.to_string()))
+}
+
+fn chain(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s = format!("{s}: {inner}");
+        src = inner.source();
+    }
+    s
+}
+
+/// Reads and parses one stats endpoint.
+pub async fn fetch(
+    http: &reqwest::Client,
+    t: &Target,
+) -> Result<Vec<crate::model::haproxy::Proxy>, HaproxyError> {
+    let mut req = http.get(&t.url);
+    if let Some(u) = &t.user {
+        req = req.basic_auth(u, t.password.as_ref().map(Secret::expose));
+    }
+    let unreachable = |e: reqwest::Error| HaproxyError::Unreachable {
+        url: t.url.clone(),
+        cluster: t.cluster.clone(),
+        reason: chain(&e),
+    };
+    let resp = req.send().await.map_err(unreachable)?;
+    let status = resp.status().as_u16();
+    match status {
+        401 | 403 if t.user.is_none() => {
+            return Err(HaproxyError::NeedsCredentials {
+                url: t.url.clone(),
+                cluster: t.cluster.clone(),
+            })
+        }
+        401 | 403 => {
+            return Err(HaproxyError::BadCredentials {
+                url: t.url.clone(),
+                cluster: t.cluster.clone(),
+                status,
+            })
+        }
+        200..=299 => {}
+        _ => {
+            return Err(HaproxyError::Status {
+                url: t.url.clone(),
+                cluster: t.cluster.clone(),
+                status,
+            })
+        }
+    }
+    let body = resp.text().await.map_err(unreachable)?;
+    parse_stats_csv(&body).map_err(|source| HaproxyError::Parse {
+        url: t.url.clone(),
+        source,
+    })
+}
+
+/// One round over `targets`: publishes results, keeps old data on errors.
+pub async fn poll_once(http: &reqwest::Client, targets: &[Target], model: &ModelHandle) {
+    if targets.is_empty() {
+        return;
+    }
+    let results = futures::future::join_all(targets.iter().map(|t| fetch(http, t))).await;
+    let now = SystemTime::now();
+    let mut wanted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for t in targets {
+        wanted.entry(&t.cluster).or_default().insert(&t.url);
+    }
+    model.update(|m| {
+        let mut any_ok = false;
+        let mut last_err: Option<(String, bool)> = None;
+        for (t, r) in targets.iter().zip(results) {
+            let h = &mut m.cluster_mut(&t.cluster).haproxy;
+            match r {
+                Ok(proxies) => {
+                    any_ok = true;
+                    h.endpoints
+                        .insert(t.url.clone(), Sourced::new(proxies, SourceId::Haproxy, now));
+                    h.errors.remove(&t.url);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    h.errors.insert(t.url.clone(), (now, msg.clone()));
+                    last_err = Some((msg, e.is_auth()));
+                }
+            }
+        }
+        // Endpoints no longer configured or whose member left the DCS.
+        for (cluster, urls) in &wanted {
+            let h = &mut m.cluster_mut(cluster).haproxy;
+            h.endpoints.retain(|u, _| urls.contains(u.as_str()));
+            h.errors.retain(|u, _| urls.contains(u.as_str()));
+        }
+        let s = m.source_mut(SourceId::Haproxy);
+        match (any_ok, last_err) {
+            (true, _) => s.ok(now),
+            (false, Some((msg, auth))) => {
+                s.failed(now, msg);
+                s.auth_failed = auth;
+            }
+            (false, None) => {}
+        }
+    });
+}
+
+/// The source task.
+pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
+    let http = match client() {
+        Ok(c) => c,
+        Err(e) => {
+            model.update(|m| {
+                m.source_mut(SourceId::Haproxy)
+                    .failed(SystemTime::now(), e.to_string())
+            });
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(POLL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let t = targets(&config, &scope, &model);
+        poll_once(&http, &t, &model).await;
+    }
+}

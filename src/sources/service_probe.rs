@@ -1,0 +1,254 @@
+//! The service-port probe: connects through each HAProxy service port of
+//! each HAProxy node and asks PostgreSQL who answered.
+//!
+//! HAProxy's stats say where it *would* route; this says where a client
+//! *does* land (`inet_server_addr()`, mapped back to a member through the
+//! DCS `conn_url` hosts) and whether that server is in recovery. A primary
+//! port landing on a replica is the failure this exists to catch. Every
+//! probe is a fresh connection, because HAProxy picks a server per
+//! connection. It needs SQL credentials (`[sql]` or the YAML superuser);
+//! without them it records why it does not run.
+
+use super::haproxy::targets;
+use super::Scope;
+use crate::config::{Config, SqlConfig};
+use crate::model::haproxy::{classify_service, stats_host, ProbeAnswer, ServicePort};
+use crate::model::{ModelHandle, SourceId, Sourced};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant, SystemTime};
+use tokio_postgres::NoTls;
+
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// Pigsty's service ports.
+pub const PIGSTY_PORTS: [(&str, u16); 4] = [
+    ("primary", 5433),
+    ("replica", 5434),
+    ("default", 5436),
+    ("offline", 5438),
+];
+const WHO_SQL: &str = "SELECT host(inet_server_addr()), inet_server_port(), pg_is_in_recovery()";
+
+pub const NO_CREDENTIALS: &str = "no SQL credentials: the service-port probe is off; set [sql] user/password in pgtui's settings, PGTUI_SQL_USER/PGTUI_SQL_PASSWORD, or postgresql.authentication.superuser in the YAML";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("service {service} at {host}:{port}: connect as {user} timed out after {after:?}; check that HAProxy listens there and routes to a live server")]
+    Timeout {
+        service: String,
+        host: String,
+        port: u16,
+        user: String,
+        after: Duration,
+    },
+    #[error("service {service} at {host}:{port}: connect as {user}: {reason}")]
+    Connect {
+        service: String,
+        host: String,
+        port: u16,
+        user: String,
+        reason: String,
+    },
+    #[error("service {service} at {host}:{port}: query failed: {reason}")]
+    Query {
+        service: String,
+        host: String,
+        port: u16,
+        reason: String,
+    },
+}
+
+/// Every service port of every HAProxy node of the clusters in scope, with
+/// the cluster it belongs to.
+pub fn service_ports(
+    config: &Config,
+    scope: &Scope,
+    model: &ModelHandle,
+) -> Vec<(String, ServicePort)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for t in targets(config, scope, model) {
+        let Some(host) = stats_host(&t.url) else {
+            continue;
+        };
+        if !seen.insert((t.cluster.clone(), host.clone())) {
+            continue;
+        }
+        let ports: Vec<(String, u16)> = match config
+            .haproxy
+            .get(&t.cluster)
+            .and_then(|h| h.ports.as_ref())
+        {
+            Some(p) => p.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            None => PIGSTY_PORTS
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+        };
+        for (service, port) in ports {
+            let kind = classify_service(&t.cluster, &service);
+            out.push((
+                t.cluster.clone(),
+                ServicePort {
+                    host: host.clone(),
+                    port,
+                    service,
+                    kind,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Connects through `sp` and asks who answered; `members` maps a DCS
+/// `conn_url` host to its member name.
+pub async fn probe(
+    cfg: &SqlConfig,
+    sp: &ServicePort,
+    members: &BTreeMap<String, String>,
+) -> Result<ProbeAnswer, ProbeError> {
+    let started = Instant::now();
+    let mut pg = tokio_postgres::Config::new();
+    pg.host(&sp.host)
+        .port(sp.port)
+        .user(&cfg.user)
+        .dbname(&cfg.dbname)
+        .application_name("pgtui-service-probe")
+        .connect_timeout(cfg.connect_timeout);
+    if let Some(p) = &cfg.password {
+        pg.password(p.expose());
+    }
+    let (client, conn) = tokio::time::timeout(cfg.connect_timeout, pg.connect(NoTls))
+        .await
+        .map_err(|_| ProbeError::Timeout {
+            service: sp.service.clone(),
+            host: sp.host.clone(),
+            port: sp.port,
+            user: cfg.user.clone(),
+            after: cfg.connect_timeout,
+        })?
+        .map_err(|e| ProbeError::Connect {
+            service: sp.service.clone(),
+            host: sp.host.clone(),
+            port: sp.port,
+            user: cfg.user.clone(),
+            reason: e.to_string(),
+        })?;
+    let conn = tokio::spawn(conn);
+    let row = tokio::time::timeout(cfg.connect_timeout, client.query_one(WHO_SQL, &[])).await;
+    drop(client);
+    conn.abort();
+    let query_err = |reason: String| ProbeError::Query {
+        service: sp.service.clone(),
+        host: sp.host.clone(),
+        port: sp.port,
+        reason,
+    };
+    let row = row
+        .map_err(|_| query_err(format!("no answer within {:?}", cfg.connect_timeout)))?
+        .map_err(|e| query_err(e.to_string()))?;
+    let server_addr: Option<String> = row.get(0);
+    let server_port: Option<i32> = row.get(1);
+    Ok(ProbeAnswer {
+        member: server_addr.as_ref().and_then(|a| members.get(a).cloned()),
+        server_addr,
+        server_port: server_port.and_then(|p| u16::try_from(p).ok()),
+        in_recovery: row.get(2),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// DCS `conn_url` host → member name, per cluster.
+fn member_hosts(model: &ModelHandle) -> BTreeMap<String, BTreeMap<String, String>> {
+    model.read(|m| {
+        m.clusters
+            .values()
+            .map(|c| {
+                let hosts = c
+                    .dcs
+                    .members
+                    .iter()
+                    .filter_map(|(n, e)| Some((e.value.ok()?.host_port().0?, n.clone())))
+                    .collect();
+                (c.name.clone(), hosts)
+            })
+            .collect()
+    })
+}
+
+/// One round over every service port; keeps old answers on failures.
+pub async fn probe_once(config: &Config, cfg: &SqlConfig, scope: &Scope, model: &ModelHandle) {
+    let ports = service_ports(config, scope, model);
+    if ports.is_empty() {
+        return;
+    }
+    let hosts = member_hosts(model);
+    let empty = BTreeMap::new();
+    let results = futures::future::join_all(
+        ports
+            .iter()
+            .map(|(c, sp)| probe(cfg, sp, hosts.get(c).unwrap_or(&empty))),
+    )
+    .await;
+    let now = SystemTime::now();
+    let mut by_cluster: BTreeMap<&str, (bool, Option<String>)> = BTreeMap::new();
+    model.update(|m| {
+        for ((cluster, sp), r) in ports.iter().zip(results) {
+            let h = &mut m.cluster_mut(cluster).haproxy;
+            h.probe_skipped = None;
+            let st = by_cluster.entry(cluster).or_default();
+            match r {
+                Ok(a) => {
+                    st.0 = true;
+                    h.probes
+                        .insert(sp.clone(), Sourced::new(a, SourceId::Haproxy, now));
+                    h.probe_errors.remove(sp);
+                }
+                Err(e) => {
+                    st.1 = Some(e.to_string());
+                    h.probe_errors.insert(sp.clone(), (now, e.to_string()));
+                }
+            }
+        }
+        for (cluster, (ok, err)) in by_cluster {
+            let health = &mut m.cluster_mut(cluster).haproxy.probe_health;
+            match (ok, err) {
+                (true, _) => health.ok(now),
+                (false, Some(e)) => {
+                    health.auth_failed = e.contains("password authentication failed");
+                    health.failed(now, e);
+                }
+                (false, None) => {}
+            }
+        }
+    });
+}
+
+/// Marks every cluster in scope as "probe off, no credentials".
+fn mark_skipped(scope: &Scope, model: &ModelHandle) {
+    let pending = model.read(|m| {
+        m.clusters.values().any(|c| {
+            scope.includes(&c.name) && c.haproxy.probe_skipped.as_deref() != Some(NO_CREDENTIALS)
+        })
+    });
+    if pending {
+        model.update(|m| {
+            for c in m.clusters.values_mut().filter(|c| scope.includes(&c.name)) {
+                c.haproxy.probe_skipped = Some(NO_CREDENTIALS.to_string());
+            }
+        });
+    }
+}
+
+/// The probe task.
+pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
+    let mut tick = tokio::time::interval(PROBE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match &config.sql {
+            Some(cfg) => probe_once(&config, cfg, &scope, &model).await,
+            None => mark_skipped(&scope, &model),
+        }
+    }
+}
