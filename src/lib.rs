@@ -17,3 +17,4 @@ pub mod exit;
 pub mod lab;
 pub mod model;
 pub mod sources;
+pub mod tui;

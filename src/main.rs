@@ -19,6 +19,30 @@ fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
     config::resolve(&inputs, &|k| std::env::var(k).ok())
 }
 
+/// pgtui settings for a lab: its HAProxy stats credentials and SQL probes.
+fn write_demo_settings(info: &pgtui::lab::LabInfo) -> anyhow::Result<std::path::PathBuf> {
+    let mut toml = format!(
+        "[sql]\nuser = {:?}\npassword = {:?}\n",
+        info.superuser, info.superuser_password
+    );
+    if let Some(h) = info.haproxy.first() {
+        let urls: Vec<String> = info
+            .haproxy
+            .iter()
+            .map(|h| format!("{:?}", h.stats_url))
+            .collect();
+        toml.push_str(&format!(
+            "\n[haproxy.pg-test]\nstats_urls = [{}]\nuser = {:?}\npassword = {:?}\n",
+            urls.join(", "),
+            h.stats_user,
+            h.stats_password
+        ));
+    }
+    let path = info.dir.join("pgtui.toml");
+    std::fs::write(&path, toml).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 async fn demo(g: GlobalArgs, args: DemoArgs) -> anyhow::Result<()> {
     use pgtui::lab::{Lab, LabSpec, PatroniFlavor};
     let mut spec = LabSpec::new(args.index);
@@ -37,18 +61,11 @@ async fn demo(g: GlobalArgs, args: DemoArgs) -> anyhow::Result<()> {
     eprintln!("lab ready; Ctrl-C stops it and removes its files");
     let mut g = g;
     g.config_file = Some(lab.info().patronictl_config.clone());
+    g.settings = Some(write_demo_settings(lab.info())?);
     g.dcs_url = None;
     let watched = async {
         let config = resolve(&g)?;
-        pgtui::cli::list::run(
-            config,
-            ListArgs {
-                clusters: vec![],
-                format: Format::Table,
-                watch: true,
-            },
-        )
-        .await
+        console_or_watch(config, Some("pg-test".to_string())).await
     };
     let result = watched.await;
     eprintln!("stopping the lab…");
@@ -56,21 +73,27 @@ async fn demo(g: GlobalArgs, args: DemoArgs) -> anyhow::Result<()> {
     result
 }
 
+/// The console on a terminal; the live list when output is piped.
+async fn console_or_watch(config: Config, cluster: Option<String>) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        pgtui::tui::run(config, cluster).await
+    } else {
+        let args = ListArgs {
+            clusters: cluster.into_iter().collect(),
+            format: Format::Table,
+            watch: true,
+        };
+        pgtui::cli::list::run(config, args).await
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let g = cli.global;
     let Some(command) = cli.command else {
-        // The interactive console arrives in a later release; until then the
-        // bare command shows the live list.
         let config = resolve(&g)?;
-        return pgtui::cli::list::run(
-            config,
-            ListArgs {
-                clusters: vec![],
-                format: Format::Table,
-                watch: true,
-            },
-        )
-        .await;
+        let cluster = config.cluster.clone();
+        return console_or_watch(config, cluster).await;
     };
     match command {
         Command::Completions { shell } => {

@@ -244,18 +244,35 @@ pub fn parse_stats_csv(text: &str) -> Result<Vec<Proxy>, ParseError> {
     let need = |name: &'static str| idx(name).ok_or(ParseError::MissingColumn { column: name });
     let (px, sv, st) = (need("pxname")?, need("svname")?, need("status")?);
     let width = cols.len() - usize::from(cols.last() == Some(&""));
+    // 1-based line of a record starting at `byte`: csv reports where it
+    // started reading, which may be a line break or a comment before it.
+    let body = &text[body_start..];
+    let newlines: Vec<usize> = body.match_indices('\n').map(|(i, _)| i).collect();
+    let line_at = |byte: u64| {
+        let (bytes, mut b) = (body.as_bytes(), byte as usize);
+        loop {
+            match bytes.get(b) {
+                Some(b'\r' | b'\n') => b += 1,
+                Some(b'#') if b == 0 || bytes[b - 1] == b'\n' => {
+                    b = body[b..].find('\n').map_or(body.len(), |i| b + i + 1)
+                }
+                _ => break,
+            }
+        }
+        hline + 2 + newlines.partition_point(|&i| i < b)
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .comment(Some(b'#'))
-        .from_reader(text[body_start..].as_bytes());
+        .from_reader(body.as_bytes());
     let mut proxies: Vec<Proxy> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| ParseError::Csv {
-            line: hline + 1 + e.position().map_or(0, |p| p.line() as usize),
+            line: e.position().map_or(hline + 2, |p| line_at(p.byte())),
             reason: e.to_string(),
         })?;
-        let line = hline + 1 + rec.position().map_or(0, |p| p.line() as usize);
+        let line = rec.position().map_or(hline + 2, |p| line_at(p.byte()));
         let found = rec.len() - usize::from(rec.iter().last() == Some(""));
         if found != width && rec.len() != cols.len() {
             return Err(ParseError::ColumnCount {

@@ -1,0 +1,200 @@
+//! The interactive console. The only module that talks to the terminal.
+//!
+//! The UI task never does I/O against the cluster: sources run as their own
+//! tasks and publish into the model; this loop waits for a key, a model
+//! change, a resize or a once-a-second tick, renders a frame into a buffer
+//! with the pure views, and writes to the terminal only when that frame
+//! differs from the last one. An idle console therefore writes nothing.
+
+pub mod keys;
+pub mod lag_history;
+pub mod screen;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
+pub mod views;
+
+use crate::cli::session::Session;
+use crate::config::Config;
+use crate::model::Model;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
+use futures::StreamExt;
+use lag_history::LagHistory;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use std::time::{Duration, SystemTime};
+use theme::Theme;
+use ui::{Mode, Ui};
+
+/// State the loop keeps besides the model.
+pub struct App {
+    pub ui: Ui,
+    pub theme: Theme,
+    pub lag: LagHistory,
+}
+
+impl App {
+    pub fn new(cluster: Option<String>, theme: Theme) -> Self {
+        App {
+            ui: Ui::new(cluster),
+            theme,
+            lag: LagHistory::default(),
+        }
+    }
+
+    /// Samples lag for the sparklines.
+    pub fn on_model(&mut self, model: &Model, now: SystemTime) {
+        for c in model.clusters.values() {
+            let v = crate::model::view::cluster_view(c);
+            for m in &v.members {
+                if let Some(l) = m.receive_lag_bytes.max(m.replay_lag_bytes) {
+                    self.lag.record(&v.name, &m.name, now, l);
+                }
+            }
+        }
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent, model: &Model) {
+        if k.kind == KeyEventKind::Release {
+            return;
+        }
+        match &mut self.ui.mode {
+            Mode::Command(s) | Mode::Filter(s) => match k.code {
+                KeyCode::Esc => {
+                    if matches!(self.ui.mode, Mode::Filter(_)) {
+                        self.ui.filter.clear();
+                    }
+                    self.ui.mode = Mode::Normal;
+                }
+                KeyCode::Enter => {
+                    let line = std::mem::take(s);
+                    let was_command = matches!(self.ui.mode, Mode::Command(_));
+                    self.ui.mode = Mode::Normal;
+                    if was_command {
+                        self.ui.command(&line, model);
+                    } else {
+                        self.ui.filter = line;
+                    }
+                }
+                KeyCode::Backspace => {
+                    s.pop();
+                    if let Mode::Filter(f) = &self.ui.mode {
+                        self.ui.filter = f.clone();
+                    }
+                }
+                KeyCode::Char(c) => {
+                    s.push(c);
+                    if let Mode::Filter(f) = &self.ui.mode {
+                        self.ui.filter = f.clone();
+                        self.ui.selected = 0;
+                    }
+                }
+                _ => {}
+            },
+            Mode::Normal => {
+                if let Some(a) = keys::lookup(&k) {
+                    let rows = views::rows(model, &self.ui);
+                    self.ui.apply(a, rows, model);
+                }
+            }
+        }
+    }
+
+    pub fn render(&self, area: Rect, model: &Model, now: SystemTime) -> Buffer {
+        let mut buf = Buffer::empty(area);
+        let ctx = views::Ctx {
+            model,
+            ui: &self.ui,
+            theme: &self.theme,
+            now,
+            lag: &self.lag,
+        };
+        views::render(area, &mut buf, &ctx);
+        buf
+    }
+}
+
+/// Picks the theme: `NO_COLOR` wins, then `--theme`/config, then dark.
+pub fn pick_theme(choice: Option<&str>) -> anyhow::Result<Theme> {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return Ok(Theme::mono());
+    }
+    let user_dir = dirs::config_dir().map(|d| d.join("pgtui").join("themes"));
+    Ok(Theme::load(choice, user_dir.as_deref())?)
+}
+
+/// Runs the console until the user quits or the terminal goes away.
+pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> {
+    let theme = pick_theme(config.theme.as_deref())?;
+    let scope = crate::sources::Scope::all();
+    let session = Session::start(config, scope);
+    let mut app = App::new(cluster, theme);
+    let mut term = terminal::enter()?;
+    let result = event_loop(&mut term, &mut app, &session).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(
+    term: &mut terminal::Term,
+    app: &mut App,
+    session: &Session,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut input = EventStream::new();
+    let mut changes = session.model.subscribe();
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term_sig = signal(SignalKind::terminate())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<Buffer> = None;
+    loop {
+        let now = SystemTime::now();
+        let size = term.size()?;
+        let area = Rect::new(0, 0, size.width, size.height);
+        let frame = session.model.read(|m| app.render(area, m, now));
+        if last.as_ref() != Some(&frame) {
+            term.draw(|f| {
+                let out = f.buffer_mut();
+                out.reset();
+                out.merge(&frame);
+            })?;
+            last = Some(frame);
+        }
+        if app.ui.quit {
+            return Ok(());
+        }
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m)),
+                Some(Ok(Event::Mouse(me))) => {
+                    let a = match me.kind {
+                        MouseEventKind::ScrollDown => Some(keys::Action::Down),
+                        MouseEventKind::ScrollUp => Some(keys::Action::Up),
+                        _ => None,
+                    };
+                    if let Some(a) = a {
+                        session.model.read(|m| { let rows = views::rows(m, &app.ui); app.ui.apply(a, rows, m) });
+                    }
+                }
+                Some(Ok(Event::Resize(_, _))) => { term.autoresize()?; last = None; }
+                Some(Ok(_)) => {}
+                // The terminal is gone (closed pty, SSH disconnect): leave.
+                Some(Err(_)) | None => return Ok(()),
+            },
+            r = changes.changed() => {
+                if r.is_err() { return Ok(()); }
+                session.model.read(|m| app.on_model(m, SystemTime::now()));
+            }
+            _ = tick.tick() => {}
+            _ = hup.recv() => return Ok(()),
+            _ = term_sig.recv() => return Ok(()),
+        }
+        if let Some(name) = app.ui.theme_request.take() {
+            match pick_theme(Some(&name)) {
+                Ok(t) => app.theme = t,
+                Err(e) => app.ui.message = Some(e.to_string()),
+            }
+        }
+    }
+}

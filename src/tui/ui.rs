@@ -1,0 +1,139 @@
+//! UI state and how actions change it. Pure: no I/O, no clock; the model is
+//! only read (to know how many rows a table has).
+
+use super::keys::Action;
+use super::screen::Screen;
+use crate::model::Model;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter(String),
+    Command(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub screen: Screen,
+    pub back: Vec<Screen>,
+    pub cluster: Option<String>,
+    pub selected: usize,
+    pub focus: usize,
+    pub mode: Mode,
+    pub filter: String,
+    pub help: bool,
+    pub message: Option<String>,
+    pub quit: bool,
+    /// Set by `:theme NAME`; the app loads it (file I/O stays out of here).
+    pub theme_request: Option<String>,
+}
+
+/// Panels per screen that Tab cycles through.
+fn panels(screen: Screen) -> usize {
+    match screen {
+        Screen::Cluster => 3,
+        Screen::Replication | Screen::Services => 2,
+        _ => 1,
+    }
+}
+
+impl Ui {
+    pub fn new(cluster: Option<String>) -> Self {
+        let screen = if cluster.is_some() {
+            Screen::Cluster
+        } else {
+            Screen::Fleet
+        };
+        Ui {
+            screen,
+            back: vec![],
+            cluster,
+            selected: 0,
+            focus: 0,
+            mode: Mode::Normal,
+            filter: String::new(),
+            help: false,
+            message: None,
+            quit: false,
+            theme_request: None,
+        }
+    }
+
+    pub fn go(&mut self, s: Screen) {
+        if s != self.screen {
+            self.back.push(self.screen);
+            self.screen = s;
+            self.selected = 0;
+            self.focus = 0;
+            self.filter.clear();
+        }
+    }
+
+    /// Applies an action. `rows` is how many rows the focused table shows.
+    pub fn apply(&mut self, a: Action, rows: usize, model: &Model) {
+        self.message = None;
+        let page = 10;
+        let last = rows.saturating_sub(1);
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = !self.help,
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else if !self.filter.is_empty() {
+                    self.filter.clear();
+                } else if let Some(s) = self.back.pop() {
+                    self.screen = s;
+                    self.selected = 0;
+                }
+            }
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(last),
+            Action::PageUp => self.selected = self.selected.saturating_sub(page),
+            Action::PageDown => self.selected = (self.selected + page).min(last),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = last,
+            Action::FocusNext => self.focus = (self.focus + 1) % panels(self.screen),
+            Action::FocusPrev => {
+                self.focus = (self.focus + panels(self.screen) - 1) % panels(self.screen)
+            }
+            Action::Filter => self.mode = Mode::Filter(self.filter.clone()),
+            Action::Command => self.mode = Mode::Command(String::new()),
+            Action::Go(s) => self.go(s),
+            Action::Open => {
+                if self.screen == Screen::Fleet {
+                    let names = super::views::fleet::visible_clusters(model, &self.filter);
+                    if let Some(n) = names.get(self.selected) {
+                        self.cluster = Some(n.clone());
+                        self.go(Screen::Cluster);
+                    }
+                }
+            }
+        }
+        self.selected = self.selected.min(last);
+    }
+
+    /// Runs a `:` command.
+    pub fn command(&mut self, line: &str, model: &Model) {
+        let mut words = line.split_whitespace();
+        let Some(cmd) = words.next() else { return };
+        let arg = words.next();
+        match (cmd, arg) {
+            ("q" | "quit", _) => self.quit = true,
+            ("help" | "h", _) => self.help = true,
+            ("cluster" | "c", Some(name)) => {
+                if model.clusters.get(name).is_some_and(|c| !c.dcs.is_empty()) {
+                    self.cluster = Some(name.to_string());
+                    self.go(Screen::Cluster);
+                } else {
+                    self.message = Some(format!("no cluster {name:?} in {}", model.namespace));
+                }
+            }
+            ("theme", Some(name)) => self.theme_request = Some(name.to_string()),
+            (other, _) => match Screen::from_name(other) {
+                Some(s) => self.go(s),
+                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :theme NAME, :q)")),
+            },
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Pieces every screen shares: header, stale banner, footer, and the styling
+//! of roles, states and lag.
+
+use super::Ctx;
+use crate::model::view::{role, ClusterView, MemberView};
+use crate::model::{ClusterState, Model, SourceId};
+use crate::tui::keys;
+use crate::tui::ui::Mode;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+use std::time::{Duration, SystemTime};
+
+pub fn cluster<'m>(model: &'m Model, ui: &crate::tui::ui::Ui) -> Option<&'m ClusterState> {
+    model
+        .clusters
+        .get(ui.cluster.as_deref()?)
+        .filter(|c| !c.dcs.is_empty())
+}
+
+pub fn selected_view(model: &Model, ui: &crate::tui::ui::Ui) -> Option<ClusterView> {
+    cluster(model, ui).map(crate::model::view::cluster_view)
+}
+
+pub fn filtered_members<'v>(v: &'v ClusterView, filter: &str) -> Vec<&'v MemberView> {
+    let f = filter.to_lowercase();
+    v.members
+        .iter()
+        .filter(|m| {
+            f.is_empty()
+                || m.name.to_lowercase().contains(&f)
+                || m.role.contains(&f)
+                || m.state.contains(&f)
+        })
+        .collect()
+}
+
+pub fn ago(now: SystemTime, then: SystemTime) -> String {
+    let d = now.duration_since(then).unwrap_or_default();
+    human(d)
+}
+
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s / 60) % 60),
+    }
+}
+
+/// `HH:MM:SS` UTC of a time.
+pub fn clock(t: SystemTime) -> String {
+    let s = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
+}
+
+/// Role as text with a symbol, so it reads without colour.
+pub fn role_span(ctx: &Ctx, r: &str) -> Span<'static> {
+    let t = ctx.theme;
+    match r {
+        role::LEADER => Span::styled("★ Leader", t.fg(t.leader).add_modifier(Modifier::BOLD)),
+        role::STANDBY_LEADER => Span::styled(
+            "★ Standby Leader",
+            t.fg(t.leader).add_modifier(Modifier::BOLD),
+        ),
+        role::SYNC_STANDBY => Span::styled("◆ Sync Standby", t.fg(t.sync)),
+        role::QUORUM_STANDBY => Span::styled("◆ Quorum Standby", t.fg(t.sync)),
+        _ => Span::styled("  Replica", t.fg(t.replica)),
+    }
+}
+
+pub fn state_ok(state: &str) -> bool {
+    matches!(state, "running" | "streaming")
+}
+
+pub fn state_span(ctx: &Ctx, state: &str) -> Span<'static> {
+    if state_ok(state) {
+        Span::styled(state.to_string(), ctx.theme.fg(ctx.theme.ok))
+    } else {
+        Span::styled(format!("! {state}"), ctx.theme.alarm())
+    }
+}
+
+/// Lag in MB; anything above 0 is a warning, above 16 MB (Patroni's usual
+/// `maximum_lag_on_failover` is 1 MB; 16 MB is one WAL segment) an alarm.
+pub fn lag_span(ctx: &Ctx, bytes: Option<u64>) -> Span<'static> {
+    let t = ctx.theme;
+    match bytes {
+        None => Span::styled("-", t.muted()),
+        Some(b) => {
+            let mb = crate::model::lag::bytes_to_mb(b);
+            let style = if b >= 16 * 1048576 {
+                t.alarm()
+            } else if mb > 0 {
+                t.fg(t.warn)
+            } else {
+                t.fg(t.ok)
+            };
+            Span::styled(format!("{mb}"), style)
+        }
+    }
+}
+
+/// Members running on a timeline older than the leader's: after a restore
+/// or a botched failover they can show `running` with lag 0.
+pub fn abandoned(v: &ClusterView) -> Vec<&MemberView> {
+    let Some(tl) = v.timeline else { return vec![] };
+    v.members
+        .iter()
+        .filter(|m| {
+            m.role != role::LEADER
+                && m.role != role::STANDBY_LEADER
+                && m.timeline.is_some_and(|t| t < tl)
+        })
+        .collect()
+}
+
+/// The red line under the header when the DCS is not answering.
+pub fn stale_banner<'a>(ctx: &Ctx) -> Option<Paragraph<'a>> {
+    let etcd = ctx.model.source(SourceId::Etcd);
+    let since = etcd.down_since?;
+    let why = etcd.last_error.map(|(_, e)| e).unwrap_or_default();
+    let text = format!(" ⚠ etcd UNREACHABLE since {} UTC ({} ago): showing last known state; members greyed cannot be confirmed. {why}", clock(since), ago(ctx.now, since));
+    Some(
+        Paragraph::new(text).style(
+            Style::default()
+                .fg(ctx.theme.bg)
+                .bg(ctx.theme.alarm)
+                .add_modifier(Modifier::BOLD),
+        ),
+    )
+}
+
+fn versions(c: &ClusterState) -> String {
+    let patroni: Vec<String> = c
+        .rest
+        .values()
+        .filter_map(|r| r.value.patroni.as_ref()?.version.clone())
+        .collect();
+    let pg: Vec<String> = c
+        .rest
+        .values()
+        .filter_map(|r| r.value.server_version)
+        .map(crate::cli::commands::pg_version)
+        .collect();
+    let one = |mut v: Vec<String>| {
+        v.sort();
+        v.dedup();
+        v.join("/")
+    };
+    match (patroni.is_empty(), pg.is_empty()) {
+        (true, true) => String::new(),
+        _ => format!("Patroni {}  PG {}", one(patroni), one(pg)),
+    }
+}
+
+/// Two header lines: what and where, then the cluster summary.
+pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
+    let t = ctx.theme;
+    let etcd = ctx.model.source(SourceId::Etcd);
+    let dcs = match (etcd.down_since, etcd.last_ok) {
+        (Some(s), _) => Span::styled(format!("etcd STALE {}", ago(ctx.now, s)), t.alarm()),
+        (None, Some(_)) => Span::styled("etcd ● live", t.fg(t.ok)),
+        (None, None) => Span::styled("etcd connecting…", t.fg(t.warn)),
+    };
+    let mut l1 = vec![
+        Span::styled(" pgtui ", t.header().add_modifier(Modifier::REVERSED)),
+        Span::raw(" "),
+        Span::styled(
+            ctx.ui.screen.title().to_string(),
+            t.fg(t.title).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("  "),
+        Span::styled(ctx.model.namespace.clone(), t.muted()),
+        Span::raw("  "),
+        dcs,
+    ];
+    let mut l2 = vec![];
+    if let Some(c) = cluster(ctx.model, ctx.ui) {
+        let v = crate::model::view::cluster_view(c);
+        l1.push(Span::raw("  "));
+        l1.push(Span::styled(versions(c), t.muted()));
+        l2.push(Span::styled(format!(" {} ", v.name), t.header()));
+        l2.push(Span::styled(
+            format!(" sysid {} ", v.system_id.as_deref().unwrap_or("?")),
+            t.muted(),
+        ));
+        match &v.leader {
+            Some(l) => l2.push(Span::styled(
+                format!(" leader {l} "),
+                t.fg(t.leader).add_modifier(Modifier::BOLD),
+            )),
+            None => l2.push(Span::styled(" ! NO LEADER ", t.alarm())),
+        }
+        l2.push(Span::raw(format!(
+            " TL {} ",
+            v.timeline.map(|x| x.to_string()).unwrap_or("?".into())
+        )));
+        if v.paused {
+            l2.push(Span::styled(
+                " ⏸ PAUSED (maintenance) ",
+                t.fg(t.warn).add_modifier(Modifier::BOLD),
+            ));
+        }
+        if let Some(s) = &v.scheduled_switchover {
+            l2.push(Span::styled(
+                format!(
+                    " ⇄ switchover at {} → {} ",
+                    s.at,
+                    s.to.as_deref().unwrap_or("any")
+                ),
+                t.fg(t.warn),
+            ));
+        }
+        let bad = abandoned(&v);
+        if !bad.is_empty() {
+            l2.push(Span::styled(
+                format!(
+                    " ! OLD TIMELINE: {} ",
+                    bad.iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                t.alarm(),
+            ));
+        }
+    } else if let Some(name) = &ctx.ui.cluster {
+        l2.push(Span::styled(
+            format!(
+                " cluster {name} not found (yet) in {} ",
+                ctx.model.namespace
+            ),
+            t.fg(t.warn),
+        ));
+    } else {
+        l2.push(Span::styled(
+            format!(
+                " {} clusters ",
+                ctx.model
+                    .clusters
+                    .values()
+                    .filter(|c| !c.dcs.is_empty())
+                    .count()
+            ),
+            t.header(),
+        ));
+    }
+    Paragraph::new(vec![Line::from(l1), Line::from(l2)]).render(area, buf);
+}
+
+/// The footer: the palette/filter line when editing, else key hints (from the
+/// key registry) and the last message.
+pub fn footer(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
+    let t = ctx.theme;
+    let line = match &ctx.ui.mode {
+        Mode::Command(s) => Line::from(vec![
+            Span::styled(":", t.fg(t.accent)),
+            Span::raw(s.clone()),
+            Span::styled("█", t.fg(t.accent)),
+        ]),
+        Mode::Filter(s) => Line::from(vec![
+            Span::styled("/", t.fg(t.accent)),
+            Span::raw(s.clone()),
+            Span::styled("█", t.fg(t.accent)),
+        ]),
+        Mode::Normal => {
+            let mut spans = vec![];
+            if let Some(m) = &ctx.ui.message {
+                spans.push(Span::styled(format!(" {m} "), t.fg(t.warn)));
+            } else if !ctx.ui.filter.is_empty() {
+                spans.push(Span::styled(
+                    format!(" filter: {} ", ctx.ui.filter),
+                    t.fg(t.accent),
+                ));
+            }
+            for (k, h) in keys::footer_hints() {
+                spans.push(Span::styled(
+                    format!(" {k}"),
+                    t.fg(t.accent).add_modifier(Modifier::BOLD),
+                ));
+                spans.push(Span::styled(format!(" {h}"), t.muted()));
+            }
+            Line::from(spans)
+        }
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+/// Whether a member's live data is fresh: the DCS answers and the member's
+/// own REST/SQL data is recent.
+pub fn member_age(ctx: &Ctx, c: &ClusterState, m: &MemberView) -> (String, bool) {
+    let etcd_live = ctx.model.source(SourceId::Etcd).down_since.is_none();
+    let newest = [
+        c.rest.get(&m.name).map(|r| r.at),
+        c.sql.get(&m.name).map(|s| s.at),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    match newest {
+        Some(at)
+            if etcd_live
+                && ctx.now.duration_since(at).unwrap_or_default() < Duration::from_secs(10) =>
+        {
+            ("live".into(), true)
+        }
+        Some(at) => (ago(ctx.now, at), false),
+        None if etcd_live => ("dcs".into(), true),
+        None => ("?".into(), false),
+    }
+}

@@ -1,0 +1,108 @@
+//! Every cluster in the namespace, with a health summary; Enter opens one.
+
+use super::cluster::block;
+use super::common;
+use super::Ctx;
+use crate::model::view::{cluster_view, role};
+use crate::model::Model;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
+
+pub fn visible_clusters(model: &Model, filter: &str) -> Vec<String> {
+    let f = filter.to_lowercase();
+    model
+        .clusters
+        .iter()
+        .filter(|(n, c)| !c.dcs.is_empty() && (f.is_empty() || n.to_lowercase().contains(&f)))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
+    let t = ctx.theme;
+    let stale = ctx
+        .model
+        .source(crate::model::SourceId::Etcd)
+        .down_since
+        .is_some();
+    let names = visible_clusters(ctx.model, &ctx.ui.filter);
+    let rows: Vec<Row> = names
+        .iter()
+        .map(|n| {
+            let v = cluster_view(&ctx.model.clusters[n]);
+            let replicas: Vec<_> = v
+                .members
+                .iter()
+                .filter(|m| m.role != role::LEADER && m.role != role::STANDBY_LEADER)
+                .collect();
+            let streaming = replicas
+                .iter()
+                .filter(|m| common::state_ok(&m.state))
+                .count();
+            let max_lag = replicas
+                .iter()
+                .filter_map(|m| m.receive_lag_bytes.max(m.replay_lag_bytes))
+                .max();
+            let (health, style) = if v.leader.is_none() {
+                ("! NO LEADER", t.alarm())
+            } else if !v.unparseable_keys.is_empty() {
+                ("! UNPARSEABLE", t.alarm())
+            } else if streaming < replicas.len() {
+                ("! DEGRADED", t.alarm())
+            } else if v.paused {
+                ("⏸ paused", t.fg(t.warn))
+            } else {
+                ("✓ healthy", t.fg(t.ok))
+            };
+            Row::new(vec![
+                Cell::from(v.name.clone()),
+                Cell::from(Span::styled(health, style)),
+                Cell::from(v.leader.clone().unwrap_or_else(|| "-".into())),
+                Cell::from(v.timeline.map(|x| x.to_string()).unwrap_or_default()),
+                Cell::from(format!("{}", v.members.len())),
+                Cell::from(format!("{streaming}/{}", replicas.len())),
+                Cell::from(common::lag_span(ctx, max_lag)),
+                Cell::from(if v.paused { "yes" } else { "" }),
+                Cell::from(if stale {
+                    Span::styled("STALE", t.fg(t.stale))
+                } else {
+                    Span::styled("live", t.muted())
+                }),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Min(14),
+        Constraint::Length(15),
+        Constraint::Length(14),
+        Constraint::Length(4),
+        Constraint::Length(7),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(6),
+    ];
+    let title = format!("fleet ({} clusters)", names.len());
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(vec![
+                "Cluster",
+                "Health",
+                "Leader",
+                "TL",
+                "Members",
+                "Streaming",
+                "Max lag",
+                "Paused",
+                "Data",
+            ])
+            .style(t.header()),
+        )
+        .row_highlight_style(t.selected())
+        .highlight_symbol("▶ ")
+        .block(block(ctx, &title, true));
+    let mut state = TableState::default().with_selected(Some(ctx.ui.selected));
+    StatefulWidget::render(table, area, buf, &mut state);
+}

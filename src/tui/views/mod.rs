@@ -1,0 +1,94 @@
+//! Views: pure functions of (model, UI state, theme, now) → a buffer.
+//!
+//! Nothing here reads a clock, a file or the network; `now` is passed in, so
+//! the same inputs always draw the same screen (and snapshot tests can pin
+//! them). Roles, states and alarms are always spelled out in text or symbols
+//! as well as coloured, so `NO_COLOR` loses nothing.
+
+pub mod cluster;
+pub mod common;
+pub mod config;
+pub mod events;
+pub mod fleet;
+pub mod help;
+pub mod replication;
+pub mod services;
+pub mod timeline;
+
+use super::lag_history::LagHistory;
+use super::screen::Screen;
+use super::theme::Theme;
+use super::ui::Ui;
+use crate::model::Model;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+use std::time::SystemTime;
+
+/// Everything a view may look at.
+pub struct Ctx<'a> {
+    pub model: &'a Model,
+    pub ui: &'a Ui,
+    pub theme: &'a Theme,
+    pub now: SystemTime,
+    pub lag: &'a LagHistory,
+}
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Draws the whole screen.
+pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
+    buf.set_style(area, ctx.theme.base());
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small: {}×{}\nneed at least {MIN_WIDTH}×{MIN_HEIGHT}\n(q quits)",
+            area.width, area.height
+        );
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+        return;
+    }
+    let banner = common::stale_banner(ctx);
+    let [header, banner_area, body, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(if banner.is_some() { 1 } else { 0 }),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    common::header(header, buf, ctx);
+    if let Some(b) = banner {
+        b.render(banner_area, buf);
+    }
+    match ctx.ui.screen {
+        Screen::Cluster => cluster::render(body, buf, ctx),
+        Screen::Timeline => timeline::render(body, buf, ctx),
+        Screen::Replication => replication::render(body, buf, ctx),
+        Screen::Services => services::render(body, buf, ctx),
+        Screen::Config => config::render(body, buf, ctx),
+        Screen::Events => events::render(body, buf, ctx),
+        Screen::Fleet => fleet::render(body, buf, ctx),
+    }
+    common::footer(footer, buf, ctx);
+    if ctx.ui.help {
+        help::render(body, buf, ctx);
+    }
+}
+
+/// How many rows the focused table of the current screen has (for
+/// navigation bounds).
+pub fn rows(model: &Model, ui: &Ui) -> usize {
+    match ui.screen {
+        Screen::Fleet => fleet::visible_clusters(model, &ui.filter).len(),
+        Screen::Cluster => common::selected_view(model, ui)
+            .map(|v| common::filtered_members(&v, &ui.filter).len())
+            .unwrap_or(0),
+        Screen::Timeline => common::cluster(model, ui)
+            .and_then(|c| c.dcs.history.as_ref()?.value.ok().map(Vec::len))
+            .unwrap_or(0),
+        Screen::Events => events::visible(model, ui).len(),
+        _ => 0,
+    }
+}

@@ -1,0 +1,233 @@
+//! The HAProxy source and the service-port probe, run in-process against a
+//! real lab (index 4): HAProxy's stats must show pg-test-primary routing only
+//! to the leader patronictl names, and connecting through :5433 / :5434 must
+//! land on that leader (not in recovery) / on a replica (in recovery).
+
+mod common;
+
+use common::SharedLab;
+use pgtui::config::settings::HaproxySettings;
+use pgtui::config::{resolve, Config, Inputs, Secret, SqlConfig};
+use pgtui::model::haproxy::{cluster_findings, ServiceKind};
+use pgtui::model::view::cluster_view;
+use pgtui::model::{Model, ModelHandle, SourceId};
+use pgtui::sources::haproxy::{client, fetch, targets, HaproxyError, Target};
+use pgtui::sources::{spawn_all, Scope};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+static LAB: OnceLock<SharedLab> = OnceLock::new();
+const CLUSTER: &str = "pg-test";
+
+fn lab() -> &'static SharedLab {
+    common::lab(&LAB, 4, "debian")
+}
+
+/// The leader according to patronictl (the independent witness).
+fn patronictl_leader(lab: &SharedLab) -> String {
+    let out = lab.patronictl(&["list", CLUSTER, "-f", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let leaders: Vec<_> = rows
+        .iter()
+        .filter(|r| r["Role"] == "Leader")
+        .map(|r| r["Member"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(leaders.len(), 1, "patronictl list: {rows:?}");
+    leaders[0].clone()
+}
+
+fn config(lab: &SharedLab, with_stats_urls: bool) -> Config {
+    let info = &lab.info;
+    let mut c = resolve(
+        &Inputs {
+            config_file: Some(info.patronictl_config.clone()),
+            settings_file: Some("/dev/null".into()),
+            cluster: Some(CLUSTER.into()),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .expect("resolve the lab's patronictl config");
+    let h = &info.haproxy[0];
+    let ports = [
+        ("primary", h.ports.primary),
+        ("replica", h.ports.replica),
+        ("default", h.ports.default),
+        ("offline", h.ports.offline),
+    ];
+    c.haproxy.insert(
+        CLUSTER.into(),
+        HaproxySettings {
+            stats_urls: if with_stats_urls {
+                info.haproxy.iter().map(|h| h.stats_url.clone()).collect()
+            } else {
+                vec![]
+            },
+            user: Some(h.stats_user.clone()),
+            password: Some(Secret::new(h.stats_password.clone())),
+            ports: Some(ports.iter().map(|(k, v)| (k.to_string(), *v)).collect()),
+        },
+    );
+    c.sql = Some(SqlConfig {
+        user: info.superuser.clone(),
+        password: Some(Secret::new(info.superuser_password.clone())),
+        dbname: "postgres".into(),
+        connect_timeout: Duration::from_secs(3),
+        poll_interval: Duration::from_secs(2),
+    });
+    c
+}
+
+/// Polls `f` on the model until it returns `Ok`, or panics with its last `Err`.
+async fn eventually<T>(what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
+    let end = Instant::now() + Duration::from_secs(40);
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(e) if Instant::now() > end => panic!("{what}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+#[test]
+fn stats_and_service_ports_agree_with_the_leader() {
+    let lab = lab();
+    let leader = patronictl_leader(lab);
+    let member_host = |name: &str| {
+        lab.info
+            .clusters
+            .iter()
+            .flat_map(|c| &c.members)
+            .find(|m| m.name == name)
+            .unwrap()
+            .host
+            .clone()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = config(lab, true);
+        let model = ModelHandle::new(Model::new(&config.namespace));
+        let _running = spawn_all(&config, Scope::only(vec![CLUSTER.into()]), &model);
+
+        // Every HAProxy's stats: pg-test-primary routes to the leader only.
+        let urls: BTreeSet<String> = lab
+            .info
+            .haproxy
+            .iter()
+            .map(|h| h.stats_url.clone())
+            .collect();
+        eventually(
+            "HAProxy stats route pg-test-primary to the leader only",
+            || {
+                model.read(|m| {
+                    let c = m.clusters.get(CLUSTER).ok_or("no cluster yet")?;
+                    let got: BTreeSet<_> = c.haproxy.endpoints.keys().cloned().collect();
+                    if got != urls {
+                        return Err(format!("endpoints {got:?}, errors {:?}", c.haproxy.errors));
+                    }
+                    for (url, s) in &c.haproxy.endpoints {
+                        let p = s
+                            .value
+                            .iter()
+                            .find(|p| p.name == "pg-test-primary")
+                            .ok_or("no pg-test-primary")?;
+                        let routes: Vec<_> = p.routing().iter().map(|s| s.name.clone()).collect();
+                        if routes != [leader.clone()] {
+                            return Err(format!(
+                                "{url}: pg-test-primary routes to {routes:?}, leader {leader}"
+                            ));
+                        }
+                    }
+                    let findings = cluster_findings(&cluster_view(c), &c.haproxy);
+                    if !findings.is_empty() {
+                        return Err(format!("findings: {findings:#?}"));
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await;
+        assert!(model.read(|m| !m.source(SourceId::Haproxy).is_stale()));
+
+        // Through every node's :5433 the leader answers; through :5434 a replica.
+        let hosts: BTreeSet<String> = lab.info.haproxy.iter().map(|h| h.host.clone()).collect();
+        eventually("service probes reach the right members", || {
+            model.read(|m| {
+                let h = &m.clusters[CLUSTER].haproxy;
+                for host in &hosts {
+                    for kind in [ServiceKind::Primary, ServiceKind::Replica] {
+                        let (sp, a) = h
+                            .probes
+                            .iter()
+                            .find(|(sp, _)| &sp.host == host && sp.kind == kind)
+                            .ok_or_else(|| {
+                                format!(
+                                    "no {kind:?} answer from {host}; errors {:?}",
+                                    h.probe_errors
+                                )
+                            })?;
+                        let a = &a.value;
+                        let ok = match kind {
+                            ServiceKind::Primary => {
+                                a.member.as_deref() == Some(leader.as_str())
+                                    && a.server_addr.as_deref()
+                                        == Some(member_host(&leader).as_str())
+                                    && !a.in_recovery
+                            }
+                            _ => {
+                                a.member.is_some()
+                                    && a.member.as_deref() != Some(leader.as_str())
+                                    && a.in_recovery
+                            }
+                        };
+                        if !ok {
+                            return Err(format!("{sp:?} answered {a:?}; leader {leader}"));
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await;
+    });
+}
+
+#[test]
+fn default_layout_and_missing_credentials() {
+    let lab = lab();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Without stats_urls: one Pigsty-style URL per DCS member host.
+        let config = config(lab, false);
+        let model = ModelHandle::new(Model::new(&config.namespace));
+        let _running = spawn_all(&config, Scope::only(vec![CLUSTER.into()]), &model);
+        let scope = Scope::only(vec![CLUSTER.into()]);
+        let want: BTreeSet<String> = lab.info.haproxy.iter().map(|h| h.stats_url.clone()).collect();
+        let got = eventually("default stats URLs from the DCS members", || {
+            let t: BTreeSet<String> = targets(&config, &scope, &model).into_iter().map(|t| t.url).collect();
+            if t.len() == want.len() { Ok(t) } else { Err(format!("{t:?}")) }
+        })
+        .await;
+        assert_eq!(got, want);
+
+        // The lab's stats need credentials: without them the error says so.
+        let t = Target { cluster: CLUSTER.into(), url: lab.info.haproxy[0].stats_url.clone(), user: None, password: None };
+        let e = fetch(&client().unwrap(), &t).await.unwrap_err();
+        assert!(matches!(e, HaproxyError::NeedsCredentials { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!("HAProxy stats at {} need credentials: set [haproxy.pg-test] user/password in pgtui's settings", t.url)
+        );
+        let t = Target { user: Some("admin".into()), password: Some(Secret::new("wrong")), ..t };
+        let e = fetch(&client().unwrap(), &t).await.unwrap_err();
+        assert!(matches!(e, HaproxyError::BadCredentials { status: 401, .. }), "{e:?}");
+    });
+}
