@@ -513,6 +513,19 @@ fn malformed_input_is_an_error_naming_the_line() {
         ),
         "{e:?}"
     );
+    // Comment lines (like the `# t=` snapshot markers) count as lines.
+    let e = parse_stats_csv(&format!(
+        "{h}\npx,s1,0,UP,100,1,0,\n# t=+1s\n\npx,s2,0,UP,1\n"
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e,
+        ParseError::ColumnCount {
+            line: 5,
+            expected: 7,
+            found: 5
+        }
+    );
     // Too large: refused before any parsing.
     let huge = "x".repeat(MAX_STATS_BYTES + 1);
     assert!(matches!(

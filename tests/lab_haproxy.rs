@@ -12,6 +12,7 @@ use pgtui::model::haproxy::{cluster_findings, ServiceKind};
 use pgtui::model::view::cluster_view;
 use pgtui::model::{Model, ModelHandle, SourceId};
 use pgtui::sources::haproxy::{client, fetch, targets, HaproxyError, Target};
+use pgtui::sources::service_probe::NO_CREDENTIALS;
 use pgtui::sources::{spawn_all, Scope};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -206,7 +207,9 @@ fn default_layout_and_missing_credentials() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         // Without stats_urls: one Pigsty-style URL per DCS member host.
-        let config = config(lab, false);
+        // Without SQL credentials the probe says why it does not run.
+        let mut config = config(lab, false);
+        config.sql = None;
         let model = ModelHandle::new(Model::new(&config.namespace));
         let _running = spawn_all(&config, Scope::only(vec![CLUSTER.into()]), &model);
         let scope = Scope::only(vec![CLUSTER.into()]);
@@ -217,6 +220,13 @@ fn default_layout_and_missing_credentials() {
         })
         .await;
         assert_eq!(got, want);
+        eventually("the probe says it has no SQL credentials", || {
+            model.read(|m| match m.clusters.get(CLUSTER).and_then(|c| c.haproxy.probe_skipped.clone()) {
+                Some(s) if s == NO_CREDENTIALS && s.starts_with("no SQL credentials") => Ok(()),
+                other => Err(format!("{other:?}")),
+            })
+        })
+        .await;
 
         // The lab's stats need credentials: without them the error says so.
         let t = Target { cluster: CLUSTER.into(), url: lab.info.haproxy[0].stats_url.clone(), user: None, password: None };

@@ -273,7 +273,7 @@ pub fn parse_stats_csv(text: &str) -> Result<Vec<Proxy>, ParseError> {
             reason: e.to_string(),
         })?;
         let line = rec.position().map_or(hline + 2, |p| line_at(p.byte()));
-        let found = rec.len() - usize::from(rec.iter().last() == Some(""));
+        let found = rec.len() - usize::from(rec.iter().next_back() == Some(""));
         if found != width && rec.len() != cols.len() {
             return Err(ParseError::ColumnCount {
                 line,

@@ -126,25 +126,14 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             }
         })
         .collect();
-    let mut header = vec!["Member", "Role", "State", "TL", "Recv MB", "Replay MB"];
-    let mut widths = vec![
-        Constraint::Length(14),
-        Constraint::Length(17),
-        Constraint::Length(14),
-        Constraint::Length(4),
-        Constraint::Length(8),
-        Constraint::Length(9),
-    ];
+    let mut header = vec!["Member", "Role", "State", "TL", "Recv MB", "Rply MB"];
+    let mut widths = vec![Constraint::Min(10), Constraint::Length(17), Constraint::Length(12), Constraint::Length(3), Constraint::Length(7), Constraint::Length(7)];
     if wide {
         header.extend(["Lag (10 min)", "Tags", "Sched. restart"]);
-        widths.extend([
-            Constraint::Length(21),
-            Constraint::Min(10),
-            Constraint::Length(26),
-        ]);
+        widths.extend([Constraint::Length(21), Constraint::Min(10), Constraint::Length(26)]);
     }
     header.extend(["Pend.", "Age"]);
-    widths.extend([Constraint::Length(6), Constraint::Length(7)]);
+    widths.extend([Constraint::Length(5), Constraint::Length(5)]);
     let title = format!("members ({})", members.len());
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header()))

@@ -1,0 +1,220 @@
+//! Whole-screen snapshots of every console screen at 80×24 and 160×48, from
+//! models decoded from the real recorded samples, in the states a DBA gets
+//! paged for. Plus cell-level colour checks where colour carries meaning,
+//! and a monochrome check that nothing is lost without colour.
+
+use pgtui::dcs::parse_key;
+use pgtui::model::rest::RestStatus;
+use pgtui::model::{Model, SourceId, Sourced};
+use pgtui::tui::screen::Screen;
+use pgtui::tui::theme::Theme;
+use pgtui::tui::App;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// The samples' capture time, 2026-11-21T21:16:58Z.
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_295_818)
+}
+
+fn sample(rel: &str) -> String {
+    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples").join(rel)).unwrap()
+}
+
+fn put(m: &mut Model, key: &str, value: &str) {
+    let p = parse_key("/pg/", key.as_bytes()).unwrap();
+    m.cluster_mut(&p.cluster).dcs.apply(&p.kind, Some(value.as_bytes()), 1, SourceId::Etcd, now() - Duration::from_secs(2));
+}
+
+fn rest(m: &mut Model, member: &str, body: &str) {
+    let st: RestStatus = serde_json::from_str(body).unwrap();
+    m.cluster_mut("pg-test").rest.insert(member.into(), Sourced::new(st, SourceId::Rest, now() - Duration::from_secs(1)));
+}
+
+/// The recorded steady state: etcd keys plus each member's /patroni.
+fn normal() -> Model {
+    let mut m = Model::new("/pg/");
+    let text = sample("etcd-get-prefix-pg.txt");
+    let lines: Vec<&str> = text.lines().collect();
+    for kv in lines.chunks(2) {
+        put(&mut m, kv[0], kv[1]);
+    }
+    rest(&mut m, "pg-test-1", &sample("patroni-leader-patroni.json"));
+    rest(&mut m, "pg-test-2", &sample("patroni-replica-patroni.json"));
+    rest(&mut m, "pg-test-3", &sample("patroni-replica-patroni.json"));
+    m.source_mut(SourceId::Etcd).ok(now() - Duration::from_secs(1));
+    // A few events, derived by the real differ from a leader move.
+    let before = pgtui::sources::events::Snapshot::of(&m, |_| true);
+    let mut moved = m.clone();
+    put(&mut moved, "/pg/pg-test/config", r#"{"ttl":20,"loop_wait":5,"postgresql":{"parameters":{"shared_buffers":"128MB"}}}"#);
+    let after = pgtui::sources::events::Snapshot::of(&moved, |_| true);
+    m.events.extend(pgtui::sources::events::diff(&before, &after, now() - Duration::from_secs(30)));
+    m
+}
+
+fn paused() -> Model {
+    let mut m = normal();
+    let cfg = sample("etcd-get-prefix-pg.txt").lines().skip_while(|l| *l != "/pg/pg-test/config").nth(1).unwrap().replace("{\"ttl\": 20,", "{\"pause\": true, \"ttl\": 20,");
+    put(&mut m, "/pg/pg-test/config", &cfg);
+    put(&mut m, "/pg/pg-test/failover", r#"{"leader":"pg-test-1","member":"pg-test-3","scheduled_at":"2026-11-21T22:15:24+00:00"}"#);
+    m
+}
+
+fn member_down() -> Model {
+    let mut m = normal();
+    put(&mut m, "/pg/pg-test/members/pg-test-3", r#"{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"stopped","role":"replica","version":"3.0.2"}"#);
+    m.cluster_mut("pg-test").rest.remove("pg-test-3");
+    m.cluster_mut("pg-test").rest_errors.insert("pg-test-3".into(), (now(), "Patroni REST http://127.0.0.13:8008/patroni: cannot connect".into()));
+    m
+}
+
+fn stale_dcs() -> Model {
+    let mut m = normal();
+    m.source_mut(SourceId::Etcd).failed(now() - Duration::from_secs(42), "cannot reach etcd at http://127.0.0.1:2379: etcd stopped answering");
+    m
+}
+
+fn replay_lag() -> Model {
+    let mut m = paused();
+    rest(&mut m, "pg-test-1", &sample("states/replica-replay-paused-lag.leader-patroni.json"));
+    rest(&mut m, "pg-test-3", &sample("states/replica-replay-paused-lag.pg-test-3-patroni.json"));
+    m
+}
+
+fn abandoned_timeline() -> Model {
+    let mut m = normal();
+    put(&mut m, "/pg/pg-test/members/pg-test-3", r#"{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"running","role":"replica","version":"3.0.2","xlog_location":738197504,"timeline":12}"#);
+    m
+}
+
+fn app(screen: Screen, theme: Theme) -> App {
+    let mut a = App::new(Some("pg-test".into()), theme);
+    a.ui.go(screen);
+    a.on_model(&normal(), now());
+    a
+}
+
+fn render(model: &Model, screen: Screen, w: u16, h: u16, theme: Theme) -> Buffer {
+    app(screen, theme).render(Rect::new(0, 0, w, h), model, now())
+}
+
+fn text(buf: &Buffer) -> String {
+    let a = buf.area;
+    (0..a.height).map(|y| (0..a.width).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string()).collect::<Vec<_>>().join("\n")
+}
+
+fn dark() -> Theme {
+    Theme::built_in("dark").unwrap()
+}
+
+#[test]
+fn every_screen_at_both_sizes() {
+    let m = normal();
+    for screen in Screen::ALL {
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(format!("normal_{}_{w}x{h}", screen.title()), text(&render(&m, screen, w, h, dark())));
+        }
+    }
+}
+
+#[test]
+fn odd_states_at_both_sizes() {
+    let cases: [(&str, Model, Screen); 6] = [
+        ("paused", paused(), Screen::Cluster),
+        ("member_down", member_down(), Screen::Cluster),
+        ("stale_dcs", stale_dcs(), Screen::Cluster),
+        ("replay_lag", replay_lag(), Screen::Cluster),
+        ("abandoned_timeline", abandoned_timeline(), Screen::Cluster),
+        ("abandoned_timeline_tl", abandoned_timeline(), Screen::Timeline),
+    ];
+    for (name, m, screen) in cases {
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(&m, screen, w, h, dark())));
+        }
+    }
+}
+
+#[test]
+fn help_and_too_small() {
+    let mut a = app(Screen::Cluster, dark());
+    a.ui.help = true;
+    insta::assert_snapshot!("help_80x24", text(&a.render(Rect::new(0, 0, 80, 24), &normal(), now())));
+    let tiny = text(&render(&normal(), Screen::Cluster, 30, 8, dark()));
+    assert!(tiny.contains("too small"), "{tiny}");
+    // Degenerate sizes never panic.
+    for (w, h) in [(0, 0), (1, 1), (59, 11), (60, 12), (1000, 3)] {
+        render(&normal(), Screen::Cluster, w, h, dark());
+    }
+}
+
+/// The cell where `needle` starts.
+fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    find_from(buf, needle, 0)
+}
+
+/// The cell where `needle` starts, searching rows from `y0` on.
+fn find_from(buf: &Buffer, needle: &str, y0: u16) -> (u16, u16) {
+    let a = buf.area;
+    for y in y0..a.height {
+        let row: Vec<&str> = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
+        let line = row.concat();
+        if let Some(byte) = line.find(needle) {
+            // Map the byte offset back to a column.
+            let mut acc = 0;
+            for (x, s) in row.iter().enumerate() {
+                if acc == byte {
+                    return (x as u16, y);
+                }
+                acc += s.len();
+            }
+        }
+    }
+    panic!("{needle:?} not on screen:\n{}", text(buf));
+}
+
+#[test]
+fn colour_carries_meaning_where_it_should() {
+    let t = dark();
+    let buf = render(&member_down(), Screen::Cluster, 160, 48, t.clone());
+    assert_eq!(buf[find(&buf, "★ Leader")].fg, t.leader);
+    assert_eq!(buf[find(&buf, "! stopped")].fg, t.alarm);
+    let (x, y) = find(&buf, "running");
+    assert_eq!(buf[(x, y)].fg, t.ok);
+
+    let buf = render(&stale_dcs(), Screen::Cluster, 160, 48, t.clone());
+    assert_eq!(buf[find(&buf, "etcd UNREACHABLE")].bg, t.alarm);
+
+    let buf = render(&replay_lag(), Screen::Cluster, 160, 48, t.clone());
+    let (_, y) = find(&buf, "│  pg-test-3");
+    let (x, y2) = find_from(&buf, "12 ", y);
+    assert_eq!(y2, y, "replay lag of ~12 MB shown on pg-test-3's row:\n{}", text(&buf));
+    assert_eq!(buf[(x, y)].fg, t.warn, "a lagging replica is a warning");
+}
+
+#[test]
+fn monochrome_loses_nothing() {
+    for (m, needles) in [
+        (member_down(), vec!["★ Leader", "! stopped", "Replica"]),
+        (stale_dcs(), vec!["etcd UNREACHABLE", "STALE"]),
+        (abandoned_timeline(), vec!["OLD TIMELINE", "! OLD TL"]),
+        (paused(), vec!["PAUSED", "switchover at"]),
+    ] {
+        let buf = render(&m, Screen::Cluster, 160, 48, Theme::mono());
+        let s = text(&buf);
+        for n in needles {
+            assert!(s.contains(n), "{n:?} missing without colour:\n{s}");
+        }
+        let coloured = buf.content.iter().any(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset);
+        assert!(!coloured, "mono theme drew colour");
+    }
+}
+
+#[test]
+fn every_built_in_theme_loads() {
+    for name in Theme::names() {
+        let t = Theme::built_in(name).unwrap();
+        render(&normal(), Screen::Cluster, 80, 24, t);
+    }
+}
