@@ -46,3 +46,8 @@ fn watch_relists_after_compaction_and_matches_etcd() {
 fn replay_lag_is_shown_when_replay_is_paused() {
     lab_suite::replay_lag_is_shown_when_replay_is_paused(lab());
 }
+
+#[test]
+fn console_follows_switchover_and_etcd_outage() {
+    lab_suite::console_e2e::console_follows_switchover_and_etcd_outage(lab());
+}

@@ -20,17 +20,31 @@ fn now() -> SystemTime {
 }
 
 fn sample(rel: &str) -> String {
-    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples").join(rel)).unwrap()
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/samples")
+            .join(rel),
+    )
+    .unwrap()
 }
 
 fn put(m: &mut Model, key: &str, value: &str) {
     let p = parse_key("/pg/", key.as_bytes()).unwrap();
-    m.cluster_mut(&p.cluster).dcs.apply(&p.kind, Some(value.as_bytes()), 1, SourceId::Etcd, now() - Duration::from_secs(2));
+    m.cluster_mut(&p.cluster).dcs.apply(
+        &p.kind,
+        Some(value.as_bytes()),
+        1,
+        SourceId::Etcd,
+        now() - Duration::from_secs(2),
+    );
 }
 
 fn rest(m: &mut Model, member: &str, body: &str) {
     let st: RestStatus = serde_json::from_str(body).unwrap();
-    m.cluster_mut("pg-test").rest.insert(member.into(), Sourced::new(st, SourceId::Rest, now() - Duration::from_secs(1)));
+    m.cluster_mut("pg-test").rest.insert(
+        member.into(),
+        Sourced::new(st, SourceId::Rest, now() - Duration::from_secs(1)),
+    );
 }
 
 /// The recorded steady state: etcd keys plus each member's /patroni.
@@ -44,48 +58,91 @@ fn normal() -> Model {
     rest(&mut m, "pg-test-1", &sample("patroni-leader-patroni.json"));
     rest(&mut m, "pg-test-2", &sample("patroni-replica-patroni.json"));
     rest(&mut m, "pg-test-3", &sample("patroni-replica-patroni.json"));
-    m.source_mut(SourceId::Etcd).ok(now() - Duration::from_secs(1));
+    m.source_mut(SourceId::Etcd)
+        .ok(now() - Duration::from_secs(1));
     // A few events, derived by the real differ from a leader move.
     let before = pgtui::sources::events::Snapshot::of(&m, |_| true);
     let mut moved = m.clone();
-    put(&mut moved, "/pg/pg-test/config", r#"{"ttl":20,"loop_wait":5,"postgresql":{"parameters":{"shared_buffers":"128MB"}}}"#);
+    put(
+        &mut moved,
+        "/pg/pg-test/config",
+        r#"{"ttl":20,"loop_wait":5,"postgresql":{"parameters":{"shared_buffers":"128MB"}}}"#,
+    );
     let after = pgtui::sources::events::Snapshot::of(&moved, |_| true);
-    m.events.extend(pgtui::sources::events::diff(&before, &after, now() - Duration::from_secs(30)));
+    m.events.extend(pgtui::sources::events::diff(
+        &before,
+        &after,
+        now() - Duration::from_secs(30),
+    ));
     m
 }
 
 fn paused() -> Model {
     let mut m = normal();
-    let cfg = sample("etcd-get-prefix-pg.txt").lines().skip_while(|l| *l != "/pg/pg-test/config").nth(1).unwrap().replace("{\"ttl\": 20,", "{\"pause\": true, \"ttl\": 20,");
+    let cfg = sample("etcd-get-prefix-pg.txt")
+        .lines()
+        .skip_while(|l| *l != "/pg/pg-test/config")
+        .nth(1)
+        .unwrap()
+        .replace("{\"ttl\": 20,", "{\"pause\": true, \"ttl\": 20,");
     put(&mut m, "/pg/pg-test/config", &cfg);
-    put(&mut m, "/pg/pg-test/failover", r#"{"leader":"pg-test-1","member":"pg-test-3","scheduled_at":"2026-11-21T22:15:24+00:00"}"#);
+    put(
+        &mut m,
+        "/pg/pg-test/failover",
+        r#"{"leader":"pg-test-1","member":"pg-test-3","scheduled_at":"2026-11-21T22:15:24+00:00"}"#,
+    );
     m
 }
 
 fn member_down() -> Model {
     let mut m = normal();
-    put(&mut m, "/pg/pg-test/members/pg-test-3", r#"{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"stopped","role":"replica","version":"3.0.2"}"#);
+    put(
+        &mut m,
+        "/pg/pg-test/members/pg-test-3",
+        r#"{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"stopped","role":"replica","version":"3.0.2"}"#,
+    );
     m.cluster_mut("pg-test").rest.remove("pg-test-3");
-    m.cluster_mut("pg-test").rest_errors.insert("pg-test-3".into(), (now(), "Patroni REST http://127.0.0.13:8008/patroni: cannot connect".into()));
+    m.cluster_mut("pg-test").rest_errors.insert(
+        "pg-test-3".into(),
+        (
+            now(),
+            "Patroni REST http://127.0.0.13:8008/patroni: cannot connect".into(),
+        ),
+    );
     m
 }
 
 fn stale_dcs() -> Model {
     let mut m = normal();
-    m.source_mut(SourceId::Etcd).failed(now() - Duration::from_secs(42), "cannot reach etcd at http://127.0.0.1:2379: etcd stopped answering");
+    m.source_mut(SourceId::Etcd).failed(
+        now() - Duration::from_secs(42),
+        "cannot reach etcd at http://127.0.0.1:2379: etcd stopped answering",
+    );
     m
 }
 
 fn replay_lag() -> Model {
     let mut m = paused();
-    rest(&mut m, "pg-test-1", &sample("states/replica-replay-paused-lag.leader-patroni.json"));
-    rest(&mut m, "pg-test-3", &sample("states/replica-replay-paused-lag.pg-test-3-patroni.json"));
+    rest(
+        &mut m,
+        "pg-test-1",
+        &sample("states/replica-replay-paused-lag.leader-patroni.json"),
+    );
+    rest(
+        &mut m,
+        "pg-test-3",
+        &sample("states/replica-replay-paused-lag.pg-test-3-patroni.json"),
+    );
     m
 }
 
 fn abandoned_timeline() -> Model {
     let mut m = normal();
-    put(&mut m, "/pg/pg-test/members/pg-test-3", r#"{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"running","role":"replica","version":"3.0.2","xlog_location":738197504,"timeline":12}"#);
+    put(
+        &mut m,
+        "/pg/pg-test/members/pg-test-3",
+        r#"{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"running","role":"replica","version":"3.0.2","xlog_location":738197504,"timeline":12}"#,
+    );
     m
 }
 
@@ -102,7 +159,16 @@ fn render(model: &Model, screen: Screen, w: u16, h: u16, theme: Theme) -> Buffer
 
 fn text(buf: &Buffer) -> String {
     let a = buf.area;
-    (0..a.height).map(|y| (0..a.width).map(|x| buf[(x, y)].symbol()).collect::<String>().trim_end().to_string()).collect::<Vec<_>>().join("\n")
+    (0..a.height)
+        .map(|y| {
+            (0..a.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn dark() -> Theme {
@@ -114,7 +180,10 @@ fn every_screen_at_both_sizes() {
     let m = normal();
     for screen in Screen::ALL {
         for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(format!("normal_{}_{w}x{h}", screen.title()), text(&render(&m, screen, w, h, dark())));
+            insta::assert_snapshot!(
+                format!("normal_{}_{w}x{h}", screen.title()),
+                text(&render(&m, screen, w, h, dark()))
+            );
         }
     }
 }
@@ -127,11 +196,18 @@ fn odd_states_at_both_sizes() {
         ("stale_dcs", stale_dcs(), Screen::Cluster),
         ("replay_lag", replay_lag(), Screen::Cluster),
         ("abandoned_timeline", abandoned_timeline(), Screen::Cluster),
-        ("abandoned_timeline_tl", abandoned_timeline(), Screen::Timeline),
+        (
+            "abandoned_timeline_tl",
+            abandoned_timeline(),
+            Screen::Timeline,
+        ),
     ];
     for (name, m, screen) in cases {
         for (w, h) in [(80, 24), (160, 48)] {
-            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(&m, screen, w, h, dark())));
+            insta::assert_snapshot!(
+                format!("{name}_{w}x{h}"),
+                text(&render(&m, screen, w, h, dark()))
+            );
         }
     }
 }
@@ -140,7 +216,10 @@ fn odd_states_at_both_sizes() {
 fn help_and_too_small() {
     let mut a = app(Screen::Cluster, dark());
     a.ui.help = true;
-    insta::assert_snapshot!("help_80x24", text(&a.render(Rect::new(0, 0, 80, 24), &normal(), now())));
+    insta::assert_snapshot!(
+        "help_80x24",
+        text(&a.render(Rect::new(0, 0, 80, 24), &normal(), now()))
+    );
     let tiny = text(&render(&normal(), Screen::Cluster, 30, 8, dark()));
     assert!(tiny.contains("too small"), "{tiny}");
     // Degenerate sizes never panic.
@@ -189,7 +268,12 @@ fn colour_carries_meaning_where_it_should() {
     let buf = render(&replay_lag(), Screen::Cluster, 160, 48, t.clone());
     let (_, y) = find(&buf, "│  pg-test-3");
     let (x, y2) = find_from(&buf, "12 ", y);
-    assert_eq!(y2, y, "replay lag of ~12 MB shown on pg-test-3's row:\n{}", text(&buf));
+    assert_eq!(
+        y2,
+        y,
+        "replay lag of ~12 MB shown on pg-test-3's row:\n{}",
+        text(&buf)
+    );
     assert_eq!(buf[(x, y)].fg, t.warn, "a lagging replica is a warning");
 }
 
@@ -206,7 +290,10 @@ fn monochrome_loses_nothing() {
         for n in needles {
             assert!(s.contains(n), "{n:?} missing without colour:\n{s}");
         }
-        let coloured = buf.content.iter().any(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset);
+        let coloured = buf
+            .content
+            .iter()
+            .any(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset);
         assert!(!coloured, "mono theme drew colour");
     }
 }

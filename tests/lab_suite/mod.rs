@@ -2,6 +2,7 @@
 //! and `lab_patroni4.rs`). Every check compares pgtui with an independent
 //! witness: patronictl, etcdctl, or the cluster's own behaviour.
 
+pub mod console_e2e;
 pub mod watch_compaction;
 
 use crate::common::{wait_for, SharedLab};

@@ -127,10 +127,21 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         })
         .collect();
     let mut header = vec!["Member", "Role", "State", "TL", "Recv MB", "Rply MB"];
-    let mut widths = vec![Constraint::Min(10), Constraint::Length(17), Constraint::Length(12), Constraint::Length(3), Constraint::Length(7), Constraint::Length(7)];
+    let mut widths = vec![
+        Constraint::Min(10),
+        Constraint::Length(17),
+        Constraint::Length(12),
+        Constraint::Length(3),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
     if wide {
         header.extend(["Lag (10 min)", "Tags", "Sched. restart"]);
-        widths.extend([Constraint::Length(21), Constraint::Min(10), Constraint::Length(26)]);
+        widths.extend([
+            Constraint::Length(21),
+            Constraint::Min(10),
+            Constraint::Length(26),
+        ]);
     }
     header.extend(["Pend.", "Age"]);
     widths.extend([Constraint::Length(5), Constraint::Length(5)]);

@@ -1,0 +1,213 @@
+//! End to end: the real binary in tmux against the lab. Open the console,
+//! see the leader; switch over with patronictl and see the new leader and
+//! the timeline bump on screen soon after Patroni writes the leader key;
+//! freeze every etcd member and see the stale banner; thaw and recover.
+
+use crate::common::{bin, wait_for, SharedLab};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(lab: &SharedLab, w: u16, h: u16) -> Tmux {
+        let session = format!("pgtui-e2e-{}-{}", lab.info.index, std::process::id());
+        let cmd = format!(
+            "PGTUI_SETTINGS=/dev/null {} -c {} --cluster pg-test",
+            bin().display(),
+            lab.info.patronictl_config.display()
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                &cmd,
+            ])
+            .status()
+            .expect("tmux (apt-get install tmux)");
+        assert!(ok.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, k: &str) {
+        Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, k])
+            .status()
+            .unwrap();
+    }
+
+    fn wait_screen(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let end = Instant::now() + timeout;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return Some(s);
+            }
+            if Instant::now() > end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn leader_key(lab: &SharedLab) -> String {
+    let out = lab.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn signal_all(pids: &[i32], sig: nix::sys::signal::Signal) {
+    for p in pids {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*p), sig);
+    }
+}
+
+pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
+    let _x = lab.lock();
+    let t = Tmux::start(lab, 160, 48);
+    let leader = leader_key(lab);
+    let first = t.wait_screen(Duration::from_secs(15), |s| {
+        s.contains(&format!("leader {leader}")) && s.contains("★ Leader")
+    });
+    assert!(
+        first.is_some(),
+        "the console never showed leader {leader}:\n{}",
+        t.screen()
+    );
+    let tl: u64 = first
+        .unwrap()
+        .split(" TL ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("timeline on screen");
+
+    // Switch over; time from the leader key changing to the screen showing it.
+    let candidate = lab.info.clusters[0]
+        .members
+        .iter()
+        .map(|m| m.name.clone())
+        .find(|n| *n != leader)
+        .unwrap();
+    let ctl = lab.info.patronictl.clone();
+    let cfg = lab.info.patronictl_config.clone();
+    let (l2, c2) = (leader.clone(), candidate.clone());
+    let switch = std::thread::spawn(move || {
+        Command::new(ctl)
+            .arg("-c")
+            .arg(cfg)
+            .args([
+                "switchover",
+                "pg-test",
+                "--leader",
+                &l2,
+                "--candidate",
+                &c2,
+                "--force",
+            ])
+            .output()
+            .unwrap()
+    });
+    let key_changed = wait_for(Duration::from_secs(60), || {
+        (leader_key(lab) == candidate).then(Instant::now)
+    })
+    .expect("the leader key never moved");
+    let want = format!("leader {candidate}");
+    let want_tl = format!(" TL {} ", tl + 1);
+    let shown = t.wait_screen(Duration::from_secs(10), |s| {
+        s.contains(&want) && s.contains(&want_tl)
+    });
+    let delay = key_changed.elapsed();
+    let out = switch.join().unwrap();
+    assert!(
+        out.status.success(),
+        "patronictl switchover: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.is_some(),
+        "new leader {candidate} on TL {} never shown:\n{}",
+        tl + 1,
+        t.screen()
+    );
+    // The leader key is polled every 50 ms here, so the bound includes that.
+    assert!(
+        delay <= Duration::from_secs(2),
+        "new leader shown {delay:?} after the leader key changed (limit 2 s)"
+    );
+    eprintln!("switchover: leader key → screen in {delay:?}");
+
+    // Freeze every etcd member: the stale banner within 5 s.
+    let pids = lab.etcd_pids();
+    signal_all(&pids, nix::sys::signal::Signal::SIGSTOP);
+    let froze = Instant::now();
+    let banner = t.wait_screen(Duration::from_secs(8), |s| s.contains("etcd UNREACHABLE"));
+    let banner_after = froze.elapsed();
+    // Still usable while etcd is down: switch screens.
+    t.keys("2");
+    let usable = t.wait_screen(Duration::from_secs(3), |s| {
+        s.contains("history (newest first)")
+    });
+    signal_all(&pids, nix::sys::signal::Signal::SIGCONT);
+    assert!(
+        banner.is_some(),
+        "no stale banner after freezing etcd:\n{}",
+        t.screen()
+    );
+    assert!(
+        banner_after <= Duration::from_secs(5),
+        "stale banner after {banner_after:?} (limit 5 s)"
+    );
+    assert!(
+        usable.is_some(),
+        "the console stopped answering keys while etcd was frozen:\n{}",
+        t.screen()
+    );
+    eprintln!("etcd frozen → stale banner in {banner_after:?}");
+
+    t.keys("1");
+    let recovered = t.wait_screen(Duration::from_secs(20), |s| {
+        !s.contains("etcd UNREACHABLE") && s.contains("etcd ● live")
+    });
+    assert!(
+        recovered.is_some(),
+        "the console did not recover after etcd resumed:\n{}",
+        t.screen()
+    );
+    // Leave the cluster healthy for the next test.
+    let healthy = wait_for(Duration::from_secs(60), || {
+        let out = lab.pgtui(&["list", "pg-test", "-f", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        v["clusters"][0]["members"]
+            .as_array()?
+            .iter()
+            .all(|m| matches!(m["state"].as_str(), Some("running" | "streaming")))
+            .then_some(())
+    });
+    assert!(healthy.is_some(), "pg-test did not settle");
+    t.keys("q");
+}
