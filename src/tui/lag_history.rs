@@ -1,5 +1,9 @@
 //! Recent lag per member, for the sparklines. Sampled by the app when the
 //! model changes; views only read it.
+//!
+//! A run of equal values is kept as one point: the sparkline shows how lag
+//! moved, and a steady lag must not scroll the screen (an idle console writes
+//! nothing to the terminal).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, SystemTime};
@@ -20,6 +24,10 @@ impl LagHistory {
             .or_default();
         // One point per 5 s is plenty for a 10-minute sparkline.
         if let Some((t, v)) = s.back_mut() {
+            if *v == lag_bytes {
+                *t = at;
+                return;
+            }
             if at.duration_since(*t).unwrap_or_default() < Duration::from_secs(5) {
                 *v = (*v).max(lag_bytes);
                 return;

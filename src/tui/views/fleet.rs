@@ -28,8 +28,14 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .down_since
         .is_some();
     let names = visible_clusters(ctx.model, &ctx.ui.filter);
+    // Only the rows that fit are built: a fleet of thousands must not cost a
+    // cluster view per cluster per frame.
+    let height = area.height.saturating_sub(3).max(1) as usize;
+    let start = ctx.ui.selected.saturating_sub(height - 1);
     let rows: Vec<Row> = names
         .iter()
+        .skip(start)
+        .take(height)
         .map(|n| {
             let v = cluster_view(&ctx.model.clusters[n]);
             let replicas: Vec<_> = v
@@ -103,6 +109,6 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ")
         .block(block(ctx, &title, true));
-    let mut state = TableState::default().with_selected(Some(ctx.ui.selected));
+    let mut state = TableState::default().with_selected(Some(ctx.ui.selected - start));
     StatefulWidget::render(table, area, buf, &mut state);
 }

@@ -1,0 +1,115 @@
+//! Driving the console's state with key presses (no terminal): the palette,
+//! the filter, navigation and the help toggle, on a model from the samples.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pgtui::dcs::parse_key;
+use pgtui::model::{Model, SourceId};
+use pgtui::tui::screen::Screen;
+use pgtui::tui::theme::Theme;
+use pgtui::tui::ui::Mode;
+use pgtui::tui::App;
+use std::time::SystemTime;
+
+fn model() -> Model {
+    let mut m = Model::new("/pg/");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/samples/etcd-get-prefix-pg.txt"
+    ))
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for kv in lines.chunks(2) {
+        let p = parse_key("/pg/", kv[0].as_bytes()).unwrap();
+        m.cluster_mut(&p.cluster).dcs.apply(
+            &p.kind,
+            Some(kv[1].as_bytes()),
+            1,
+            SourceId::Etcd,
+            SystemTime::now(),
+        );
+    }
+    m
+}
+
+fn press(app: &mut App, m: &Model, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            c => KeyCode::Char(c),
+        };
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE), m);
+    }
+}
+
+#[test]
+fn palette_fleet_and_open() {
+    let m = model();
+    let mut app = App::new(None, Theme::mono());
+    assert_eq!(app.ui.screen, Screen::Fleet, "no cluster given: the fleet");
+    press(&mut app, &m, "j\n");
+    assert_eq!(
+        (app.ui.screen, app.ui.cluster.as_deref()),
+        (Screen::Cluster, Some("pg-test"))
+    );
+    press(&mut app, &m, ":fleet\n");
+    assert_eq!(app.ui.screen, Screen::Fleet);
+    press(&mut app, &m, ":cluster pg-meta\n");
+    assert_eq!(app.ui.cluster.as_deref(), Some("pg-meta"));
+    press(&mut app, &m, ":cluster nope\n");
+    assert!(app
+        .ui
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("no cluster \"nope\""));
+    press(&mut app, &m, ":bogus\n");
+    assert!(app
+        .ui
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("unknown command"));
+    press(&mut app, &m, ":theme light\n");
+    assert_eq!(app.ui.theme_request.as_deref(), Some("light"));
+}
+
+#[test]
+fn filter_narrows_rows_and_esc_clears() {
+    let m = model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    assert_eq!(pgtui::tui::views::rows(&m, &app.ui), 3);
+    press(&mut app, &m, "/test-3");
+    assert!(matches!(app.ui.mode, Mode::Filter(_)));
+    assert_eq!(pgtui::tui::views::rows(&m, &app.ui), 1, "live while typing");
+    press(&mut app, &m, "\n");
+    assert_eq!(app.ui.mode, Mode::Normal);
+    assert_eq!(pgtui::tui::views::rows(&m, &app.ui), 1);
+    press(&mut app, &m, "\x1b");
+    assert_eq!(pgtui::tui::views::rows(&m, &app.ui), 3);
+}
+
+#[test]
+fn navigation_is_bounded_and_esc_goes_back() {
+    let m = model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    press(&mut app, &m, "jjjjjjj");
+    assert_eq!(app.ui.selected, 2, "bounded by the member count");
+    press(&mut app, &m, "gG");
+    assert_eq!(app.ui.selected, 2);
+    press(&mut app, &m, "k");
+    assert_eq!(app.ui.selected, 1);
+    press(&mut app, &m, "2");
+    assert_eq!(app.ui.screen, Screen::Timeline);
+    press(&mut app, &m, "?");
+    assert!(app.ui.help);
+    press(&mut app, &m, "\x1b");
+    assert!(
+        !app.ui.help && app.ui.screen == Screen::Timeline,
+        "Esc closes help first"
+    );
+    press(&mut app, &m, "\x1b");
+    assert_eq!(app.ui.screen, Screen::Cluster);
+    press(&mut app, &m, "q");
+    assert!(app.ui.quit);
+}
