@@ -113,3 +113,53 @@ fn navigation_is_bounded_and_esc_goes_back() {
     press(&mut app, &m, "q");
     assert!(app.ui.quit);
 }
+
+#[test]
+fn a_click_selects_the_row_under_it() {
+    let m = model();
+    let app = App::new(Some("pg-test".into()), Theme::mono());
+    let area = ratatui::layout::Rect::new(0, 0, 160, 48);
+    // Header 2 lines, block border, table header: the first member is on row 4.
+    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 4), Some(0));
+    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 6), Some(2));
+    assert_eq!(
+        pgtui::tui::views::row_at(area, &m, &app.ui, 7),
+        None,
+        "below the last member"
+    );
+    assert_eq!(
+        pgtui::tui::views::row_at(area, &m, &app.ui, 1),
+        None,
+        "the header"
+    );
+    // And the rendered frame agrees: row 4 holds pg-test-1.
+    let buf = app.render(area, &m, SystemTime::now());
+    let line: String = (0..160).map(|x| buf[(x, 4)].symbol()).collect();
+    assert!(line.contains("pg-test-1"), "{line}");
+}
+
+#[test]
+fn a_user_theme_overrides_only_what_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        "base = \"light\"\nalarm = \"#ff00ff\"\n",
+    )
+    .unwrap();
+    let t = Theme::load(Some("mine"), Some(dir.path())).unwrap();
+    let light = Theme::built_in("light").unwrap();
+    assert_eq!(t.alarm, ratatui::style::Color::Rgb(255, 0, 255));
+    assert_eq!(
+        (t.leader, t.ok, t.warn),
+        (light.leader, light.ok, light.warn)
+    );
+    std::fs::write(dir.path().join("bad.toml"), "alarm = \"not-a-colour\"\n").unwrap();
+    let e = Theme::load(Some("bad"), Some(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bad.toml") && e.contains("alarm"), "{e}");
+    assert!(Theme::load(Some("nope"), Some(dir.path()))
+        .unwrap_err()
+        .to_string()
+        .contains("unknown theme"));
+}

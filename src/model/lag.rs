@@ -141,7 +141,7 @@ pub fn member_lag(c: &ClusterState, leader: &str, member: &str) -> Option<Lag> {
         .iter()
         .max_by_key(|(_, s, at)| (*at, preference(*s)))
         .copied()?;
-    member_readings(c, leader, member)
+    let estimates: Vec<Lag> = member_readings(c, leader, member)
         .into_iter()
         .map(|r| {
             // Pair with the leader reading of the same source when there is one:
@@ -158,5 +158,29 @@ pub fn member_lag(c: &ClusterState, leader: &str, member: &str) -> Option<Lag> {
                 at: r.at.min(lat),
             }
         })
-        .max_by_key(|l| (l.at, preference(l.source), l.replay_bytes.is_some()))
+        .collect();
+    // Receive and replay each come from the freshest estimate that has them:
+    // Patroni 3's DCS keys know only the received position, and must not
+    // blank out a replay lag that REST or SQL measured a moment earlier.
+    let freshest = |f: fn(&Lag) -> Option<u64>| {
+        estimates
+            .iter()
+            .filter(|l| f(l).is_some())
+            .max_by_key(|l| (l.at, preference(l.source)))
+            .copied()
+    };
+    let receive = freshest(|l| l.receive_bytes);
+    let replay = freshest(|l| l.replay_bytes);
+    let main = replay.or(receive)?;
+    Some(Lag {
+        receive_bytes: receive.and_then(|l| l.receive_bytes),
+        replay_bytes: replay.and_then(|l| l.replay_bytes),
+        source: main.source,
+        at: [receive, replay]
+            .into_iter()
+            .flatten()
+            .map(|l| l.at)
+            .min()
+            .unwrap_or(main.at),
+    })
 }

@@ -167,6 +167,13 @@ async fn event_loop(
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m)),
+                Some(Ok(Event::Mouse(me))) if matches!(me.kind, MouseEventKind::Down(_)) => {
+                    session.model.read(|m| {
+                        if let Some(i) = views::row_at(area, m, &app.ui, me.row) {
+                            app.ui.selected = i;
+                        }
+                    });
+                }
                 Some(Ok(Event::Mouse(me))) => {
                     let a = match me.kind {
                         MouseEventKind::ScrollDown => Some(keys::Action::Down),

@@ -209,5 +209,37 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
             .then_some(())
     });
     assert!(healthy.is_some(), "pg-test did not settle");
-    t.keys("q");
+
+    // Losing the terminal (the pty closes, as when SSH drops) ends pgtui
+    // within 2 s.
+    let out = Command::new("tmux")
+        .args(["display-message", "-p", "-t", &t.session, "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let pane: i32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("pane pid");
+    // The pane runs `sh -c "... pgtui ..."`: pgtui is the pane or its child.
+    let children = Command::new("pgrep")
+        .args(["-P", &pane.to_string()])
+        .output()
+        .unwrap();
+    let mut pids: Vec<i32> = String::from_utf8_lossy(&children.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    pids.push(pane);
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &t.session])
+        .status();
+    let gone = wait_for(Duration::from_secs(2), || {
+        pids.iter()
+            .all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+            .then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "pgtui ({pids:?}) still running 2 s after its terminal closed"
+    );
 }

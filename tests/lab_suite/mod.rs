@@ -460,3 +460,32 @@ pub fn replay_lag_is_shown_when_replay_is_paused(lab: &SharedLab) {
     });
     assert!(cleared.is_some(), "replay lag did not clear after resume");
 }
+
+/// The suite's `#[test]` functions for one lab flavour: each test binary
+/// (`lab_patroni3.rs`, `lab_patroni4.rs`) expands this with its own `lab()`.
+#[macro_export]
+macro_rules! lab_suite_tests {
+    ($($name:ident => $path:path),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            $path(lab());
+        }
+    )*};
+}
+
+/// Every test of the suite, for [`lab_suite_tests`].
+#[macro_export]
+macro_rules! all_lab_suite_tests {
+    () => {
+        $crate::lab_suite_tests! {
+            list_json_agrees_with_patronictl => lab_suite::list_json_agrees_with_patronictl,
+            list_without_a_cluster_shows_the_fleet => lab_suite::list_without_a_cluster_shows_the_fleet,
+            exit_codes_are_distinct => lab_suite::exit_codes_are_distinct,
+            history_topology_version_dsn => lab_suite::history_topology_version_dsn,
+            watch_prints_the_new_leader_after_a_switchover => lab_suite::watch_prints_the_new_leader_after_a_switchover,
+            watch_relists_after_compaction_and_matches_etcd => lab_suite::watch_compaction::watch_relists_after_compaction,
+            replay_lag_is_shown_when_replay_is_paused => lab_suite::replay_lag_is_shown_when_replay_is_paused,
+            console_follows_switchover_and_etcd_outage => lab_suite::console_e2e::console_follows_switchover_and_etcd_outage,
+        }
+    };
+}

@@ -18,13 +18,7 @@ pub fn sparkline(values: &[u64], width: usize) -> String {
     let tail = &values[values.len().saturating_sub(width)..];
     let max = tail.iter().copied().max().unwrap_or(0);
     tail.iter()
-        .map(|v| {
-            if max == 0 {
-                SPARK[0]
-            } else {
-                SPARK[((v * 7) / max) as usize]
-            }
-        })
+        .map(|v| SPARK[(v.saturating_mul(7)).checked_div(max).unwrap_or(0) as usize])
         .collect()
 }
 
@@ -45,9 +39,7 @@ pub fn block<'a>(ctx: &Ctx, title: &'a str, focused: bool) -> Block<'a> {
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
-    let Some(c) = common::cluster(ctx.model, ctx.ui) else {
-        Paragraph::new(" no cluster selected: press 0 for the fleet, or :cluster NAME")
-            .render(area, buf);
+    let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
     let v = crate::model::view::cluster_view(c);

@@ -20,6 +20,20 @@ pub fn cluster<'m>(model: &'m Model, ui: &crate::tui::ui::Ui) -> Option<&'m Clus
         .filter(|c| !c.dcs.is_empty())
 }
 
+/// The selected cluster, or a note in `area` saying there is none.
+pub fn cluster_or_note<'m>(
+    area: Rect,
+    buf: &mut Buffer,
+    ctx: &Ctx<'m>,
+) -> Option<&'m ClusterState> {
+    let c = cluster(ctx.model, ctx.ui);
+    if c.is_none() {
+        Paragraph::new(" no cluster selected: press 0 for the fleet, or :cluster NAME")
+            .render(area, buf);
+    }
+    c
+}
+
 pub fn selected_view(model: &Model, ui: &crate::tui::ui::Ui) -> Option<ClusterView> {
     cluster(model, ui).map(crate::model::view::cluster_view)
 }

@@ -77,6 +77,29 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     }
 }
 
+/// The table row under a mouse click at (`x`, `y`), for the screens whose
+/// body is one table (the same layout `render` uses).
+pub fn row_at(area: Rect, model: &Model, ui: &Ui, y: u16) -> Option<usize> {
+    if !matches!(ui.screen, Screen::Fleet | Screen::Cluster | Screen::Events) || ui.help {
+        return None;
+    }
+    let banner = model
+        .source(crate::model::SourceId::Etcd)
+        .down_since
+        .is_some() as u16;
+    // header (2) + banner + block border (1) + table header (1)
+    let first = area.y + 2 + banner + 2;
+    let row = y.checked_sub(first)? as usize;
+    let start = if ui.screen == Screen::Fleet {
+        let height = area.height.saturating_sub(2 + banner + 1 + 3).max(1) as usize;
+        ui.selected.saturating_sub(height - 1)
+    } else {
+        0
+    };
+    let idx = start + row;
+    (idx < rows(model, ui)).then_some(idx)
+}
+
 /// How many rows the focused table of the current screen has (for
 /// navigation bounds).
 pub fn rows(model: &Model, ui: &Ui) -> usize {

@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::model::sql::format_lsn;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+use ratatui::widgets::{Cell, Row, Table, Widget};
 
 fn lsn(v: Option<u64>) -> String {
     v.map(format_lsn).unwrap_or_else(|| "-".into())
@@ -21,8 +21,7 @@ fn ms(v: Option<f64>) -> String {
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
-    let Some(c) = common::cluster(ctx.model, ctx.ui) else {
-        Paragraph::new(" no cluster selected").render(area, buf);
+    let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
     let v = crate::model::view::cluster_view(c);

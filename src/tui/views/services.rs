@@ -84,8 +84,7 @@ pub fn compact(area: Rect, buf: &mut Buffer, ctx: &Ctx, v: &ClusterView) {
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
-    let Some(c) = common::cluster(ctx.model, ctx.ui) else {
-        Paragraph::new(" no cluster selected").render(area, buf);
+    let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
     let v = crate::model::view::cluster_view(c);
