@@ -14,6 +14,15 @@ pub enum ExitCode {
     Unreachable = 4,
     /// etcd, Patroni or PostgreSQL rejected the credentials.
     AuthFailed = 5,
+    /// An operation was refused by preflight, read-only mode or the user;
+    /// nothing was sent.
+    Refused = 6,
+    /// Patroni rejected the request; nothing happened.
+    Rejected = 7,
+    /// Sent, but the end state was not reached.
+    OpFailed = 8,
+    /// Sent, and whether it happened could not be told.
+    Unknown = 9,
 }
 
 /// An error that knows which exit code it maps to.

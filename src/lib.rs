@@ -16,5 +16,6 @@ pub mod dcs;
 pub mod exit;
 pub mod lab;
 pub mod model;
+pub mod ops;
 pub mod sources;
 pub mod tui;

@@ -105,6 +105,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Lab(args) => pgtui::lab::cli::run(args).await,
+        Command::Op(cmd) => pgtui::cli::ops::run(resolve(&g)?, cmd, g.read_only).await,
+        Command::Audit { last } => pgtui::cli::ops::audit(last),
         Command::Demo(args) => demo(g, args).await,
         Command::List(args) => pgtui::cli::list::run(resolve(&g)?, args).await,
         Command::History(args) => pgtui::cli::commands::history(resolve(&g)?, args).await,

@@ -46,6 +46,9 @@ pub struct GlobalArgs {
     /// Colour theme.
     #[arg(long, env = "PGTUI_THEME", global = true)]
     pub theme: Option<String>,
+    /// Refuse every operation that writes to a cluster.
+    #[arg(long, env = "PGTUI_READ_ONLY", global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
@@ -79,6 +82,14 @@ pub enum Command {
         after_help = "Examples:\n  pgtui dsn pg-test\n  pgtui dsn pg-test --role replica\n  psql \"$(pgtui dsn pg-test --member pg-test-2) user=postgres\""
     )]
     Dsn(DsnArgs),
+    #[command(flatten)]
+    Op(crate::cli::ops::OpCommand),
+    /// The audit log of operations (one JSON line per start and end).
+    Audit {
+        /// How many records to show.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        last: usize,
+    },
     /// Start a throwaway local lab cluster and watch it; Ctrl-C stops and removes it.
     #[command(after_help = "Example:\n  pgtui demo\n  pgtui demo --patroni /opt/patroni4")]
     Demo(DemoArgs),

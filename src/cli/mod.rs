@@ -4,5 +4,6 @@
 pub mod args;
 pub mod commands;
 pub mod list;
+pub mod ops;
 pub mod render;
 pub mod session;

@@ -3,6 +3,7 @@
 //! witness: patronictl, etcdctl, or the cluster's own behaviour.
 
 pub mod console_e2e;
+pub mod ops;
 pub mod watch_compaction;
 
 use crate::common::{wait_for, SharedLab};
@@ -486,6 +487,12 @@ macro_rules! all_lab_suite_tests {
             watch_relists_after_compaction_and_matches_etcd => lab_suite::watch_compaction::watch_relists_after_compaction,
             replay_lag_is_shown_when_replay_is_paused => lab_suite::replay_lag_is_shown_when_replay_is_paused,
             console_follows_switchover_and_etcd_outage => lab_suite::console_e2e::console_follows_switchover_and_etcd_outage,
+            op_switchover_now_and_scheduled_then_cancelled => lab_suite::ops::switchover_now_and_scheduled_then_cancelled,
+            op_failover_to_a_named_candidate => lab_suite::ops::failover_to_a_named_candidate,
+            op_restart_replica_and_leader_and_reload => lab_suite::ops::restart_replica_and_leader_and_reload,
+            op_reinit_a_replica_refuses_the_leader => lab_suite::ops::reinit_a_replica_refuses_the_leader,
+            op_pause_and_resume_wait_for_every_member => lab_suite::ops::pause_and_resume_wait_for_every_member,
+            op_read_only_and_dry_run_send_nothing => lab_suite::ops::read_only_and_dry_run_send_nothing,
         }
     };
 }

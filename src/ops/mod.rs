@@ -1,0 +1,116 @@
+//! The operations layer: the only code in pgtui that writes to a cluster.
+//!
+//! Every operation is a typed [`Operation`]. Before anything is sent, a
+//! [`preflight`] (a pure function of the model) lists refusals and
+//! warnings, mirroring Patroni's own server-side rules so the DBA learns why
+//! before acting. The [`execute`] step sends one REST request, never resends
+//! it, and follows the cluster until the end state is verified, reporting
+//! UNKNOWN when it cannot tell. Each run is written to the [`audit`] log
+//! before the request and again at the end. The CLI (and later the
+//! console's dialogs) call this layer; nothing else writes.
+
+pub mod audit;
+pub mod execute;
+pub mod preflight;
+pub mod rest_call;
+
+use serde::Serialize;
+
+/// What to do, with every parameter explicit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    /// Planned switch of leadership; `scheduled_at` is RFC 3339 with a zone.
+    Switchover {
+        cluster: String,
+        leader: Option<String>,
+        candidate: Option<String>,
+        scheduled_at: Option<String>,
+    },
+    /// Cancel a scheduled switchover.
+    CancelSwitchover {
+        cluster: String,
+    },
+    /// Promote `candidate` now, whatever the leader's state.
+    Failover {
+        cluster: String,
+        candidate: String,
+        allow_async: bool,
+    },
+    Restart {
+        cluster: String,
+        member: String,
+        pending_only: bool,
+        scheduled_at: Option<String>,
+        timeout_secs: Option<u64>,
+    },
+    Reload {
+        cluster: String,
+        member: String,
+    },
+    Reinit {
+        cluster: String,
+        member: String,
+        from_leader: bool,
+    },
+    Pause {
+        cluster: String,
+    },
+    Resume {
+        cluster: String,
+    },
+}
+
+impl Operation {
+    pub fn cluster(&self) -> &str {
+        match self {
+            Operation::Switchover { cluster, .. }
+            | Operation::CancelSwitchover { cluster }
+            | Operation::Failover { cluster, .. }
+            | Operation::Restart { cluster, .. }
+            | Operation::Reload { cluster, .. }
+            | Operation::Reinit { cluster, .. }
+            | Operation::Pause { cluster }
+            | Operation::Resume { cluster } => cluster,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Switchover { .. } => "switchover",
+            Operation::CancelSwitchover { .. } => "cancel-switchover",
+            Operation::Failover { .. } => "failover",
+            Operation::Restart { .. } => "restart",
+            Operation::Reload { .. } => "reload",
+            Operation::Reinit { .. } => "reinit",
+            Operation::Pause { .. } => "pause",
+            Operation::Resume { .. } => "resume",
+        }
+    }
+
+    /// Operations that can lose the leader or data: typed confirmation.
+    pub fn needs_typed_confirmation(&self) -> bool {
+        matches!(self, Operation::Failover { .. } | Operation::Reinit { .. })
+    }
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The end state was observed.
+    Verified,
+    /// Accepted for later (scheduled switchover or restart).
+    Scheduled,
+    /// Preflight refused; nothing was sent.
+    Refused,
+    /// Patroni answered with an error; it did nothing.
+    Rejected,
+    /// Sent, but the end state was not reached.
+    Failed,
+    /// Sent, and whether it happened could not be told (timeout, 503
+    /// "status unknown"); never resent automatically.
+    Unknown,
+    /// `--dry-run`: planned only.
+    DryRun,
+}

@@ -1,0 +1,248 @@
+//! One test per operation against the lab: each asserts the verified end
+//! state (independently, through patronictl or the REST API) and the two
+//! audit records.
+
+use crate::common::{bin, wait_for, SharedLab};
+use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs `pgtui OP ... -f json --yes`; returns (exit code, report, audit lines
+/// of this run).
+fn op(lab: &SharedLab, args: &[&str]) -> (i32, Value, Vec<Value>) {
+    let audit = std::env::temp_dir().join(format!(
+        "pgtui-audit-{}-{}.jsonl",
+        lab.info.index,
+        std::process::id()
+    ));
+    let out = Command::new(bin())
+        .arg("-c")
+        .arg(&lab.info.patronictl_config)
+        .args(args)
+        .args(["-f", "json", "--yes"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .env("PGTUI_AUDIT_LOG", &audit)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: no JSON report ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let id = report["id"].as_str().unwrap().to_string();
+    let lines = std::fs::read_to_string(&audit)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["id"] == id.as_str())
+        .collect();
+    (out.status.code().unwrap_or(-1), report, lines)
+}
+
+fn assert_verified(what: &str, (code, report, audit): &(i32, Value, Vec<Value>)) {
+    assert_eq!(*code, 0, "{what}: {report}");
+    assert!(
+        matches!(report["outcome"].as_str(), Some("verified" | "scheduled")),
+        "{what}: {report}"
+    );
+    let phases: Vec<&str> = audit.iter().filter_map(|r| r["phase"].as_str()).collect();
+    assert_eq!(
+        phases,
+        ["started", "finished"],
+        "{what}: audit records {audit:?}"
+    );
+    assert_eq!(audit[1]["outcome"], report["outcome"], "{what}");
+    assert!(
+        audit[0]["basis"]["revision"].as_i64().unwrap() > 0,
+        "{what}: the state it was based on"
+    );
+}
+
+fn patronictl_leader(lab: &SharedLab) -> String {
+    let out = lab.patronictl(&["list", "pg-test", "-f", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Role"] == "Leader")
+        .unwrap()["Member"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn replicas(lab: &SharedLab) -> Vec<String> {
+    let leader = patronictl_leader(lab);
+    lab.info.clusters[0]
+        .members
+        .iter()
+        .map(|m| m.name.clone())
+        .filter(|n| *n != leader)
+        .collect()
+}
+
+fn settle(lab: &SharedLab) {
+    let ok = wait_for(Duration::from_secs(90), || {
+        let out = lab.patronictl(&["list", "pg-test", "-f", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let rows = v.as_array()?;
+        // Running, on a timeline, and caught up (Patroni itself refuses a
+        // failover to a replica beyond maximum_lag_on_failover).
+        let lag = |m: &Value| {
+            ["Lag in MB", "Receive Lag", "Replay Lag"]
+                .iter()
+                .filter_map(|k| m.get(*k)?.as_i64())
+                .max()
+                .unwrap_or(0)
+        };
+        (rows.len() == 3
+            && rows.iter().all(|m| {
+                matches!(m["State"].as_str(), Some("running" | "streaming"))
+                    && m.get("TL").is_some()
+                    && lag(m) == 0
+            }))
+        .then_some(())
+    });
+    assert!(ok.is_some(), "pg-test did not settle");
+}
+
+pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let target = replicas(lab)[0].clone();
+    let r = op(lab, &["switchover", "pg-test", "--candidate", &target]);
+    assert_verified("switchover", &r);
+    assert_eq!(
+        patronictl_leader(lab),
+        target,
+        "patronictl sees the new leader"
+    );
+    settle(lab);
+
+    let r = op(
+        lab,
+        &[
+            "switchover",
+            "pg-test",
+            "--scheduled",
+            "2099-01-01T00:00:00+00:00",
+        ],
+    );
+    assert_verified("scheduled switchover", &r);
+    assert_eq!(r.1["outcome"], "scheduled");
+    let text = String::from_utf8_lossy(&lab.patronictl(&["list", "pg-test"]).stdout).to_string();
+    assert!(text.contains("Switchover scheduled"), "{text}");
+    let r = op(lab, &["flush", "pg-test", "switchover"]);
+    assert_verified("cancel", &r);
+    let text = String::from_utf8_lossy(&lab.patronictl(&["list", "pg-test"]).stdout).to_string();
+    assert!(!text.contains("Switchover scheduled"), "{text}");
+}
+
+pub fn failover_to_a_named_candidate(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let target = replicas(lab)[1].clone();
+    let r = op(lab, &["failover", "pg-test", "--candidate", &target]);
+    assert_verified("failover", &r);
+    assert_eq!(patronictl_leader(lab), target);
+    settle(lab);
+}
+
+pub fn restart_replica_and_leader_and_reload(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let leader = patronictl_leader(lab);
+    let replica = replicas(lab)[0].clone();
+    for m in [&replica, &leader] {
+        let r = op(lab, &["restart", "pg-test", m]);
+        assert_verified(&format!("restart {m}"), &r);
+        settle(lab);
+    }
+    let r = op(lab, &["reload", "pg-test", &replica]);
+    assert_verified("reload", &r);
+}
+
+pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let leader = patronictl_leader(lab);
+    let (code, report, audit) = op(lab, &["reinit", "pg-test", &leader]);
+    assert_eq!(code, 6, "refused: {report}");
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .contains("is the leader"),
+        "{report}"
+    );
+    let phases: Vec<&str> = audit.iter().filter_map(|r| r["phase"].as_str()).collect();
+    assert_eq!(
+        phases,
+        ["refused"],
+        "a refusal is recorded, and nothing is started"
+    );
+    let replica = replicas(lab)[0].clone();
+    let r = op(lab, &["reinit", "pg-test", &replica]);
+    assert_verified("reinit", &r);
+    settle(lab);
+}
+
+pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let r = op(lab, &["pause", "pg-test"]);
+    assert_verified("pause", &r);
+    for m in &lab.info.clusters[0].members {
+        let out = Command::new("curl")
+            .args(["-s", &format!("{}/patroni", m.api_url)])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["pause"], true, "{} reports pause", m.name);
+    }
+    let r = op(lab, &["resume", "pg-test"]);
+    assert_verified("resume", &r);
+}
+
+pub fn read_only_and_dry_run_send_nothing(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let leader = patronictl_leader(lab);
+    let out = Command::new(bin())
+        .arg("-c")
+        .arg(&lab.info.patronictl_config)
+        .args(["--read-only", "pause", "pg-test", "--yes"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report, audit) = op(lab, &["switchover", "pg-test", "--dry-run"]);
+    assert_eq!((code, report["outcome"].as_str()), (0, Some("dry_run")));
+    assert!(audit.is_empty());
+    assert_eq!(patronictl_leader(lab), leader, "nothing happened");
+    // Without a terminal and without --yes, never prompt: refuse.
+    let out = Command::new(bin())
+        .arg("-c")
+        .arg(&lab.info.patronictl_config)
+        .args(["pause", "pg-test"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&lab.patronictl(&["show-config", "pg-test"]).stdout)
+        .unwrap_or(Value::Null);
+    assert!(v.get("pause").is_none(), "not paused");
+}
