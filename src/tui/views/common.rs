@@ -223,10 +223,20 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             ));
         }
         if let Some(s) = &v.scheduled_switchover {
+            // A countdown, from `now`: the view stays a pure function.
+            let left = crate::ops::preflight::parse_time(&s.at).ok().map(|at| {
+                let secs = (at - chrono::DateTime::<chrono::Utc>::from(ctx.now)).num_seconds();
+                if secs >= 0 {
+                    format!(" (in {})", human(Duration::from_secs(secs as u64)))
+                } else {
+                    " (due)".to_string()
+                }
+            });
             l2.push(Span::styled(
                 format!(
-                    " ⇄ switchover at {} → {} ",
+                    " ⇄ switchover at {}{} → {} ",
                     s.at,
+                    left.unwrap_or_default(),
                     s.to.as_deref().unwrap_or("any")
                 ),
                 t.fg(t.warn),
