@@ -3,11 +3,13 @@
 
 use super::audit::{self, Basis, Record};
 use super::preflight::{preflight, Preflight};
+use super::request::{patronictl_equivalent, request_for};
 use super::rest_call::{explain, send, Reply, Request};
+use super::verify::{follow, follow_bound};
 use super::{Operation, Outcome};
 use crate::cli::session::Session;
 use crate::dcs::parse_key;
-use crate::model::view::{cluster_view, role};
+use crate::model::view::cluster_view;
 use crate::model::{ClusterState, SourceId};
 use crate::sources::{etcd, rest};
 use serde::Serialize;
@@ -92,273 +94,6 @@ fn basis(c: &ClusterState, revision: i64) -> Basis {
         leader: v.leader,
         timeline: v.timeline,
         paused: v.paused,
-    }
-}
-
-fn api_of(c: &ClusterState, member: &str) -> Option<String> {
-    c.dcs
-        .members
-        .get(member)?
-        .value
-        .ok()?
-        .api_url
-        .as_deref()
-        .map(rest::base_url)
-}
-
-/// The patronictl command that does the same thing.
-pub fn patronictl_equivalent(op: &Operation) -> String {
-    match op {
-        Operation::Switchover {
-            cluster,
-            leader,
-            candidate,
-            scheduled_at,
-        } => format!(
-            "patronictl switchover {cluster}{}{}{} --force",
-            leader
-                .as_ref()
-                .map(|l| format!(" --leader {l}"))
-                .unwrap_or_default(),
-            candidate
-                .as_ref()
-                .map(|c| format!(" --candidate {c}"))
-                .unwrap_or_default(),
-            scheduled_at
-                .as_ref()
-                .map(|s| format!(" --scheduled {s}"))
-                .unwrap_or_default()
-        ),
-        Operation::CancelSwitchover { cluster } => {
-            format!("patronictl flush {cluster} switchover --force")
-        }
-        Operation::Failover {
-            cluster, candidate, ..
-        } => format!("patronictl failover {cluster} --candidate {candidate} --force"),
-        Operation::Restart {
-            cluster,
-            member,
-            pending_only,
-            scheduled_at,
-            timeout_secs,
-        } => format!(
-            "patronictl restart {cluster} {member}{}{}{} --force",
-            if *pending_only { " --pending" } else { "" },
-            scheduled_at
-                .as_ref()
-                .map(|s| format!(" --scheduled {s}"))
-                .unwrap_or_default(),
-            timeout_secs
-                .map(|t| format!(" --timeout {t}"))
-                .unwrap_or_default()
-        ),
-        Operation::Reload { cluster, member } => {
-            format!("patronictl reload {cluster} {member} --force")
-        }
-        Operation::Reinit {
-            cluster,
-            member,
-            from_leader,
-        } => format!(
-            "patronictl reinit {cluster} {member}{} --force",
-            if *from_leader { " --from-leader" } else { "" }
-        ),
-        Operation::Pause { cluster } => format!("patronictl pause {cluster} --wait"),
-        Operation::Resume { cluster } => format!("patronictl resume {cluster} --wait"),
-    }
-}
-
-/// The REST request for `op`, sent to the member that should take it.
-pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> {
-    let v = cluster_view(c);
-    let leader_api = || {
-        v.leader
-            .as_deref()
-            .and_then(|l| api_of(c, l))
-            .ok_or_else(|| "no leader with a REST address".to_string())
-    };
-    let member_api = |m: &str| api_of(c, m).ok_or_else(|| format!("{m} publishes no REST address"));
-    let (method, base, path, body) = match op {
-        Operation::Switchover {
-            leader,
-            candidate,
-            scheduled_at,
-            ..
-        } => {
-            let mut b = serde_json::json!({ "leader": leader.clone().or(v.leader.clone()) });
-            if let Some(c) = candidate {
-                b["candidate"] = c.clone().into();
-            }
-            if let Some(s) = scheduled_at {
-                b["scheduled_at"] = s.clone().into();
-            }
-            ("POST", leader_api()?, "/switchover", Some(b))
-        }
-        Operation::CancelSwitchover { .. } => ("DELETE", leader_api()?, "/switchover", None),
-        // Sent to the candidate: the leader may be the thing that is broken.
-        Operation::Failover { candidate, .. } => (
-            "POST",
-            member_api(candidate)?,
-            "/failover",
-            Some(serde_json::json!({ "candidate": candidate })),
-        ),
-        Operation::Restart {
-            member,
-            pending_only,
-            scheduled_at,
-            timeout_secs,
-            ..
-        } => {
-            let mut b = serde_json::json!({});
-            if *pending_only {
-                b["restart_pending"] = true.into();
-            }
-            if let Some(s) = scheduled_at {
-                b["schedule"] = s.clone().into();
-            }
-            if let Some(t) = timeout_secs {
-                b["timeout"] = (*t).into();
-            }
-            ("POST", member_api(member)?, "/restart", Some(b))
-        }
-        Operation::Reload { member, .. } => ("POST", member_api(member)?, "/reload", None),
-        Operation::Reinit {
-            member,
-            from_leader,
-            ..
-        } => (
-            "POST",
-            member_api(member)?,
-            "/reinitialize",
-            Some(serde_json::json!({ "force": false, "from_leader": from_leader })),
-        ),
-        Operation::Pause { .. } => (
-            "PATCH",
-            leader_api()?,
-            "/config",
-            Some(serde_json::json!({ "pause": true })),
-        ),
-        Operation::Resume { .. } => (
-            "PATCH",
-            leader_api()?,
-            "/config",
-            Some(serde_json::json!({ "pause": false })),
-        ),
-    };
-    Ok(Request {
-        method: method.into(),
-        url: format!("{base}{path}"),
-        body,
-    })
-}
-
-/// How long to follow before calling it UNKNOWN: ttl + 2×loop_wait, plus
-/// what the operation itself takes.
-fn follow_bound(op: &Operation, c: &ClusterState) -> Duration {
-    let cfg = c.dcs.config_value();
-    let get = |k: &str, d: u64| {
-        cfg.and_then(|v| v.get(k))
-            .and_then(|v| v.as_u64())
-            .unwrap_or(d)
-    };
-    let base = Duration::from_secs(get("ttl", 30) + 2 * get("loop_wait", 10));
-    match op {
-        Operation::Reinit { .. } => base + Duration::from_secs(300),
-        Operation::Restart { timeout_secs, .. } => {
-            base + Duration::from_secs(timeout_secs.unwrap_or(60))
-        }
-        _ => base + Duration::from_secs(30),
-    }
-}
-
-/// Whether the end state of `op` holds in `c` (given the state before).
-fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -> bool {
-    let v = cluster_view(c);
-    let prev = cluster_view(before);
-    let rest_role = |m: &str| {
-        c.rest
-            .get(m)
-            .and_then(|r| r.value.role.clone())
-            .unwrap_or_default()
-    };
-    let history_len = |s: &ClusterState| {
-        s.dcs
-            .history
-            .as_ref()
-            .and_then(|e| e.value.ok().map(Vec::len))
-            .unwrap_or(0)
-    };
-    match op {
-        Operation::Switchover {
-            scheduled_at: None, ..
-        }
-        | Operation::Failover { .. } => {
-            let target = match op {
-                Operation::Failover { candidate, .. } => Some(candidate.clone()),
-                Operation::Switchover { candidate, .. } => candidate.clone(),
-                _ => None,
-            };
-            let Some(new) = v.leader.clone() else {
-                return false;
-            };
-            let moved = match target {
-                Some(t) => new == t,
-                None => Some(&new) != prev.leader.as_ref(),
-            };
-            moved
-                && matches!(rest_role(&new).as_str(), "master" | "primary")
-                && history_len(c) > history_len(before)
-        }
-        Operation::Switchover { .. } => v.scheduled_switchover.is_some(),
-        Operation::CancelSwitchover { .. } => v.scheduled_switchover.is_none(),
-        Operation::Restart {
-            member,
-            scheduled_at,
-            ..
-        } => {
-            if scheduled_at.is_some() {
-                return v
-                    .members
-                    .iter()
-                    .any(|m| &m.name == member && m.scheduled_restart.is_some());
-            }
-            let started = |s: &ClusterState| {
-                s.rest
-                    .get(member)
-                    .and_then(|r| r.value.postmaster_start_time.clone())
-            };
-            started(c).is_some()
-                && started(c) != started(before)
-                && v.members.iter().any(|m| {
-                    &m.name == member && matches!(m.state.as_str(), "running" | "streaming")
-                })
-        }
-        Operation::Reload { member, .. } => c.rest.contains_key(member),
-        Operation::Reinit { member, .. } => {
-            // A fresh postmaster proves the data directory was rebuilt; the
-            // member must then stream on the leader's timeline.
-            let started = |s: &ClusterState| {
-                s.rest
-                    .get(member)
-                    .and_then(|r| r.value.postmaster_start_time.clone())
-            };
-            started(c).is_some()
-                && started(c) != started(before)
-                && v.members.iter().any(|m| {
-                    &m.name == member
-                        && matches!(m.state.as_str(), "running" | "streaming")
-                        && m.role != role::LEADER
-                        && m.timeline == v.timeline
-                        && m.receive_lag_bytes.is_some()
-                })
-        }
-        Operation::Pause { .. } | Operation::Resume { .. } => {
-            let want = matches!(op, Operation::Pause { .. });
-            v.paused == want
-                && v.members
-                    .iter()
-                    .all(|m| c.rest.get(&m.name).is_some_and(|r| r.value.pause == want))
-        }
     }
 }
 
@@ -507,20 +242,7 @@ pub async fn run(
         }
         Reply::Answered { status: 503, body } if body.to_lowercase().contains("unknown") => {
             progress("Patroni does not know the outcome; following the cluster");
-            let (o, m) = follow(
-                &op,
-                &state,
-                session,
-                follow_bound(&op, &state),
-                progress,
-                Outcome::Verified,
-            )
-            .await;
-            if o == Outcome::Verified {
-                (o, m)
-            } else {
-                (Outcome::Unknown, format!("{}; {m}", explain(503, body)))
-            }
+            reconcile(&op, &state, session, progress, explain(503, body)).await
         }
         Reply::Answered { status, body } => (
             Outcome::Rejected,
@@ -528,23 +250,14 @@ pub async fn run(
         ),
         Reply::TimedOut { after_ms } => {
             progress("no answer in time; following the cluster (the request is not resent)");
-            let (o, m) = follow(
+            reconcile(
                 &op,
                 &state,
                 session,
-                follow_bound(&op, &state),
                 progress,
-                Outcome::Verified,
+                format!("no answer after {after_ms} ms"),
             )
-            .await;
-            if o == Outcome::Verified {
-                (o, m)
-            } else {
-                (
-                    Outcome::Unknown,
-                    format!("no answer after {after_ms} ms and {m}"),
-                )
-            }
+            .await
         }
     };
     let after = fresh_state(session, op.cluster())
@@ -563,6 +276,30 @@ pub async fn run(
     Ok(finish(report, started))
 }
 
+/// After an undecided reply: watch up to the bound; what is not verified
+/// by then is UNKNOWN, never resent.
+async fn reconcile(
+    op: &Operation,
+    state: &ClusterState,
+    session: &Session,
+    progress: &mut dyn FnMut(&str),
+    why: String,
+) -> (Outcome, String) {
+    match follow(
+        op,
+        state,
+        session,
+        follow_bound(op, state),
+        progress,
+        Outcome::Verified,
+    )
+    .await
+    {
+        (Outcome::Verified, m) => (Outcome::Verified, m),
+        (_, m) => (Outcome::Unknown, format!("{why}; {m}")),
+    }
+}
+
 fn finish(mut r: Report, started: Instant) -> Report {
     r.elapsed_ms = started.elapsed().as_millis() as u64;
     r
@@ -579,57 +316,4 @@ impl RestConfigTimeout {
             ..cfg.clone()
         }
     }
-}
-
-/// Polls the session's model until `reached` holds twice in a row, or the
-/// bound passes.
-async fn follow(
-    op: &Operation,
-    before: &ClusterState,
-    session: &Session,
-    bound: Duration,
-    progress: &mut dyn FnMut(&str),
-    success: Outcome,
-) -> (Outcome, String) {
-    let end = Instant::now() + bound;
-    let mut seen = 0;
-    let mut last_state = String::new();
-    while Instant::now() < end {
-        let now = session
-            .model
-            .read(|m| m.clusters.get(op.cluster()).cloned());
-        if let Some(c) = now {
-            let v = cluster_view(&c);
-            let summary = format!(
-                "leader {} TL {} | {}",
-                v.leader.as_deref().unwrap_or("none"),
-                v.timeline.map(|t| t.to_string()).unwrap_or("?".into()),
-                v.members
-                    .iter()
-                    .map(|m| format!("{} {}", m.name, m.state))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if summary != last_state {
-                progress(&summary);
-                last_state = summary;
-            }
-            if reached(op, before, &c) {
-                seen += 1;
-                if seen >= 2 {
-                    return (success, format!("verified: {last_state}"));
-                }
-            } else {
-                seen = 0;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    (
-        Outcome::Failed,
-        format!(
-            "the end state was not reached within {}s; last seen: {last_state}",
-            bound.as_secs()
-        ),
-    )
 }

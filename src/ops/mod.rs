@@ -12,7 +12,9 @@
 pub mod audit;
 pub mod execute;
 pub mod preflight;
+pub mod request;
 pub mod rest_call;
+pub mod verify;
 
 use serde::Serialize;
 

@@ -1,0 +1,165 @@
+//! Which REST request an operation sends, to which member, and the
+//! equivalent patronictl command for doing it by hand.
+
+use super::rest_call::Request;
+use super::Operation;
+use crate::model::view::cluster_view;
+use crate::model::ClusterState;
+use crate::sources::rest;
+
+pub(crate) fn api_of(c: &ClusterState, member: &str) -> Option<String> {
+    c.dcs
+        .members
+        .get(member)?
+        .value
+        .ok()?
+        .api_url
+        .as_deref()
+        .map(rest::base_url)
+}
+
+/// The patronictl command that does the same thing.
+pub fn patronictl_equivalent(op: &Operation) -> String {
+    match op {
+        Operation::Switchover {
+            cluster,
+            leader,
+            candidate,
+            scheduled_at,
+        } => format!(
+            "patronictl switchover {cluster}{}{}{} --force",
+            leader
+                .as_ref()
+                .map(|l| format!(" --leader {l}"))
+                .unwrap_or_default(),
+            candidate
+                .as_ref()
+                .map(|c| format!(" --candidate {c}"))
+                .unwrap_or_default(),
+            scheduled_at
+                .as_ref()
+                .map(|s| format!(" --scheduled {s}"))
+                .unwrap_or_default()
+        ),
+        Operation::CancelSwitchover { cluster } => {
+            format!("patronictl flush {cluster} switchover --force")
+        }
+        Operation::Failover {
+            cluster, candidate, ..
+        } => format!("patronictl failover {cluster} --candidate {candidate} --force"),
+        Operation::Restart {
+            cluster,
+            member,
+            pending_only,
+            scheduled_at,
+            timeout_secs,
+        } => format!(
+            "patronictl restart {cluster} {member}{}{}{} --force",
+            if *pending_only { " --pending" } else { "" },
+            scheduled_at
+                .as_ref()
+                .map(|s| format!(" --scheduled {s}"))
+                .unwrap_or_default(),
+            timeout_secs
+                .map(|t| format!(" --timeout {t}"))
+                .unwrap_or_default()
+        ),
+        Operation::Reload { cluster, member } => {
+            format!("patronictl reload {cluster} {member} --force")
+        }
+        Operation::Reinit {
+            cluster,
+            member,
+            from_leader,
+        } => format!(
+            "patronictl reinit {cluster} {member}{} --force",
+            if *from_leader { " --from-leader" } else { "" }
+        ),
+        Operation::Pause { cluster } => format!("patronictl pause {cluster} --wait"),
+        Operation::Resume { cluster } => format!("patronictl resume {cluster} --wait"),
+    }
+}
+
+/// The REST request for `op`, sent to the member that should take it.
+pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> {
+    let v = cluster_view(c);
+    let leader_api = || {
+        v.leader
+            .as_deref()
+            .and_then(|l| api_of(c, l))
+            .ok_or_else(|| "no leader with a REST address".to_string())
+    };
+    let member_api = |m: &str| api_of(c, m).ok_or_else(|| format!("{m} publishes no REST address"));
+    let (method, base, path, body) = match op {
+        Operation::Switchover {
+            leader,
+            candidate,
+            scheduled_at,
+            ..
+        } => {
+            let mut b = serde_json::json!({ "leader": leader.clone().or(v.leader.clone()) });
+            if let Some(c) = candidate {
+                b["candidate"] = c.clone().into();
+            }
+            if let Some(s) = scheduled_at {
+                b["scheduled_at"] = s.clone().into();
+            }
+            ("POST", leader_api()?, "/switchover", Some(b))
+        }
+        Operation::CancelSwitchover { .. } => ("DELETE", leader_api()?, "/switchover", None),
+        // Sent to the candidate: the leader may be the thing that is broken.
+        Operation::Failover { candidate, .. } => (
+            "POST",
+            member_api(candidate)?,
+            "/failover",
+            Some(serde_json::json!({ "candidate": candidate })),
+        ),
+        Operation::Restart {
+            member,
+            pending_only,
+            scheduled_at,
+            timeout_secs,
+            ..
+        } => {
+            let mut b = serde_json::json!({});
+            if *pending_only {
+                b["restart_pending"] = true.into();
+            }
+            if let Some(s) = scheduled_at {
+                b["schedule"] = s.clone().into();
+            }
+            if let Some(t) = timeout_secs {
+                b["timeout"] = (*t).into();
+            }
+            ("POST", member_api(member)?, "/restart", Some(b))
+        }
+        Operation::Reload { member, .. } => ("POST", member_api(member)?, "/reload", None),
+        Operation::Reinit {
+            member,
+            from_leader,
+            ..
+        } => (
+            "POST",
+            member_api(member)?,
+            "/reinitialize",
+            Some(serde_json::json!({ "force": false, "from_leader": from_leader })),
+        ),
+        Operation::Pause { .. } => (
+            "PATCH",
+            leader_api()?,
+            "/config",
+            Some(serde_json::json!({ "pause": true })),
+        ),
+        Operation::Resume { .. } => (
+            "PATCH",
+            leader_api()?,
+            "/config",
+            Some(serde_json::json!({ "pause": false })),
+        ),
+    };
+    Ok(Request {
+        method: method.into(),
+        url: format!("{base}{path}"),
+        body,
+    })
+}

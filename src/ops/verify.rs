@@ -1,0 +1,171 @@
+//! Following the cluster after a request until the operation's end state is
+//! seen twice in a row, within a bound derived from Patroni's timings.
+
+use super::{Operation, Outcome};
+use crate::cli::session::Session;
+use crate::model::view::{cluster_view, role};
+use crate::model::ClusterState;
+use std::time::{Duration, Instant};
+
+/// How long to follow before calling it UNKNOWN: ttl + 2×loop_wait, plus
+/// what the operation itself takes.
+pub(crate) fn follow_bound(op: &Operation, c: &ClusterState) -> Duration {
+    let cfg = c.dcs.config_value();
+    let get = |k: &str, d: u64| {
+        cfg.and_then(|v| v.get(k))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(d)
+    };
+    let base = Duration::from_secs(get("ttl", 30) + 2 * get("loop_wait", 10));
+    match op {
+        Operation::Reinit { .. } => base + Duration::from_secs(300),
+        Operation::Restart { timeout_secs, .. } => {
+            base + Duration::from_secs(timeout_secs.unwrap_or(60))
+        }
+        _ => base + Duration::from_secs(30),
+    }
+}
+
+/// Whether the end state of `op` holds in `c` (given the state before).
+pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -> bool {
+    let v = cluster_view(c);
+    let prev = cluster_view(before);
+    let rest_role = |m: &str| {
+        c.rest
+            .get(m)
+            .and_then(|r| r.value.role.clone())
+            .unwrap_or_default()
+    };
+    let history_len = |s: &ClusterState| {
+        s.dcs
+            .history
+            .as_ref()
+            .and_then(|e| e.value.ok().map(Vec::len))
+            .unwrap_or(0)
+    };
+    match op {
+        Operation::Switchover {
+            scheduled_at: None, ..
+        }
+        | Operation::Failover { .. } => {
+            let target = match op {
+                Operation::Failover { candidate, .. } => Some(candidate.clone()),
+                Operation::Switchover { candidate, .. } => candidate.clone(),
+                _ => None,
+            };
+            let Some(new) = v.leader.clone() else {
+                return false;
+            };
+            let moved = match target {
+                Some(t) => new == t,
+                None => Some(&new) != prev.leader.as_ref(),
+            };
+            moved
+                && matches!(rest_role(&new).as_str(), "master" | "primary")
+                && history_len(c) > history_len(before)
+        }
+        Operation::Switchover { .. } => v.scheduled_switchover.is_some(),
+        Operation::CancelSwitchover { .. } => v.scheduled_switchover.is_none(),
+        Operation::Restart {
+            member,
+            scheduled_at,
+            ..
+        } => {
+            if scheduled_at.is_some() {
+                return v
+                    .members
+                    .iter()
+                    .any(|m| &m.name == member && m.scheduled_restart.is_some());
+            }
+            let started = |s: &ClusterState| {
+                s.rest
+                    .get(member)
+                    .and_then(|r| r.value.postmaster_start_time.clone())
+            };
+            started(c).is_some()
+                && started(c) != started(before)
+                && v.members.iter().any(|m| {
+                    &m.name == member && matches!(m.state.as_str(), "running" | "streaming")
+                })
+        }
+        Operation::Reload { member, .. } => c.rest.contains_key(member),
+        Operation::Reinit { member, .. } => {
+            // A fresh postmaster proves the data directory was rebuilt; the
+            // member must then stream on the leader's timeline.
+            let started = |s: &ClusterState| {
+                s.rest
+                    .get(member)
+                    .and_then(|r| r.value.postmaster_start_time.clone())
+            };
+            started(c).is_some()
+                && started(c) != started(before)
+                && v.members.iter().any(|m| {
+                    &m.name == member
+                        && matches!(m.state.as_str(), "running" | "streaming")
+                        && m.role != role::LEADER
+                        && m.timeline == v.timeline
+                        && m.receive_lag_bytes.is_some()
+                })
+        }
+        Operation::Pause { .. } | Operation::Resume { .. } => {
+            let want = matches!(op, Operation::Pause { .. });
+            v.paused == want
+                && v.members
+                    .iter()
+                    .all(|m| c.rest.get(&m.name).is_some_and(|r| r.value.pause == want))
+        }
+    }
+}
+
+/// Polls the session's model until `reached` holds twice in a row, or the
+/// bound passes.
+pub(crate) async fn follow(
+    op: &Operation,
+    before: &ClusterState,
+    session: &Session,
+    bound: Duration,
+    progress: &mut dyn FnMut(&str),
+    success: Outcome,
+) -> (Outcome, String) {
+    let end = Instant::now() + bound;
+    let mut seen = 0;
+    let mut last_state = String::new();
+    while Instant::now() < end {
+        let now = session
+            .model
+            .read(|m| m.clusters.get(op.cluster()).cloned());
+        if let Some(c) = now {
+            let v = cluster_view(&c);
+            let summary = format!(
+                "leader {} TL {} | {}",
+                v.leader.as_deref().unwrap_or("none"),
+                v.timeline.map(|t| t.to_string()).unwrap_or("?".into()),
+                v.members
+                    .iter()
+                    .map(|m| format!("{} {}", m.name, m.state))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if summary != last_state {
+                progress(&summary);
+                last_state = summary;
+            }
+            if reached(op, before, &c) {
+                seen += 1;
+                if seen >= 2 {
+                    return (success, format!("verified: {last_state}"));
+                }
+            } else {
+                seen = 0;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    (
+        Outcome::Failed,
+        format!(
+            "the end state was not reached within {}s; last seen: {last_state}",
+            bound.as_secs()
+        ),
+    )
+}
