@@ -183,6 +183,33 @@ pub async fn run(
         report.message = "dry run: nothing was sent".into();
         return Ok(finish(report, started));
     }
+    let holder = super::lock::Holder {
+        user: user.clone(),
+        host: host.clone(),
+        operation: op.name().to_string(),
+        id: id.clone(),
+        since: audit::now_rfc3339(),
+    };
+    let lock = match super::lock::acquire(
+        &session.config.etcd,
+        &session.config.namespace,
+        op.cluster(),
+        &holder,
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => {
+            report.message = format!("refused: {e}");
+            record(
+                "refused",
+                Some(Outcome::Refused),
+                Some(&report.message),
+                None,
+            )?;
+            return Ok(finish(report, started));
+        }
+    };
     record("started", None, None, None)?;
     progress(&format!(
         "{} {} {}",
@@ -264,6 +291,7 @@ pub async fn run(
         .await
         .ok()
         .map(|(c, r)| basis(&c, r));
+    lock.release().await;
     report.outcome = outcome;
     report.message = message;
     report.after = after.clone();

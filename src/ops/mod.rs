@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod execute;
+pub mod lock;
 pub mod preflight;
 pub mod request;
 pub mod rest_call;

@@ -493,6 +493,7 @@ macro_rules! all_lab_suite_tests {
             op_reinit_a_replica_refuses_the_leader => lab_suite::ops::reinit_a_replica_refuses_the_leader,
             op_pause_and_resume_wait_for_every_member => lab_suite::ops::pause_and_resume_wait_for_every_member,
             op_read_only_and_dry_run_send_nothing => lab_suite::ops::read_only_and_dry_run_send_nothing,
+            op_a_held_lock_refuses_a_second_operation => lab_suite::ops::a_held_lock_refuses_a_second_operation,
         }
     };
 }
