@@ -154,27 +154,25 @@ pub async fn run(
             reason: e.to_string(),
         })
     };
-    if pf.refused() {
-        report.message = format!("refused: {}", pf.refusals.join("; "));
+    // Every refusal is recorded and ends here; nothing has been sent.
+    let refuse = |mut report: Report, why: String| -> Result<Report, OpError> {
+        report.message = format!("refused: {why}");
         record(
             "refused",
             Some(Outcome::Refused),
             Some(&report.message),
             None,
         )?;
-        return Ok(finish(report, started));
+        Ok(finish(report, started))
+    };
+    if pf.refused() {
+        let why = pf.refusals.join("; ");
+        return refuse(report, why);
     }
     let req = match request_for(&op, &state) {
         Ok(r) => r,
         Err(e) => {
-            report.message = format!("refused: {e}");
-            record(
-                "refused",
-                Some(Outcome::Refused),
-                Some(&report.message),
-                None,
-            )?;
-            return Ok(finish(report, started));
+            return refuse(report, e.to_string());
         }
     };
     report.request = Some(req.clone());
@@ -200,14 +198,7 @@ pub async fn run(
     {
         Ok(l) => l,
         Err(e) => {
-            report.message = format!("refused: {e}");
-            record(
-                "refused",
-                Some(Outcome::Refused),
-                Some(&report.message),
-                None,
-            )?;
-            return Ok(finish(report, started));
+            return refuse(report, e.to_string());
         }
     };
     record("started", None, None, None)?;
@@ -217,11 +208,9 @@ pub async fn run(
         req.url,
         req.body.as_ref().map(|b| b.to_string()).unwrap_or_default()
     ));
-    let http = rest::client(&RestConfigTimeout::long(&session.config.rest)).map_err(|e| {
-        OpError::Read {
-            cluster: op.cluster().into(),
-            reason: e.to_string(),
-        }
+    let http = rest::client(&long_timeout(&session.config.rest)).map_err(|e| OpError::Read {
+        cluster: op.cluster().into(),
+        reason: e.to_string(),
     })?;
     let reply = send(&http, &session.config.rest, &req).await;
     let (outcome, message) = match &reply {
@@ -335,13 +324,9 @@ fn finish(mut r: Report, started: Instant) -> Report {
 
 /// A REST config with a timeout long enough for Patroni's synchronous
 /// endpoints (a switchover answers when it is done, up to ~30 s).
-struct RestConfigTimeout;
-
-impl RestConfigTimeout {
-    fn long(cfg: &crate::config::RestConfig) -> crate::config::RestConfig {
-        crate::config::RestConfig {
-            timeout: cfg.timeout.max(Duration::from_secs(60)),
-            ..cfg.clone()
-        }
+fn long_timeout(cfg: &crate::config::RestConfig) -> crate::config::RestConfig {
+    crate::config::RestConfig {
+        timeout: cfg.timeout.max(Duration::from_secs(60)),
+        ..cfg.clone()
     }
 }

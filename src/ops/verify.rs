@@ -26,6 +26,16 @@ pub(crate) fn follow_bound(op: &Operation, c: &ClusterState) -> Duration {
     }
 }
 
+/// A new postmaster on `member` since `before` (its start time changed).
+fn restarted(before: &ClusterState, c: &ClusterState, member: &str) -> bool {
+    let started = |s: &ClusterState| {
+        s.rest
+            .get(member)
+            .and_then(|r| r.value.postmaster_start_time.clone())
+    };
+    started(c).is_some() && started(c) != started(before)
+}
+
 /// Whether the end state of `op` holds in `c` (given the state before).
 pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -> bool {
     let v = cluster_view(c);
@@ -77,13 +87,7 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                     .iter()
                     .any(|m| &m.name == member && m.scheduled_restart.is_some());
             }
-            let started = |s: &ClusterState| {
-                s.rest
-                    .get(member)
-                    .and_then(|r| r.value.postmaster_start_time.clone())
-            };
-            started(c).is_some()
-                && started(c) != started(before)
+            restarted(before, c, member)
                 && v.members.iter().any(|m| {
                     &m.name == member && matches!(m.state.as_str(), "running" | "streaming")
                 })
@@ -92,13 +96,7 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
         Operation::Reinit { member, .. } => {
             // A fresh postmaster proves the data directory was rebuilt; the
             // member must then stream on the leader's timeline.
-            let started = |s: &ClusterState| {
-                s.rest
-                    .get(member)
-                    .and_then(|r| r.value.postmaster_start_time.clone())
-            };
-            started(c).is_some()
-                && started(c) != started(before)
+            restarted(before, c, member)
                 && v.members.iter().any(|m| {
                     &m.name == member
                         && matches!(m.state.as_str(), "running" | "streaming")

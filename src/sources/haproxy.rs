@@ -132,17 +132,6 @@ pub fn client() -> Result<reqwest::Client, HaproxyError> {
         .map_err(|e| HaproxyError::Setup(e.to_string()))
 }
 
-fn chain(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s = format!("{s}: {inner}");
-        src = inner.source();
-    }
-    s
-}
-
 /// Reads and parses one stats endpoint.
 pub async fn fetch(
     http: &reqwest::Client,
@@ -155,7 +144,7 @@ pub async fn fetch(
     let unreachable = |e: reqwest::Error| HaproxyError::Unreachable {
         url: t.url.clone(),
         cluster: t.cluster.clone(),
-        reason: chain(&e),
+        reason: super::error_chain(&e),
     };
     let resp = req.send().await.map_err(unreachable)?;
     let status = resp.status().as_u16();

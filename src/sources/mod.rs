@@ -20,6 +20,18 @@ use crate::config::Config;
 use crate::model::ModelHandle;
 use tokio::task::JoinHandle;
 
+/// An error with its causes, `outer: inner: innermost` (reqwest's own
+/// message hides why a connection failed).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s = format!("{s}: {inner}");
+        src = inner.source();
+    }
+    s
+}
+
 /// The running source tasks; dropping this aborts them.
 pub struct Running {
     tasks: Vec<JoinHandle<()>>,

@@ -81,7 +81,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     }
     let resp = req.send().await.map_err(|e| RestError::Unreachable {
         url: url.clone(),
-        reason: short(&e),
+        reason: super::error_chain(&e),
     })?;
     let status = resp.status().as_u16();
     if status == 401 || status == 403 {
@@ -89,7 +89,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     }
     let body = resp.bytes().await.map_err(|e| RestError::Unreachable {
         url: url.clone(),
-        reason: short(&e),
+        reason: super::error_chain(&e),
     })?;
     // Health endpoints answer 503 with a valid body; /patroni answers 200.
     if !(200..300).contains(&status) && status != 503 {
@@ -103,17 +103,6 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
         url,
         reason: e.to_string(),
     })
-}
-
-fn short(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s = format!("{s}: {inner}");
-        src = inner.source();
-    }
-    s
 }
 
 /// One polling round over every member in scope.
