@@ -15,6 +15,7 @@ fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
         insecure: g.insecure,
         settings_file: g.settings.clone(),
         theme: g.theme.clone(),
+        read_only: g.read_only,
     };
     config::resolve(&inputs, &|k| std::env::var(k).ok())
 }
@@ -105,7 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Lab(args) => pgtui::lab::cli::run(args).await,
-        Command::Op(cmd) => pgtui::cli::ops::run(resolve(&g)?, cmd, g.read_only).await,
+        Command::Op(cmd) => pgtui::cli::ops::run(resolve(&g)?, cmd).await,
         Command::Audit { last } => pgtui::cli::ops::audit(last),
         Command::Demo(args) => demo(g, args).await,
         Command::List(args) => pgtui::cli::list::run(resolve(&g)?, args).await,

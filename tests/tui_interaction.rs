@@ -38,7 +38,16 @@ fn press(app: &mut App, m: &Model, keys: &str) {
             '\x1b' => KeyCode::Esc,
             c => KeyCode::Char(c),
         };
-        app.on_key(KeyEvent::new(code, KeyModifiers::NONE), m);
+        let code = match c {
+            '\t' => KeyCode::Tab,
+            '\x08' => KeyCode::Backspace,
+            _ => code,
+        };
+        app.on_key(
+            KeyEvent::new(code, KeyModifiers::NONE),
+            m,
+            SystemTime::now(),
+        );
     }
 }
 
@@ -162,4 +171,123 @@ fn a_user_theme_overrides_only_what_it_names() {
         .unwrap_err()
         .to_string()
         .contains("unknown theme"));
+}
+
+/// The sample model with a REST answer from every member, so the scorecard
+/// can pass (the DCS alone cannot prove the REST API is reachable).
+fn reachable_model() -> Model {
+    let mut m = model();
+    let c = m.cluster_mut("pg-test");
+    let names: Vec<String> = c.dcs.members.keys().cloned().collect();
+    for n in names {
+        c.rest.insert(
+            n,
+            pgtui::model::Sourced::new(
+                pgtui::model::rest::RestStatus::default(),
+                SourceId::Rest,
+                SystemTime::now(),
+            ),
+        );
+    }
+    m
+}
+
+fn dialog(app: &App) -> &pgtui::tui::dialog::Dialog {
+    app.ui.dialog.as_ref().expect("a dialog is open")
+}
+
+#[test]
+fn switchover_dialog_opens_on_cancel_and_enter_closes_without_acting() {
+    let m = reachable_model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    press(&mut app, &m, "jS");
+    let d = dialog(&app);
+    assert_eq!(d.focus, pgtui::tui::dialog::Focus::Cancel);
+    assert!(d.candidates.len() >= 2, "{:?}", d.candidates);
+    assert!(!d.preflight.refused(), "{:?}", d.preflight);
+    press(&mut app, &m, "\n");
+    assert!(app.ui.dialog.is_none() && app.ui.run_request.is_none());
+    // Tab to the action button, Enter: the app is asked to run it.
+    press(&mut app, &m, "S\t\n");
+    let (op, expected) = app.ui.run_request.clone().expect("confirmed");
+    assert_eq!(op.name(), "switchover");
+    assert_eq!(expected.leader.as_deref(), Some("pg-test-1"));
+}
+
+#[test]
+fn failover_needs_the_cluster_name_typed_exactly() {
+    let m = reachable_model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    press(&mut app, &m, "jF");
+    press(&mut app, &m, "pg-tset\t\n");
+    let d = dialog(&app);
+    assert!(
+        app.ui.run_request.is_none(),
+        "a mistyped name sends nothing"
+    );
+    assert!(d
+        .refusal
+        .as_deref()
+        .unwrap()
+        .contains("type the cluster name"));
+    // Letters typed into the name are not keys: 'q' did not quit.
+    press(&mut app, &m, "\x08\x08\x08stq");
+    assert!(!app.ui.quit);
+    press(&mut app, &m, "\x08\x08\x08\x08\x08\x08\x08pg-test\n");
+    assert!(app.ui.run_request.is_some(), "{:?}", dialog(&app).refusal);
+}
+
+#[test]
+fn a_cluster_that_changed_since_opening_is_refused_with_the_new_state() {
+    let mut m = reachable_model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    press(&mut app, &m, "jS\t");
+    // The leader moves before the DBA confirms.
+    let c = m.cluster_mut("pg-test");
+    let kind = pgtui::dcs::parse_key("/pg/", b"/pg/pg-test/leader")
+        .unwrap()
+        .kind;
+    c.dcs.apply(
+        &kind,
+        Some(b"pg-test-3"),
+        99,
+        SourceId::Etcd,
+        SystemTime::now(),
+    );
+    press(&mut app, &m, "\n");
+    let d = dialog(&app);
+    assert!(app.ui.run_request.is_none());
+    let r = d.refusal.as_deref().unwrap();
+    assert!(r.contains("the leader was pg-test-1, now pg-test-3"), "{r}");
+}
+
+#[test]
+fn read_only_removes_operations_instead_of_prompting() {
+    let m = reachable_model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    app.ui.read_only.clusters.insert("pg-test".into());
+    press(&mut app, &m, "jSFRLIPX");
+    assert!(app.ui.dialog.is_none(), "no dialog in read-only");
+    press(&mut app, &m, ":switchover pg-test-2\n");
+    assert!(app.ui.dialog.is_none());
+    let msg = app.ui.message.clone().unwrap();
+    assert!(
+        msg.contains("not available") && msg.contains("read-only"),
+        "{msg}"
+    );
+    // The help and footer say nothing of operations.
+    let area = ratatui::layout::Rect::new(0, 0, 160, 48);
+    press(&mut app, &m, "?");
+    let buf = app.render(area, &m, SystemTime::now());
+    let text: String = (0..48)
+        .flat_map(|y| (0..160).map(move |x| (x, y)))
+        .map(|p| buf[p].symbol().to_string())
+        .collect();
+    assert!(
+        !text.contains("switchover") && !text.contains("failover"),
+        "{text}"
+    );
+    // Another cluster is not read-only: its operations are there.
+    press(&mut app, &m, "\x1b:cluster pg-meta\n");
+    assert!(app.ui.writable());
 }

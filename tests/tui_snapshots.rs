@@ -305,3 +305,62 @@ fn every_built_in_theme_loads() {
         render(&normal(), Screen::Cluster, 80, 24, t);
     }
 }
+
+/// A dialog opened with key presses on the given model.
+fn with_dialog(model: &Model, keys: &[crossterm::event::KeyCode]) -> App {
+    let mut a = app(Screen::Cluster, dark());
+    for k in keys {
+        a.on_key(
+            crossterm::event::KeyEvent::new(*k, crossterm::event::KeyModifiers::NONE),
+            model,
+            now(),
+        );
+    }
+    a
+}
+
+#[test]
+fn operation_dialogs_at_both_sizes() {
+    use crossterm::event::KeyCode::{Char, Down, Tab};
+    let cases: [(&str, Model, Vec<crossterm::event::KeyCode>); 3] = [
+        ("switchover", normal(), vec![Down, Char('S')]),
+        // pg-test-3 is down: its scorecard fails and the dialog says why.
+        (
+            "failover_typed",
+            member_down(),
+            vec![Down, Down, Char('F'), Char('p'), Char('g'), Tab],
+        ),
+        ("pause", normal(), vec![Char('P')]),
+    ];
+    for (name, m, keys) in cases {
+        let a = with_dialog(&m, &keys);
+        assert!(a.ui.dialog.is_some(), "{name}: {:?}", a.ui.message);
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(
+                format!("dialog_{name}_{w}x{h}"),
+                text(&a.render(Rect::new(0, 0, w, h), &m, now()))
+            );
+        }
+    }
+}
+
+#[test]
+fn dialog_colours_say_which_button_acts_and_which_check_fails() {
+    use crossterm::event::KeyCode::{Char, Down};
+    let m = member_down();
+    let a = with_dialog(&m, &[Down, Down, Char('S')]);
+    let buf = a.render(Rect::new(0, 0, 160, 48), &m, now());
+    let t = dark();
+    let (x, y) = find(&buf, "[ Cancel ]");
+    assert_eq!(
+        buf[(x + 2, y)].bg,
+        t.selected().bg.unwrap(),
+        "Cancel is focused"
+    );
+    let (x, y) = find(&buf, "✗ running");
+    assert_eq!(
+        buf[(x, y)].fg,
+        t.alarm().fg.unwrap(),
+        "a failed check is an alarm"
+    );
+}

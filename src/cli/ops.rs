@@ -282,15 +282,12 @@ fn print(report: &Report, format: Format) {
     }
 }
 
-pub async fn run(config: Config, cmd: OpCommand, read_only: bool) -> anyhow::Result<()> {
+pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     let (op, flags) = build(cmd, &config)?;
-    if read_only && !flags.dry_run {
+    if let (false, Some(why)) = (flags.dry_run, config.read_only.reason(op.cluster())) {
         return Err(CliError::new(
             ExitCode::Refused,
-            format!(
-                "{} refused: pgtui runs read-only (--read-only); nothing was sent",
-                op.name()
-            ),
+            format!("{} refused: {why}; nothing was sent", op.name()),
         )
         .into());
     }
@@ -298,7 +295,16 @@ pub async fn run(config: Config, cmd: OpCommand, read_only: bool) -> anyhow::Res
     session.wait_first_data().await?;
     session.ensure_exist(&[op.cluster().to_string()]).await?;
     // Plan first (dry run), then confirm, then act on a fresh read.
-    let plan = execute::run(op.clone(), &session, Options { dry_run: true }, &mut |_| {}).await?;
+    let plan = execute::run(
+        op.clone(),
+        &session,
+        Options {
+            dry_run: true,
+            expect: None,
+        },
+        &mut |_| {},
+    )
+    .await?;
     if flags.dry_run || plan.outcome == Outcome::Refused {
         print(&plan, flags.format);
         return exit(plan.outcome, &plan.message);
@@ -311,7 +317,11 @@ pub async fn run(config: Config, cmd: OpCommand, read_only: bool) -> anyhow::Res
         }
     }
     let json = flags.format != Format::Table;
-    let report = execute::run(op, &session, Options { dry_run: false }, &mut |line| {
+    let opts = Options {
+        dry_run: false,
+        expect: Some(plan.expected.clone()),
+    };
+    let report = execute::run(op, &session, opts, &mut |line| {
         if !json {
             eprintln!("  … {line}");
         }

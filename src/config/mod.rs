@@ -74,6 +74,36 @@ pub struct SqlConfig {
     pub poll_interval: Duration,
 }
 
+/// Read-only, for every cluster or for some: operations are refused by the
+/// ops layer, and the console removes their keys instead of prompting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOnly {
+    pub all: bool,
+    pub clusters: std::collections::BTreeSet<String>,
+}
+
+impl ReadOnly {
+    pub fn blocks(&self, cluster: &str) -> bool {
+        self.all || self.clusters.contains(cluster)
+    }
+
+    /// Why writes are blocked, for messages.
+    pub fn reason(&self, cluster: &str) -> Option<String> {
+        if self.all {
+            Some(
+                "pgtui runs read-only (--read-only, PGTUI_READ_ONLY or read_only in the settings)"
+                    .into(),
+            )
+        } else if self.clusters.contains(cluster) {
+            Some(format!(
+                "{cluster} is read-only in the settings ([clusters.{cluster}] read_only = true)"
+            ))
+        } else {
+            None
+        }
+    }
+}
+
 /// The one validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -85,6 +115,8 @@ pub struct Config {
     pub sql: Option<SqlConfig>,
     pub haproxy: BTreeMap<String, HaproxySettings>,
     pub theme: Option<String>,
+    /// Which clusters operations may write to.
+    pub read_only: ReadOnly,
     /// The local node's REST address from a patroni.yml, used when etcd
     /// cannot be read.
     pub local_rest_url: Option<String>,

@@ -18,6 +18,8 @@ pub struct Inputs {
     /// `--settings` or `PGTUI_SETTINGS`: explicit, so it must exist.
     pub settings_file: Option<PathBuf>,
     pub theme: Option<String>,
+    /// `--read-only` or `PGTUI_READ_ONLY`.
+    pub read_only: bool,
 }
 
 /// Patroni's default namespace.
@@ -205,6 +207,15 @@ pub fn resolve(
         sql,
         haproxy: settings.haproxy.clone(),
         theme: inputs.theme.clone().or(settings.theme.clone()),
+        read_only: super::ReadOnly {
+            all: inputs.read_only || settings.read_only.unwrap_or(false),
+            clusters: settings
+                .clusters
+                .iter()
+                .filter(|(_, c)| c.read_only)
+                .map(|(n, _)| n.clone())
+                .collect(),
+        },
         local_rest_url,
         config_file,
         settings_file,

@@ -19,6 +19,18 @@ pub struct Settings {
     /// Per cluster name.
     #[serde(default)]
     pub haproxy: BTreeMap<String, HaproxySettings>,
+    /// `read_only = true`: no operation on any cluster.
+    pub read_only: Option<bool>,
+    /// Per cluster name (`[clusters.pg-prod] read_only = true`).
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterSettings>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

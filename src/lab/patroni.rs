@@ -82,6 +82,9 @@ pub(crate) fn node_yaml(layout: &Layout, node: &PgNode, s: &Secrets) -> Result<S
         "scope": node.cluster,
         "namespace": NAMESPACE,
         "name": node.name,
+        // Every REST request (method and path) lands in the node's log, so
+        // tests can prove what pgtui did and did not send.
+        "log": { "level": "INFO", "loggers": { "patroni.api": "DEBUG" } },
         "restapi": {
             "listen": rest, "connect_address": rest,
             "authentication": { "username": s.rest_user, "password": s.rest_password }

@@ -11,6 +11,7 @@ pub mod events;
 pub mod handle;
 pub mod haproxy;
 pub mod lag;
+pub mod lock;
 pub mod rest;
 pub mod source;
 pub mod sql;
@@ -29,6 +30,8 @@ pub struct Model {
     pub clusters: BTreeMap<String, ClusterState>,
     pub sources: BTreeMap<SourceId, SourceHealth>,
     pub events: events::EventLog,
+    /// pgtui operation locks held now, by cluster (from the etcd probe).
+    pub locks: BTreeMap<String, lock::LockHolder>,
 }
 
 impl Model {

@@ -2,7 +2,7 @@
 //! then following the cluster to a verified end state (or UNKNOWN).
 
 use super::audit::{self, Basis, Record};
-use super::preflight::{preflight, Preflight};
+use super::preflight::{changes, expectation, preflight, Expected, Preflight};
 use super::request::{patronictl_equivalent, request_for};
 use super::rest_call::{explain, send, Reply, Request};
 use super::verify::{follow, follow_bound};
@@ -25,6 +25,9 @@ pub struct Report {
     pub request: Option<Request>,
     pub patronictl: String,
     pub before: Basis,
+    /// The state the decision rests on; pass it back as [`Options::expect`]
+    /// so acting later refuses if the cluster changed in between.
+    pub expected: Expected,
     pub after: Option<Basis>,
     pub elapsed_ms: u64,
 }
@@ -97,8 +100,12 @@ fn basis(c: &ClusterState, revision: i64) -> Basis {
     }
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub dry_run: bool,
+    /// What the user confirmed against (a dialog, a prompt); a cluster that
+    /// no longer matches it on the linearizable read refuses the operation.
+    pub expect: Option<Expected>,
 }
 
 /// Runs one operation to its end. Progress lines go to `progress`.
@@ -106,7 +113,7 @@ pub async fn run(
     op: Operation,
     session: &Session,
     opts: Options,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Report, OpError> {
     let started = Instant::now();
     let id = format!(
@@ -127,6 +134,7 @@ pub async fn run(
         request: None,
         patronictl,
         before: before.clone(),
+        expected: expectation(&op, &state),
         after: None,
         elapsed_ms: 0,
     };
@@ -165,6 +173,21 @@ pub async fn run(
         )?;
         Ok(finish(report, started))
     };
+    if let (false, Some(why)) = (opts.dry_run, session.config.read_only.reason(op.cluster())) {
+        return refuse(report, format!("{why}; nothing was sent"));
+    }
+    if let Some(seen) = &opts.expect {
+        let changed = changes(seen, &report.expected);
+        if !changed.is_empty() {
+            return refuse(
+                report,
+                format!(
+                    "the cluster changed since you confirmed: {}; look again and decide anew",
+                    changed.join("; ")
+                ),
+            );
+        }
+    }
     if pf.refused() {
         let why = pf.refusals.join("; ");
         return refuse(report, why);
@@ -299,7 +322,7 @@ async fn reconcile(
     op: &Operation,
     state: &ClusterState,
     session: &Session,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut (dyn FnMut(&str) + Send),
     why: String,
 ) -> (Outcome, String) {
     match follow(

@@ -7,20 +7,11 @@
 use crate::config::EtcdConfig;
 use crate::sources::etcd;
 use etcd_client::{Compare, CompareOp, PutOptions, Txn, TxnOp, TxnOpResponse};
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 const LEASE_TTL: i64 = 30;
 
-/// Who holds the lock, shown to whoever is refused.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Holder {
-    pub user: String,
-    pub host: String,
-    pub operation: String,
-    pub id: String,
-    pub since: String,
-}
+pub use crate::model::lock::LockHolder as Holder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -32,9 +23,7 @@ pub enum LockError {
     Etcd(String),
 }
 
-pub fn key(namespace: &str, cluster: &str) -> String {
-    format!("/pgtui/locks{namespace}{cluster}")
-}
+pub use crate::model::lock::key;
 
 /// A held lock; [`OpLock::release`] it when the operation ends.
 pub struct OpLock {

@@ -122,7 +122,7 @@ pub(crate) async fn follow(
     before: &ClusterState,
     session: &Session,
     bound: Duration,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut (dyn FnMut(&str) + Send),
     success: Outcome,
 ) -> (Outcome, String) {
     let end = Instant::now() + bound;

@@ -328,11 +328,19 @@ async fn watch(
             _ = probe.tick() => {
                 // A SIGSTOPped etcd keeps its connections open and a watch on
                 // it just goes quiet: only a request with a deadline tells.
-                let get = client.get(prefix, Some(GetOptions::new().with_prefix().with_count_only()));
+                // The probe reads pgtui's operation locks, so the console
+                // shows who is operating on a cluster within a second.
+                let get = client.get(crate::model::lock::prefix(namespace), Some(GetOptions::new().with_prefix()));
                 match tokio::time::timeout(PROBE_TIMEOUT, get).await {
-                    Ok(Ok(_)) => {
+                    Ok(Ok(resp)) => {
                         let now = SystemTime::now();
-                        model.update_quiet(|m| m.source_mut(SourceId::Etcd).last_ok = Some(now));
+                        let kvs: Vec<(Vec<u8>, Vec<u8>)> = resp.kvs().iter().map(|kv| (kv.key().to_vec(), kv.value().to_vec())).collect();
+                        let locks = crate::model::lock::parse(namespace, &kvs);
+                        if model.read(|m| m.locks != locks) {
+                            model.update(|m| { m.locks = locks; m.source_mut(SourceId::Etcd).last_ok = Some(now); });
+                        } else {
+                            model.update_quiet(|m| m.source_mut(SourceId::Etcd).last_ok = Some(now));
+                        }
                     }
                     Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
                     Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "etcd stopped answering")),

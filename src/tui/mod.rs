@@ -6,6 +6,7 @@
 //! with the pure views, and writes to the terminal only when that frame
 //! differs from the last one. An idle console therefore writes nothing.
 
+pub mod dialog;
 pub mod keys;
 pub mod lag_history;
 pub mod screen;
@@ -22,6 +23,7 @@ use futures::StreamExt;
 use lag_history::LagHistory;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use theme::Theme;
 use ui::{Mode, Ui};
@@ -54,8 +56,39 @@ impl App {
         }
     }
 
-    pub fn on_key(&mut self, k: KeyEvent, model: &Model) {
+    pub fn on_key(&mut self, k: KeyEvent, model: &Model, now: SystemTime) {
         if k.kind == KeyEventKind::Release {
+            return;
+        }
+        if let Some(d) = &mut self.ui.dialog {
+            let ctrl_c = k.code == KeyCode::Char('c')
+                && k.modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL);
+            if ctrl_c {
+                self.ui.quit = true;
+                return;
+            }
+            let dk = match k.code {
+                KeyCode::Esc => dialog::DialogKey::Esc,
+                KeyCode::Enter => dialog::DialogKey::Enter,
+                KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
+                    dialog::DialogKey::SwitchFocus
+                }
+                KeyCode::Up => dialog::DialogKey::Up,
+                KeyCode::Down => dialog::DialogKey::Down,
+                KeyCode::Backspace => dialog::DialogKey::Backspace,
+                // Without a name to type, j/k move through the candidates.
+                KeyCode::Char('k') if !d.needs_typing() => dialog::DialogKey::Up,
+                KeyCode::Char('j') if !d.needs_typing() => dialog::DialogKey::Down,
+                KeyCode::Char(c) => dialog::DialogKey::Char(c),
+                _ => return,
+            };
+            let current = dialog::current(model, d);
+            match d.key(dk, current, now) {
+                dialog::Effect::None => {}
+                dialog::Effect::Close => self.ui.dialog = None,
+                dialog::Effect::Run(op, expected) => self.ui.run_request = Some((op, expected)),
+            }
             return;
         }
         match &mut self.ui.mode {
@@ -71,7 +104,7 @@ impl App {
                     let was_command = matches!(self.ui.mode, Mode::Command(_));
                     self.ui.mode = Mode::Normal;
                     if was_command {
-                        self.ui.command(&line, model);
+                        self.ui.command(&line, model, now);
                     } else {
                         self.ui.filter = line;
                     }
@@ -91,12 +124,17 @@ impl App {
                 }
                 _ => {}
             },
-            Mode::Normal => {
-                if let Some(a) = keys::lookup(&k) {
+            Mode::Normal => match keys::lookup(&k, self.ui.writable()) {
+                Some(keys::Action::Op(kind)) => {
+                    self.ui.message = None;
+                    self.ui.open_op(kind, None, model, now)
+                }
+                Some(a) => {
                     let rows = views::rows(model, &self.ui);
                     self.ui.apply(a, rows, model);
                 }
-            }
+                None => {}
+            },
         }
     }
 
@@ -127,19 +165,53 @@ pub fn pick_theme(choice: Option<&str>) -> anyhow::Result<Theme> {
 pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> {
     let theme = pick_theme(config.theme.as_deref())?;
     let scope = crate::sources::Scope::all();
-    let session = Session::start(config, scope);
+    let read_only = config.read_only.clone();
+    let session = Arc::new(Session::start(config, scope));
     let mut app = App::new(cluster, theme);
+    app.ui.read_only = read_only;
     let mut term = terminal::enter()?;
     let result = event_loop(&mut term, &mut app, &session).await;
     terminal::restore();
     result
 }
 
+/// What a running operation reports back to the loop.
+enum OpMsg {
+    Progress(String),
+    Done(Result<crate::ops::execute::Report, String>),
+}
+
+/// Runs a confirmed operation through the ops layer on its own task, so the
+/// console keeps drawing while it is followed to its end state.
+fn spawn_op(
+    session: &Arc<Session>,
+    op: crate::ops::Operation,
+    expected: crate::ops::preflight::Expected,
+    tx: tokio::sync::mpsc::UnboundedSender<OpMsg>,
+) {
+    let session = session.clone();
+    tokio::spawn(async move {
+        let progress_tx = tx.clone();
+        let mut progress = move |line: &str| {
+            let _ = progress_tx.send(OpMsg::Progress(line.to_string()));
+        };
+        let opts = crate::ops::execute::Options {
+            dry_run: false,
+            expect: Some(expected),
+        };
+        let r = crate::ops::execute::run(op, &session, opts, &mut progress)
+            .await
+            .map_err(|e| e.to_string());
+        let _ = tx.send(OpMsg::Done(r));
+    });
+}
+
 async fn event_loop(
     term: &mut terminal::Term,
     app: &mut App,
-    session: &Session,
+    session: &Arc<Session>,
 ) -> anyhow::Result<()> {
+    let (op_tx, mut op_rx) = tokio::sync::mpsc::unbounded_channel::<OpMsg>();
     use tokio::signal::unix::{signal, SignalKind};
     let mut input = EventStream::new();
     let mut changes = session.model.subscribe();
@@ -166,7 +238,7 @@ async fn event_loop(
         }
         tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m)),
+                Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m, SystemTime::now())),
                 Some(Ok(Event::Mouse(me))) if matches!(me.kind, MouseEventKind::Down(_)) => {
                     session.model.read(|m| {
                         if let Some(i) = views::row_at(area, m, &app.ui, me.row) {
@@ -193,9 +265,26 @@ async fn event_loop(
                 if r.is_err() { return Ok(()); }
                 session.model.read(|m| app.on_model(m, SystemTime::now()));
             }
+            Some(msg) = op_rx.recv() => {
+                let d = app.ui.dialog.as_mut();
+                match (msg, d) {
+                    (OpMsg::Progress(l), Some(d)) => d.progress(l),
+                    (OpMsg::Done(r), Some(d)) => d.finished(r),
+                    (OpMsg::Done(r), None) => {
+                        app.ui.message = Some(match r {
+                            Ok(r) => format!("{}: {:?}: {}", r.operation.name(), r.outcome, r.message),
+                            Err(e) => e,
+                        })
+                    }
+                    (OpMsg::Progress(_), None) => {}
+                }
+            }
             _ = tick.tick() => {}
             _ = hup.recv() => return Ok(()),
             _ = term_sig.recv() => return Ok(()),
+        }
+        if let Some((op, expected)) = app.ui.run_request.take() {
+            spawn_op(session, op, expected, op_tx.clone());
         }
         if let Some(name) = app.ui.theme_request.take() {
             match pick_theme(Some(&name)) {

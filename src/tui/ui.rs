@@ -1,9 +1,14 @@
 //! UI state and how actions change it. Pure: no I/O, no clock; the model is
 //! only read (to know how many rows a table has).
 
-use super::keys::Action;
+use super::dialog::{Dialog, OpKind};
+use super::keys::{Action, OP_COMMANDS};
 use super::screen::Screen;
+use crate::config::ReadOnly;
 use crate::model::Model;
+use crate::ops::preflight::Expected;
+use crate::ops::Operation;
+use std::time::SystemTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -26,6 +31,12 @@ pub struct Ui {
     pub quit: bool,
     /// Set by `:theme NAME`; the app loads it (file I/O stays out of here).
     pub theme_request: Option<String>,
+    /// Clusters operations may not touch; their keys and commands are gone.
+    pub read_only: ReadOnly,
+    /// The open confirmation dialog, drawn over the screen.
+    pub dialog: Option<Dialog>,
+    /// Set when a dialog is confirmed; the app runs it (I/O stays out of here).
+    pub run_request: Option<(Operation, Expected)>,
 }
 
 /// Panels per screen that Tab cycles through.
@@ -56,6 +67,33 @@ impl Ui {
             message: None,
             quit: false,
             theme_request: None,
+            read_only: ReadOnly::default(),
+            dialog: None,
+            run_request: None,
+        }
+    }
+
+    /// Whether operations are offered: a cluster is open (not the fleet)
+    /// and it is not read-only.
+    pub fn writable(&self) -> bool {
+        self.screen != Screen::Fleet
+            && self
+                .cluster
+                .as_deref()
+                .is_some_and(|c| !self.read_only.blocks(c))
+    }
+
+    /// Opens the dialog of `kind` for the current cluster. `member` is the
+    /// palette's argument; without one, the selected member row.
+    pub fn open_op(&mut self, kind: OpKind, member: Option<&str>, model: &Model, now: SystemTime) {
+        let Some(c) = super::views::common::cluster(model, self) else {
+            self.message = Some("open a cluster first (:cluster NAME)".into());
+            return;
+        };
+        let selected = super::views::common::selected_member(model, self);
+        match Dialog::open(kind, c, member.or(selected.as_deref()), now) {
+            Ok(d) => self.dialog = Some(d),
+            Err(e) => self.message = Some(e),
         }
     }
 
@@ -100,6 +138,8 @@ impl Ui {
             Action::Filter => self.mode = Mode::Filter(self.filter.clone()),
             Action::Command => self.mode = Mode::Command(String::new()),
             Action::Go(s) => self.go(s),
+            // Opening a dialog needs `now` for the preflight: see `open_op`.
+            Action::Op(_) => {}
             Action::Open => {
                 if self.screen == Screen::Fleet {
                     let names = super::views::fleet::visible_clusters(model, &self.filter);
@@ -114,7 +154,7 @@ impl Ui {
     }
 
     /// Runs a `:` command.
-    pub fn command(&mut self, line: &str, model: &Model) {
+    pub fn command(&mut self, line: &str, model: &Model, now: SystemTime) {
         let mut words = line.split_whitespace();
         let Some(cmd) = words.next() else { return };
         let arg = words.next();
@@ -130,9 +170,19 @@ impl Ui {
                 }
             }
             ("theme", Some(name)) => self.theme_request = Some(name.to_string()),
+            (op, arg) if OP_COMMANDS.iter().any(|o| o.name == op) => {
+                let kind = OP_COMMANDS.iter().find(|o| o.name == op).expect("found").kind;
+                match self.cluster.as_deref().and_then(|c| self.read_only.reason(c)) {
+                    Some(why) => self.message = Some(format!(":{op} is not available: {why}")),
+                    None if self.screen == Screen::Fleet => {
+                        self.message = Some(format!(":{op} acts on one cluster: open it first (Enter or :cluster NAME)"))
+                    }
+                    None => self.open_op(kind, arg, model, now),
+                }
+            }
             (other, _) => match Screen::from_name(other) {
                 Some(s) => self.go(s),
-                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :theme NAME, :q)")),
+                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :theme NAME, :q{})", if self.writable() { ", or an operation: see ?" } else { "" })),
             },
         }
     }

@@ -38,6 +38,18 @@ pub fn selected_view(model: &Model, ui: &crate::tui::ui::Ui) -> Option<ClusterVi
     cluster(model, ui).map(crate::model::view::cluster_view)
 }
 
+/// The member under the cursor on the cluster screen.
+pub fn selected_member(model: &Model, ui: &crate::tui::ui::Ui) -> Option<String> {
+    if ui.screen != crate::tui::screen::Screen::Cluster {
+        return None;
+    }
+    let v = selected_view(model, ui)?;
+    let name = filtered_members(&v, &ui.filter)
+        .get(ui.selected)
+        .map(|m| m.name.clone());
+    name
+}
+
 pub fn filtered_members<'v>(v: &'v ClusterView, filter: &str) -> Vec<&'v MemberView> {
     let f = filter.to_lowercase();
     v.members
@@ -174,6 +186,20 @@ fn versions(c: &ClusterState) -> String {
     }
 }
 
+/// " (in 4m 10s)" until a scheduled instant, " (due)" after it; computed
+/// from `now`, so the view stays a pure function.
+pub fn countdown(now: SystemTime, at: &str) -> String {
+    let Ok(at) = crate::ops::preflight::parse_time(at) else {
+        return String::new();
+    };
+    let secs = (at - chrono::DateTime::<chrono::Utc>::from(now)).num_seconds();
+    if secs >= 0 {
+        format!(" (in {})", human(Duration::from_secs(secs as u64)))
+    } else {
+        " (due)".to_string()
+    }
+}
+
 /// Two header lines: what and where, then the cluster summary.
 pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
@@ -223,23 +249,31 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             ));
         }
         if let Some(s) = &v.scheduled_switchover {
-            // A countdown, from `now`: the view stays a pure function.
-            let left = crate::ops::preflight::parse_time(&s.at).ok().map(|at| {
-                let secs = (at - chrono::DateTime::<chrono::Utc>::from(ctx.now)).num_seconds();
-                if secs >= 0 {
-                    format!(" (in {})", human(Duration::from_secs(secs as u64)))
-                } else {
-                    " (due)".to_string()
-                }
-            });
             l2.push(Span::styled(
                 format!(
                     " ⇄ switchover at {}{} → {} ",
                     s.at,
-                    left.unwrap_or_default(),
+                    countdown(ctx.now, &s.at),
                     s.to.as_deref().unwrap_or("any")
                 ),
                 t.fg(t.warn),
+            ));
+        }
+        for m in &v.members {
+            if let Some(at) = &m.scheduled_restart {
+                l2.push(Span::styled(
+                    format!(" ↻ restart {} at {at}{} ", m.name, countdown(ctx.now, at)),
+                    t.fg(t.warn),
+                ));
+            }
+        }
+        if let Some(h) = ctx.model.locks.get(&v.name) {
+            l2.push(Span::styled(
+                format!(
+                    " LOCKED: {} by {}@{} since {} ",
+                    h.operation, h.user, h.host, h.since
+                ),
+                t.fg(t.warn).add_modifier(Modifier::BOLD),
             ));
         }
         let bad = abandoned(&v);
@@ -304,7 +338,7 @@ pub fn footer(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                     t.fg(t.accent),
                 ));
             }
-            for (k, h) in keys::footer_hints() {
+            for (k, h) in keys::footer_hints(ctx.ui.writable()) {
                 spans.push(Span::styled(
                     format!(" {k}"),
                     t.fg(t.accent).add_modifier(Modifier::BOLD),

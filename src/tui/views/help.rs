@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Clear, Row, Table, Widget};
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
-    let rows: Vec<Row> = keys::help_rows()
+    let rows: Vec<Row> = keys::help_rows(ctx.ui.writable())
         .into_iter()
         .map(|(k, h)| Row::new(vec![Cell::from(k), Cell::from(h)]))
         .collect();

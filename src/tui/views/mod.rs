@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod common;
 pub mod config;
+pub mod dialog;
 pub mod events;
 pub mod fleet;
 pub mod help;
@@ -74,6 +75,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     common::footer(footer, buf, ctx);
     if ctx.ui.help {
         help::render(body, buf, ctx);
+    }
+    if let Some(d) = &ctx.ui.dialog {
+        dialog::render(body, buf, ctx, d);
     }
 }
 

@@ -1,0 +1,338 @@
+//! Confirmation dialogs for operations. Pure state: opening one computes the
+//! preflight and scorecards from the model; keys move the choice and focus;
+//! confirming only *asks* the app to run the operation (the app owns I/O).
+//!
+//! Safety rules, each on purpose:
+//! - focus starts on Cancel, so a stray Enter never acts;
+//! - failover and reinit need the cluster name typed exactly;
+//! - what the user saw is kept as an [`Expected`]: if the model differs at
+//!   confirm time the dialog refuses and shows the new state, and the ops
+//!   layer checks it again against a linearizable etcd read.
+
+use crate::model::view::cluster_view;
+use crate::model::{ClusterState, Model};
+use crate::ops::execute::Report;
+use crate::ops::preflight::{
+    changes, expectation, preflight, scorecards, Expected, Preflight, Scorecard,
+};
+use crate::ops::request::patronictl_equivalent;
+use crate::ops::{Operation, Outcome};
+use std::time::SystemTime;
+
+/// The operations the console offers, before their parameters are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Switchover,
+    Failover,
+    Restart,
+    Reload,
+    Reinit,
+    /// Pause when running, resume when paused (the `P` key).
+    PauseResume,
+    Pause,
+    Resume,
+    /// Cancel the scheduled switchover.
+    CancelScheduled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Cancel,
+    Confirm,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Confirm,
+    /// Sent to the ops layer; progress lines as they come.
+    Running(Vec<String>),
+    Done {
+        outcome: Outcome,
+        message: String,
+        lines: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Dialog {
+    pub op: Operation,
+    pub cluster: String,
+    /// Switchover and failover: every possible new leader, scored.
+    pub candidates: Vec<Scorecard>,
+    pub pick: usize,
+    pub preflight: Preflight,
+    pub expected: Expected,
+    pub patronictl: String,
+    pub focus: Focus,
+    pub typed: String,
+    pub phase: Phase,
+    /// Why the last confirm was refused (state changed, name mistyped).
+    pub refusal: Option<String>,
+}
+
+/// What a key did to the dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    None,
+    Close,
+    /// Run this operation against what the user saw.
+    Run(Operation, Expected),
+}
+
+/// What a dialog key means; the app maps terminal keys onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogKey {
+    Esc,
+    Enter,
+    /// Tab, arrows left/right.
+    SwitchFocus,
+    Up,
+    Down,
+    Char(char),
+    Backspace,
+}
+
+impl Dialog {
+    /// Builds the dialog for `kind` on `cluster`, acting on `member` (the
+    /// selected row or a palette argument) where the operation needs one.
+    pub fn open(
+        kind: OpKind,
+        c: &ClusterState,
+        member: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Dialog, String> {
+        let v = cluster_view(c);
+        let cluster = v.name.clone();
+        let need_member = || -> Result<String, String> {
+            member.map(str::to_string).ok_or_else(|| {
+                "select a member first (cluster screen, j/k) or name it: :restart MEMBER"
+                    .to_string()
+            })
+        };
+        let candidates = match kind {
+            OpKind::Switchover | OpKind::Failover => scorecards(c),
+            _ => vec![],
+        };
+        // The selected member if it can be a candidate, else the first
+        // eligible one: the dialog never preselects the leader.
+        let pick = member
+            .and_then(|m| candidates.iter().position(|s| s.member == m))
+            .or_else(|| candidates.iter().position(Scorecard::eligible))
+            .unwrap_or(0);
+        let op = match kind {
+            OpKind::Switchover | OpKind::Failover if candidates.is_empty() => {
+                return Err(format!(
+                    "{cluster} has no member besides the leader to promote"
+                ))
+            }
+            OpKind::Switchover => Operation::Switchover {
+                cluster: cluster.clone(),
+                leader: v.leader.clone(),
+                candidate: Some(candidates[pick].member.clone()),
+                scheduled_at: None,
+            },
+            OpKind::Failover => Operation::Failover {
+                cluster: cluster.clone(),
+                candidate: candidates[pick].member.clone(),
+                allow_async: false,
+            },
+            OpKind::Restart => Operation::Restart {
+                cluster: cluster.clone(),
+                member: need_member()?,
+                pending_only: false,
+                scheduled_at: None,
+                timeout_secs: None,
+            },
+            OpKind::Reload => Operation::Reload {
+                cluster: cluster.clone(),
+                member: need_member()?,
+            },
+            OpKind::Reinit => Operation::Reinit {
+                cluster: cluster.clone(),
+                member: need_member()?,
+                from_leader: false,
+            },
+            OpKind::PauseResume if v.paused => Operation::Resume {
+                cluster: cluster.clone(),
+            },
+            OpKind::PauseResume | OpKind::Pause => Operation::Pause {
+                cluster: cluster.clone(),
+            },
+            OpKind::Resume => Operation::Resume {
+                cluster: cluster.clone(),
+            },
+            OpKind::CancelScheduled if v.scheduled_switchover.is_none() => {
+                return Err(format!("{cluster} has no scheduled switchover to cancel"))
+            }
+            OpKind::CancelScheduled => Operation::CancelSwitchover {
+                cluster: cluster.clone(),
+            },
+        };
+        let mut d = Dialog {
+            patronictl: String::new(),
+            preflight: Preflight::default(),
+            expected: expectation(&op, c),
+            op,
+            cluster,
+            candidates,
+            pick,
+            focus: Focus::Cancel,
+            typed: String::new(),
+            phase: Phase::Confirm,
+            refusal: None,
+        };
+        d.refresh(c, now);
+        Ok(d)
+    }
+
+    fn refresh(&mut self, c: &ClusterState, now: SystemTime) {
+        self.preflight = preflight(&self.op, c, now);
+        self.expected = expectation(&self.op, c);
+        self.patronictl = patronictl_equivalent(&self.op);
+    }
+
+    pub fn needs_typing(&self) -> bool {
+        self.op.needs_typed_confirmation()
+    }
+
+    /// Confirm is possible: preflight passes and the name is typed.
+    pub fn can_confirm(&self) -> bool {
+        !self.preflight.refused() && (!self.needs_typing() || self.typed == self.cluster)
+    }
+
+    fn set_pick(&mut self, i: usize, c: &ClusterState, now: SystemTime) {
+        let Some(s) = self.candidates.get(i) else {
+            return;
+        };
+        self.pick = i;
+        let name = s.member.clone();
+        match &mut self.op {
+            Operation::Switchover { candidate, .. } => *candidate = Some(name),
+            Operation::Failover { candidate, .. } => *candidate = name,
+            _ => {}
+        }
+        self.refusal = None;
+        self.refresh(c, now);
+    }
+
+    /// Applies a key. `current` is the cluster as the model has it now.
+    pub fn key(&mut self, k: DialogKey, current: Option<&ClusterState>, now: SystemTime) -> Effect {
+        match &self.phase {
+            Phase::Running(_) => return Effect::None,
+            Phase::Done { .. } => {
+                return match k {
+                    DialogKey::Esc | DialogKey::Enter => Effect::Close,
+                    _ => Effect::None,
+                }
+            }
+            Phase::Confirm => {}
+        }
+        match k {
+            DialogKey::Esc => return Effect::Close,
+            DialogKey::SwitchFocus => {
+                self.focus = match self.focus {
+                    Focus::Cancel => Focus::Confirm,
+                    Focus::Confirm => Focus::Cancel,
+                }
+            }
+            DialogKey::Up | DialogKey::Down if self.refusal_is_final() => {}
+            DialogKey::Up => {
+                if let Some(c) = current {
+                    self.set_pick(self.pick.saturating_sub(1), c, now)
+                }
+            }
+            DialogKey::Down => {
+                if let Some(c) = current {
+                    self.set_pick(self.pick + 1, c, now)
+                }
+            }
+            DialogKey::Char(ch) if self.needs_typing() => {
+                self.typed.push(ch);
+                self.refusal = None;
+            }
+            DialogKey::Char(_) => {}
+            DialogKey::Backspace => {
+                self.typed.pop();
+            }
+            DialogKey::Enter => return self.confirm(current),
+        }
+        Effect::None
+    }
+
+    /// A state change is final for this dialog: close and look again.
+    fn refusal_is_final(&self) -> bool {
+        self.refusal
+            .as_deref()
+            .is_some_and(|r| r.starts_with("the cluster changed"))
+    }
+
+    fn confirm(&mut self, current: Option<&ClusterState>) -> Effect {
+        if self.focus == Focus::Cancel {
+            return Effect::Close;
+        }
+        if self.refusal_is_final() {
+            return Effect::None;
+        }
+        if self.preflight.refused() {
+            self.refusal = Some(format!("refused: {}", self.preflight.refusals.join("; ")));
+            return Effect::None;
+        }
+        if self.needs_typing() && self.typed != self.cluster {
+            self.refusal = Some(format!(
+                "type the cluster name {:?} exactly to confirm; nothing was sent",
+                self.cluster
+            ));
+            return Effect::None;
+        }
+        let now_seen = match current {
+            Some(c) => expectation(&self.op, c),
+            None => {
+                self.refusal = Some(format!(
+                    "the cluster changed since this dialog opened: {} is gone from the model",
+                    self.cluster
+                ));
+                return Effect::None;
+            }
+        };
+        let changed = changes(&self.expected, &now_seen);
+        if !changed.is_empty() {
+            self.refusal = Some(format!(
+                "the cluster changed since this dialog opened: {}. Nothing was sent; Esc and look again",
+                changed.join("; ")
+            ));
+            return Effect::None;
+        }
+        self.phase = Phase::Running(vec![]);
+        Effect::Run(self.op.clone(), self.expected.clone())
+    }
+
+    pub fn progress(&mut self, line: String) {
+        if let Phase::Running(lines) = &mut self.phase {
+            lines.push(line);
+        }
+    }
+
+    pub fn finished(&mut self, result: Result<Report, String>) {
+        let lines = match &mut self.phase {
+            Phase::Running(l) => std::mem::take(l),
+            _ => vec![],
+        };
+        self.phase = match result {
+            Ok(r) => Phase::Done {
+                outcome: r.outcome,
+                message: r.message,
+                lines,
+            },
+            Err(e) => Phase::Done {
+                outcome: Outcome::Failed,
+                message: e,
+                lines,
+            },
+        };
+    }
+}
+
+/// The cluster the dialog acts on, as the model has it now.
+pub fn current<'m>(model: &'m Model, d: &Dialog) -> Option<&'m ClusterState> {
+    model.clusters.get(&d.cluster).filter(|c| !c.dcs.is_empty())
+}
