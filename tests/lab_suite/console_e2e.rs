@@ -3,77 +3,10 @@
 //! the timeline bump on screen soon after Patroni writes the leader key;
 //! freeze every etcd member and see the stale banner; thaw and recover.
 
-use crate::common::{bin, wait_for, SharedLab};
+use super::tmux::Tmux;
+use crate::common::{wait_for, SharedLab};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(lab: &SharedLab, w: u16, h: u16) -> Tmux {
-        let session = format!("pgtui-e2e-{}-{}", lab.info.index, std::process::id());
-        let cmd = format!(
-            "PGTUI_SETTINGS=/dev/null {} -c {} --cluster pg-test",
-            bin().display(),
-            lab.info.patronictl_config.display()
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                &cmd,
-            ])
-            .status()
-            .expect("tmux (apt-get install tmux)");
-        assert!(ok.success(), "tmux new-session failed");
-        Tmux { session }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, k: &str) {
-        Command::new("tmux")
-            .args(["send-keys", "-t", &self.session, k])
-            .status()
-            .unwrap();
-    }
-
-    fn wait_screen(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
-        let end = Instant::now() + timeout;
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return Some(s);
-            }
-            if Instant::now() > end {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-    }
-}
 
 fn leader_key(lab: &SharedLab) -> String {
     let out = lab.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);

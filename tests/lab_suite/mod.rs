@@ -3,7 +3,10 @@
 //! witness: patronictl, etcdctl, or the cluster's own behaviour.
 
 pub mod console_e2e;
+pub mod console_ops;
 pub mod ops;
+pub mod rest_tap;
+pub mod tmux;
 pub mod watch_compaction;
 
 use crate::common::{wait_for, SharedLab};
@@ -494,6 +497,8 @@ macro_rules! all_lab_suite_tests {
             op_pause_and_resume_wait_for_every_member => lab_suite::ops::pause_and_resume_wait_for_every_member,
             op_read_only_and_dry_run_send_nothing => lab_suite::ops::read_only_and_dry_run_send_nothing,
             op_a_held_lock_refuses_a_second_operation => lab_suite::ops::a_held_lock_refuses_a_second_operation,
+            console_dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing => lab_suite::console_ops::dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing,
+            console_and_cli_read_only_send_no_write => lab_suite::console_ops::read_only_sends_no_write_from_console_or_cli,
         }
     };
 }

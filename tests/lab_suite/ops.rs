@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Runs `pgtui OP ... -f json --yes`; returns (exit code, report, audit lines
 /// of this run).
-fn op(lab: &SharedLab, args: &[&str]) -> (i32, Value, Vec<Value>) {
+pub fn run_op(lab: &SharedLab, args: &[&str]) -> (i32, Value, Vec<Value>) {
     let audit = std::env::temp_dir().join(format!(
         "pgtui-audit-{}-{}.jsonl",
         lab.info.index,
@@ -112,7 +112,7 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
     let _x = lab.lock();
     settle(lab);
     let target = replicas(lab)[0].clone();
-    let r = op(lab, &["switchover", "pg-test", "--candidate", &target]);
+    let r = run_op(lab, &["switchover", "pg-test", "--candidate", &target]);
     assert_verified("switchover", &r);
     assert_eq!(
         patronictl_leader(lab),
@@ -121,7 +121,7 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
     );
     settle(lab);
 
-    let r = op(
+    let r = run_op(
         lab,
         &[
             "switchover",
@@ -134,7 +134,7 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
     assert_eq!(r.1["outcome"], "scheduled");
     let text = String::from_utf8_lossy(&lab.patronictl(&["list", "pg-test"]).stdout).to_string();
     assert!(text.contains("Switchover scheduled"), "{text}");
-    let r = op(lab, &["flush", "pg-test", "switchover"]);
+    let r = run_op(lab, &["flush", "pg-test", "switchover"]);
     assert_verified("cancel", &r);
     let text = String::from_utf8_lossy(&lab.patronictl(&["list", "pg-test"]).stdout).to_string();
     assert!(!text.contains("Switchover scheduled"), "{text}");
@@ -144,7 +144,7 @@ pub fn failover_to_a_named_candidate(lab: &SharedLab) {
     let _x = lab.lock();
     settle(lab);
     let target = replicas(lab)[1].clone();
-    let r = op(lab, &["failover", "pg-test", "--candidate", &target]);
+    let r = run_op(lab, &["failover", "pg-test", "--candidate", &target]);
     assert_verified("failover", &r);
     assert_eq!(patronictl_leader(lab), target);
     settle(lab);
@@ -156,11 +156,11 @@ pub fn restart_replica_and_leader_and_reload(lab: &SharedLab) {
     let leader = patronictl_leader(lab);
     let replica = replicas(lab)[0].clone();
     for m in [&replica, &leader] {
-        let r = op(lab, &["restart", "pg-test", m]);
+        let r = run_op(lab, &["restart", "pg-test", m]);
         assert_verified(&format!("restart {m}"), &r);
         settle(lab);
     }
-    let r = op(lab, &["reload", "pg-test", &replica]);
+    let r = run_op(lab, &["reload", "pg-test", &replica]);
     assert_verified("reload", &r);
 }
 
@@ -168,7 +168,7 @@ pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
     let _x = lab.lock();
     settle(lab);
     let leader = patronictl_leader(lab);
-    let (code, report, audit) = op(lab, &["reinit", "pg-test", &leader]);
+    let (code, report, audit) = run_op(lab, &["reinit", "pg-test", &leader]);
     assert_eq!(code, 6, "refused: {report}");
     assert!(
         report["message"]
@@ -184,7 +184,7 @@ pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
         "a refusal is recorded, and nothing is started"
     );
     let replica = replicas(lab)[0].clone();
-    let r = op(lab, &["reinit", "pg-test", &replica]);
+    let r = run_op(lab, &["reinit", "pg-test", &replica]);
     assert_verified("reinit", &r);
     settle(lab);
 }
@@ -192,7 +192,7 @@ pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
 pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
     let _x = lab.lock();
     settle(lab);
-    let r = op(lab, &["pause", "pg-test"]);
+    let r = run_op(lab, &["pause", "pg-test"]);
     assert_verified("pause", &r);
     for m in &lab.info.clusters[0].members {
         let out = Command::new("curl")
@@ -202,7 +202,7 @@ pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["pause"], true, "{} reports pause", m.name);
     }
-    let r = op(lab, &["resume", "pg-test"]);
+    let r = run_op(lab, &["resume", "pg-test"]);
     assert_verified("resume", &r);
 }
 
@@ -223,7 +223,7 @@ pub fn read_only_and_dry_run_send_nothing(lab: &SharedLab) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (code, report, audit) = op(lab, &["switchover", "pg-test", "--dry-run"]);
+    let (code, report, audit) = run_op(lab, &["switchover", "pg-test", "--dry-run"]);
     assert_eq!((code, report["outcome"].as_str()), (0, Some("dry_run")));
     assert!(audit.is_empty());
     assert_eq!(patronictl_leader(lab), leader, "nothing happened");
@@ -262,7 +262,7 @@ pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
         .etcdctl(&["put", &format!("--lease={lease}"), &key, holder])
         .status
         .success());
-    let (code, report, _) = op(lab, &["pause", "pg-test"]);
+    let (code, report, _) = run_op(lab, &["pause", "pg-test"]);
     assert!(lab.etcdctl(&["lease", "revoke", &lease]).status.success());
     assert_eq!(code, 6, "{report}");
     let msg = report["message"].as_str().unwrap();
@@ -274,7 +274,7 @@ pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
         serde_json::from_slice(&lab.pgtui(&["list", "pg-test", "-f", "json"]).stdout).unwrap();
     assert_eq!(v["clusters"][0]["paused"], false, "nothing was sent");
     // And a normal operation leaves no lock behind.
-    let r = op(lab, &["reload", "pg-test", &replicas(lab)[0]]);
+    let r = run_op(lab, &["reload", "pg-test", &replicas(lab)[0]]);
     assert_verified("reload", &r);
     let left = lab.etcdctl(&["get", "--prefix", "/pgtui/locks/", "--keys-only"]);
     assert!(
