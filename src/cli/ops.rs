@@ -6,6 +6,7 @@ use super::session::Session;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::ops::execute::{self, Options, Report};
+use crate::ops::preflight::{restart_targets, Preflight, RoleFilter};
 use crate::ops::{Operation, Outcome};
 use crate::sources::Scope;
 use clap::{Args, Subcommand};
@@ -53,13 +54,18 @@ pub enum OpCommand {
         #[command(flatten)]
         flags: OpFlags,
     },
-    /// Restart PostgreSQL on a member.
-    #[command(after_help = "Example:\n  pgtui restart pg-test pg-test-2 --pending")]
+    /// Restart PostgreSQL on members, one at a time, replicas first and
+    /// the leader last, each verified before the next.
+    #[command(
+        after_help = "Examples:\n  pgtui restart pg-test pg-test-2\n  pgtui restart pg-test --role replica\n  pgtui restart pg-test --pending\n  pgtui restart pg-test pg-test-3 --scheduled 2026-11-22T03:00:00+00:00"
+    )]
     Restart {
-        /// [CLUSTER] MEMBER
-        #[arg(num_args = 1..=2, required = true)]
+        /// [CLUSTER] [MEMBER...]; no member: every member that matches --role
         target: Vec<String>,
-        /// Only if a restart is pending.
+        /// Which members: leader, primary, standby-leader, replica, any.
+        #[arg(long, value_enum, default_value_t = RoleFilter::Any)]
+        role: RoleFilter,
+        /// Only members with a pending restart (immediate restarts).
         #[arg(long)]
         pending: bool,
         #[arg(long)]
@@ -99,9 +105,14 @@ pub enum OpCommand {
         #[command(flatten)]
         flags: OpFlags,
     },
-    /// Cancel a scheduled switchover: `flush [CLUSTER] switchover`.
+    /// Cancel what is scheduled: `flush [CLUSTER] switchover`, or
+    /// `flush [CLUSTER] [MEMBER...] restart`.
+    #[command(
+        after_help = "Examples:\n  pgtui flush pg-test switchover\n  pgtui flush pg-test restart\n  pgtui flush pg-test pg-test-2 restart"
+    )]
     Flush {
-        #[arg(num_args = 1..=2, required = true)]
+        /// [CLUSTER] [MEMBER...] switchover|restart
+        #[arg(num_args = 1.., required = true)]
         target: Vec<String>,
         #[command(flatten)]
         flags: OpFlags,
@@ -122,7 +133,151 @@ fn split_target(mut t: Vec<String>, config: &Config) -> Result<(String, String),
     Ok((cluster_of(t.pop(), config)?, member))
 }
 
-fn build(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), CliError> {
+/// `[CLUSTER] [MEMBER...]`: the first word is the cluster unless a default
+/// cluster is set and it is not that one.
+fn cluster_and_members(
+    mut words: Vec<String>,
+    config: &Config,
+) -> Result<(String, Vec<String>), CliError> {
+    match (&config.cluster, words.first()) {
+        (Some(default), Some(first)) if first != default => Ok((default.clone(), words)),
+        (_, Some(_)) => {
+            let cluster = words.remove(0);
+            Ok((cluster, words))
+        }
+        (_, None) => Ok((cluster_of(None, config)?, words)),
+    }
+}
+
+/// What the command line asks for: one operation, or a set of members the
+/// live cluster decides.
+enum Batch {
+    One(Operation),
+    Restart {
+        cluster: String,
+        members: Vec<String>,
+        role: RoleFilter,
+        pending: bool,
+        scheduled: Option<String>,
+        timeout: Option<u64>,
+    },
+    FlushRestart {
+        cluster: String,
+        members: Vec<String>,
+    },
+}
+
+impl Batch {
+    fn cluster(&self) -> &str {
+        match self {
+            Batch::One(op) => op.cluster(),
+            Batch::Restart { cluster, .. } | Batch::FlushRestart { cluster, .. } => cluster,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Batch::One(op) => op.name(),
+            Batch::Restart { .. } => "restart",
+            Batch::FlushRestart { .. } => "cancel-restart",
+        }
+    }
+
+    /// The operations, resolved against the cluster as the session sees it.
+    fn expand(self, c: &crate::model::ClusterState) -> Result<Vec<Operation>, CliError> {
+        let not_found =
+            |e: String| CliError::new(ExitCode::Refused, format!("{e}; nothing was sent"));
+        Ok(match self {
+            Batch::One(op) => vec![op],
+            Batch::Restart {
+                cluster,
+                members,
+                role,
+                pending,
+                scheduled,
+                timeout,
+            } => restart_targets(c, &members, role, pending, scheduled.is_some())
+                .map_err(not_found)?
+                .into_iter()
+                .map(|member| Operation::Restart {
+                    cluster: cluster.clone(),
+                    member,
+                    pending_only: pending,
+                    scheduled_at: scheduled.clone(),
+                    timeout_secs: timeout,
+                })
+                .collect(),
+            Batch::FlushRestart { cluster, members } => {
+                let v = crate::model::view::cluster_view(c);
+                restart_targets(c, &members, RoleFilter::Any, false, true)
+                    .map_err(not_found)?
+                    .into_iter()
+                    .filter(|m| {
+                        v.members
+                            .iter()
+                            .any(|x| &x.name == m && x.scheduled_restart.is_some())
+                    })
+                    .map(|member| Operation::CancelRestart {
+                        cluster: cluster.clone(),
+                        member,
+                    })
+                    .collect()
+            }
+        })
+    }
+}
+
+fn build(cmd: OpCommand, config: &Config) -> Result<(Batch, OpFlags), CliError> {
+    let one = |(op, flags): (Operation, OpFlags)| (Batch::One(op), flags);
+    Ok(match cmd {
+        OpCommand::Restart {
+            target,
+            role,
+            pending,
+            scheduled,
+            timeout,
+            flags,
+        } => {
+            let (cluster, members) = cluster_and_members(target, config)?;
+            (
+                Batch::Restart {
+                    cluster,
+                    members,
+                    role,
+                    pending,
+                    scheduled,
+                    timeout,
+                },
+                flags,
+            )
+        }
+        OpCommand::Flush { mut target, flags } => {
+            let what = target.pop().expect("clap requires one");
+            let (cluster, members) = cluster_and_members(target, config)?;
+            match what.as_str() {
+                "restart" => (Batch::FlushRestart { cluster, members }, flags),
+                "switchover" if members.is_empty() => {
+                    (Batch::One(Operation::CancelSwitchover { cluster }), flags)
+                }
+                "switchover" => {
+                    return Err(CliError::new(
+                        ExitCode::Usage,
+                        "flush switchover takes no members: `flush [CLUSTER] switchover`",
+                    ))
+                }
+                other => {
+                    return Err(CliError::new(
+                        ExitCode::Usage,
+                        format!("flush {other}: use `flush [CLUSTER] switchover` or `flush [CLUSTER] [MEMBER...] restart`"),
+                    ))
+                }
+            }
+        }
+        other => one(build_one(other, config)?),
+    })
+}
+
+fn build_one(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), CliError> {
     Ok(match cmd {
         OpCommand::Switchover {
             cluster,
@@ -152,25 +307,6 @@ fn build(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), CliErr
             },
             flags,
         ),
-        OpCommand::Restart {
-            target,
-            pending,
-            scheduled,
-            timeout,
-            flags,
-        } => {
-            let (cluster, member) = split_target(target, config)?;
-            (
-                Operation::Restart {
-                    cluster,
-                    member,
-                    pending_only: pending,
-                    scheduled_at: scheduled,
-                    timeout_secs: timeout,
-                },
-                flags,
-            )
-        }
         OpCommand::Reload { target, flags } => {
             let (cluster, member) = split_target(target, config)?;
             (Operation::Reload { cluster, member }, flags)
@@ -202,15 +338,8 @@ fn build(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), CliErr
             },
             flags,
         ),
-        OpCommand::Flush { target, flags } => {
-            let (cluster, what) = split_target(target, config)?;
-            if what != "switchover" {
-                return Err(CliError::new(
-                    ExitCode::Usage,
-                    format!("flush {what}: only `flush [CLUSTER] switchover` is supported"),
-                ));
-            }
-            (Operation::CancelSwitchover { cluster }, flags)
+        OpCommand::Restart { .. } | OpCommand::Flush { .. } => {
+            unreachable!("batches are built in build()")
         }
     })
 }
@@ -225,23 +354,26 @@ pub fn exit_code(o: Outcome) -> ExitCode {
     }
 }
 
-/// Asks on the terminal; `None` means no terminal to ask on.
-fn confirm(op: &Operation, plan: &crate::ops::preflight::Preflight) -> Option<bool> {
+/// Asks once for the whole batch on the terminal; `None` means no
+/// terminal to ask on.
+fn confirm(plans: &[(Operation, Preflight)]) -> Option<bool> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return None;
     }
     let mut err = std::io::stderr();
-    let _ = writeln!(err, "\n{} on {}:", op.name(), op.cluster());
-    for p in &plan.plan {
-        let _ = writeln!(err, "  • {p}");
+    for (op, plan) in plans {
+        let _ = writeln!(err, "\n{} on {}:", op.name(), op.cluster());
+        for p in &plan.plan {
+            let _ = writeln!(err, "  • {p}");
+        }
+        for w in &plan.warnings {
+            let _ = writeln!(err, "  ! {w}");
+        }
     }
-    for w in &plan.warnings {
-        let _ = writeln!(err, "  ! {w}");
-    }
-    let want = if op.needs_typed_confirmation() {
-        op.cluster().to_string()
-    } else {
-        "yes".to_string()
+    let typed = plans.iter().find(|(op, _)| op.needs_typed_confirmation());
+    let want = match typed {
+        Some((op, _)) => op.cluster().to_string(),
+        None => "yes".to_string(),
     };
     let _ = write!(err, "Type {want:?} to proceed, anything else cancels: ");
     let _ = err.flush();
@@ -283,52 +415,87 @@ fn print(report: &Report, format: Format) {
 }
 
 pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
-    let (op, flags) = build(cmd, &config)?;
-    if let (false, Some(why)) = (flags.dry_run, config.read_only.reason(op.cluster())) {
+    let (batch, flags) = build(cmd, &config)?;
+    if let (false, Some(why)) = (flags.dry_run, config.read_only.reason(batch.cluster())) {
         return Err(CliError::new(
             ExitCode::Refused,
-            format!("{} refused: {why}; nothing was sent", op.name()),
+            format!("{} refused: {why}; nothing was sent", batch.name()),
         )
         .into());
     }
-    let session = Session::start(config, Scope::only(vec![op.cluster().to_string()]));
+    let cluster = batch.cluster().to_string();
+    let session = Session::start(config, Scope::only(vec![cluster.clone()]));
     session.wait_first_data().await?;
-    session.ensure_exist(&[op.cluster().to_string()]).await?;
-    // Plan first (dry run), then confirm, then act on a fresh read.
-    let plan = execute::run(
-        op.clone(),
-        &session,
-        Options {
+    session.ensure_exist(std::slice::from_ref(&cluster)).await?;
+    let state = session
+        .model
+        .read(|m| m.clusters.get(&cluster).cloned())
+        .unwrap_or_else(|| crate::model::ClusterState::new(&cluster));
+    let ops = batch.expand(&state)?;
+    if ops.is_empty() {
+        let msg = format!("nothing to do on {cluster}: no member matches");
+        match flags.format {
+            Format::Table => println!("{msg}"),
+            _ => println!(
+                "{}",
+                serde_json::json!({ "outcome": "nothing_to_do", "message": msg })
+            ),
+        }
+        return Ok(());
+    }
+    // Plan everything first (dry runs), then confirm once, then act on a
+    // fresh read per operation, stopping at the first that does not succeed.
+    let mut plans = vec![];
+    for op in &ops {
+        let opts = Options {
             dry_run: true,
             expect: None,
-        },
-        &mut |_| {},
-    )
-    .await?;
-    if flags.dry_run || plan.outcome == Outcome::Refused {
-        print(&plan, flags.format);
-        return exit(plan.outcome, &plan.message);
+        };
+        plans.push(execute::run(op.clone(), &session, opts, &mut |_| {}).await?);
+    }
+    if flags.dry_run || plans.iter().any(|p| p.outcome == Outcome::Refused) {
+        for p in &plans {
+            print(p, flags.format);
+        }
+        let worst = plans
+            .iter()
+            .find(|p| p.outcome == Outcome::Refused)
+            .unwrap_or(&plans[0]);
+        return exit(worst.outcome, &worst.message);
     }
     if !flags.yes {
-        match confirm(&op, &plan.preflight) {
-            None => return Err(CliError::new(ExitCode::Refused, format!("{} needs confirmation: not on a terminal, so pass --yes (or --dry-run to see the plan)", op.name())).into()),
+        let pairs: Vec<(Operation, Preflight)> = plans
+            .iter()
+            .map(|p| (p.operation.clone(), p.preflight.clone()))
+            .collect();
+        match confirm(&pairs) {
+            None => return Err(CliError::new(ExitCode::Refused, format!("{} needs confirmation: not on a terminal, so pass --yes (or --dry-run to see the plan)", batch_name(&ops))).into()),
             Some(false) => return Err(CliError::new(ExitCode::Refused, "cancelled; nothing was sent").into()),
             Some(true) => {}
         }
     }
     let json = flags.format != Format::Table;
-    let opts = Options {
-        dry_run: false,
-        expect: Some(plan.expected.clone()),
-    };
-    let report = execute::run(op, &session, opts, &mut |line| {
-        if !json {
-            eprintln!("  … {line}");
+    for (op, plan) in ops.into_iter().zip(plans) {
+        let opts = Options {
+            dry_run: false,
+            expect: Some(plan.expected.clone()),
+        };
+        let report = execute::run(op, &session, opts, &mut |line| {
+            if !json {
+                eprintln!("  … {line}");
+            }
+        })
+        .await?;
+        print(&report, flags.format);
+        if exit_code(report.outcome) != ExitCode::Ok {
+            return exit(report.outcome, &report.message);
         }
-    })
-    .await?;
-    print(&report, flags.format);
-    exit(report.outcome, &report.message)
+    }
+    Ok(())
+}
+
+fn batch_name(ops: &[Operation]) -> &'static str {
+    ops.first().map(Operation::name).unwrap_or("operation")
 }
 
 fn exit(o: Outcome, message: &str) -> anyhow::Result<()> {

@@ -47,6 +47,11 @@ pub enum Operation {
         scheduled_at: Option<String>,
         timeout_secs: Option<u64>,
     },
+    /// Cancel a scheduled restart of one member.
+    CancelRestart {
+        cluster: String,
+        member: String,
+    },
     Reload {
         cluster: String,
         member: String,
@@ -71,6 +76,7 @@ impl Operation {
             | Operation::CancelSwitchover { cluster }
             | Operation::Failover { cluster, .. }
             | Operation::Restart { cluster, .. }
+            | Operation::CancelRestart { cluster, .. }
             | Operation::Reload { cluster, .. }
             | Operation::Reinit { cluster, .. }
             | Operation::Pause { cluster }
@@ -84,6 +90,7 @@ impl Operation {
             Operation::CancelSwitchover { .. } => "cancel-switchover",
             Operation::Failover { .. } => "failover",
             Operation::Restart { .. } => "restart",
+            Operation::CancelRestart { .. } => "cancel-restart",
             Operation::Reload { .. } => "reload",
             Operation::Reinit { .. } => "reinit",
             Operation::Pause { .. } => "pause",

@@ -308,8 +308,21 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                         .push(format!("{name} has no pending restart: nothing to do"));
                 }
                 if let Some(at) = scheduled_at {
-                    if let Err(e) = parse_time(at) {
-                        pf.refusals.push(e);
+                    match parse_time(at) {
+                        Err(e) => pf.refusals.push(e),
+                        Ok(t) if t <= chrono::DateTime::<chrono::Utc>::from(now) => pf
+                            .refusals
+                            .push(format!("scheduled time {} is in the past", t.to_rfc3339())),
+                        Ok(t) => pf.plan.push(format!("at {} (UTC)", t.to_rfc3339())),
+                    }
+                    if v.paused {
+                        pf.refusals.push("cannot schedule a restart while the cluster is paused (Patroni refuses it)".into());
+                    }
+                    if m.scheduled_restart.is_some() {
+                        pf.refusals.push(format!(
+                            "a restart is already scheduled on {name}; cancel it first (pgtui flush {} {name} restart)",
+                            v.name
+                        ));
                     }
                 }
                 pf.plan.push(format!(
@@ -322,6 +335,18 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                     }
                 ));
             }
+        },
+        Operation::CancelRestart { member: name, .. } => match member(name) {
+            None => pf
+                .refusals
+                .push(format!("{name} is not a member of {}", v.name)),
+            Some(m) if m.scheduled_restart.is_none() => pf
+                .refusals
+                .push(format!("no restart is scheduled on {name}")),
+            Some(m) => pf.plan.push(format!(
+                "cancel the restart of {name} scheduled at {}",
+                m.scheduled_restart.as_deref().unwrap_or("?")
+            )),
         },
         Operation::Reload { member: name, .. } => match member(name) {
             None => pf
@@ -402,6 +427,7 @@ pub fn expectation(op: &Operation, c: &ClusterState) -> Expected {
         Operation::Switchover { candidate, .. } => (candidate.clone(), true),
         Operation::Failover { candidate, .. } => (Some(candidate.clone()), true),
         Operation::Restart { member, .. }
+        | Operation::CancelRestart { member, .. }
         | Operation::Reload { member, .. }
         | Operation::Reinit { member, .. } => (Some(member.clone()), false),
         _ => (None, false),
@@ -484,4 +510,61 @@ pub fn changes(seen: &Expected, now: &Expected) -> Vec<String> {
         }
     }
     out
+}
+
+/// `--role` of a restart, with patronictl's meanings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleFilter {
+    /// The leader-key holder, whatever its kind.
+    Leader,
+    /// The leader, unless it is a standby leader.
+    Primary,
+    /// The leader of a standby cluster.
+    StandbyLeader,
+    /// Every member but the leader.
+    Replica,
+    Any,
+}
+
+/// The members a restart acts on: the named ones (or all), filtered by
+/// role and, for an immediate `--pending` restart, by a pending restart.
+/// Replicas come first and the leader last, so a rolling restart keeps the
+/// primary up as long as it can. An empty list means nothing to do.
+pub fn restart_targets(
+    c: &ClusterState,
+    named: &[String],
+    role: RoleFilter,
+    pending_only: bool,
+    scheduled: bool,
+) -> Result<Vec<String>, String> {
+    let v = cluster_view(c);
+    for n in named {
+        if !v.members.iter().any(|m| &m.name == n) {
+            return Err(format!(
+                "{n} is not a member of {} (members: {})",
+                v.name,
+                v.members
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    let mut out: Vec<&MemberView> = v
+        .members
+        .iter()
+        .filter(|m| named.is_empty() || named.contains(&m.name))
+        .filter(|m| match role {
+            RoleFilter::Any => true,
+            RoleFilter::Leader => is_leader(m),
+            RoleFilter::Primary => m.role == role::LEADER,
+            RoleFilter::StandbyLeader => m.role == role::STANDBY_LEADER,
+            RoleFilter::Replica => !is_leader(m),
+        })
+        .filter(|m| scheduled || !pending_only || m.pending_restart)
+        .collect();
+    out.sort_by_key(|m| (is_leader(m), m.name.clone()));
+    Ok(out.into_iter().map(|m| m.name.clone()).collect())
 }

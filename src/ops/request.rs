@@ -64,6 +64,9 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
                 .map(|t| format!(" --timeout {t}"))
                 .unwrap_or_default()
         ),
+        Operation::CancelRestart { cluster, member } => {
+            format!("patronictl flush {cluster} {member} restart --force")
+        }
         Operation::Reload { cluster, member } => {
             format!("patronictl reload {cluster} {member} --force")
         }
@@ -132,6 +135,9 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
                 b["timeout"] = (*t).into();
             }
             ("POST", member_api(member)?, "/restart", Some(b))
+        }
+        Operation::CancelRestart { member, .. } => {
+            ("DELETE", member_api(member)?, "/restart", None)
         }
         Operation::Reload { member, .. } => ("POST", member_api(member)?, "/reload", None),
         Operation::Reinit {

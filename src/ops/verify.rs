@@ -92,6 +92,10 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                     &m.name == member && matches!(m.state.as_str(), "running" | "streaming")
                 })
         }
+        Operation::CancelRestart { member, .. } => v
+            .members
+            .iter()
+            .any(|m| &m.name == member && m.scheduled_restart.is_none()),
         Operation::Reload { member, .. } => c.rest.contains_key(member),
         Operation::Reinit { member, .. } => {
             // A fresh postmaster proves the data directory was rebuilt; the

@@ -31,7 +31,8 @@ pub enum OpKind {
     PauseResume,
     Pause,
     Resume,
-    /// Cancel the scheduled switchover.
+    /// Cancel the scheduled switchover, else the selected member's
+    /// scheduled restart.
     CancelScheduled,
 }
 
@@ -161,11 +162,28 @@ impl Dialog {
             OpKind::Resume => Operation::Resume {
                 cluster: cluster.clone(),
             },
-            OpKind::CancelScheduled if v.scheduled_switchover.is_none() => {
-                return Err(format!("{cluster} has no scheduled switchover to cancel"))
+            OpKind::CancelScheduled if v.scheduled_switchover.is_some() => {
+                Operation::CancelSwitchover {
+                    cluster: cluster.clone(),
+                }
             }
-            OpKind::CancelScheduled => Operation::CancelSwitchover {
-                cluster: cluster.clone(),
+            // No switchover scheduled: the selected member's restart.
+            OpKind::CancelScheduled => match member
+                .and_then(|n| v.members.iter().find(|m| m.name == n))
+                .filter(|m| m.scheduled_restart.is_some())
+            {
+                Some(m) => Operation::CancelRestart {
+                    cluster: cluster.clone(),
+                    member: m.name.clone(),
+                },
+                None => {
+                    return Err(format!(
+                        "nothing scheduled to cancel: {cluster} has no scheduled switchover{}",
+                        member
+                            .map(|n| format!(" and {n} no scheduled restart"))
+                            .unwrap_or_default()
+                    ))
+                }
             },
         };
         let mut d = Dialog {

@@ -110,7 +110,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::Char('L')], action: Action::Op(OpKind::Reload), hint: None, help: "reload the configuration of the selected member", writes: true },
     Binding { keys: &[Key::Char('I')], action: Action::Op(OpKind::Reinit), hint: None, help: "reinit the selected replica from scratch (type the cluster name)", writes: true },
     Binding { keys: &[Key::Char('P')], action: Action::Op(OpKind::PauseResume), hint: None, help: "pause or resume automatic failover (maintenance mode)", writes: true },
-    Binding { keys: &[Key::Char('X')], action: Action::Op(OpKind::CancelScheduled), hint: None, help: "cancel the scheduled switchover", writes: true },
+    Binding { keys: &[Key::Char('X')], action: Action::Op(OpKind::CancelScheduled), hint: None, help: "cancel the scheduled switchover, or the selected member's scheduled restart", writes: true },
     Binding { keys: &[Key::Tab], action: Action::FocusNext, hint: None, help: "move focus to the next panel", writes: false },
     Binding { keys: &[Key::BackTab], action: Action::FocusPrev, hint: None, help: "move focus to the previous panel", writes: false },
     Binding { keys: &[Key::Char('1')], action: Action::Go(Screen::Cluster), hint: Some("cluster"), help: "cluster: header, members, services, events", writes: false },
@@ -169,7 +169,7 @@ pub const OP_COMMANDS: &[OpCommand] = &[
     OpCommand {
         name: "cancel",
         kind: OpKind::CancelScheduled,
-        usage: ":cancel (scheduled switchover)",
+        usage: ":cancel [MEMBER] (scheduled switchover or restart)",
     },
 ];
 

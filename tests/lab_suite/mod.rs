@@ -8,6 +8,7 @@ pub mod ops;
 pub mod rest_tap;
 pub mod tmux;
 pub mod watch_compaction;
+pub mod write_load;
 
 use crate::common::{wait_for, SharedLab};
 use serde_json::Value;
@@ -493,12 +494,14 @@ macro_rules! all_lab_suite_tests {
             op_switchover_now_and_scheduled_then_cancelled => lab_suite::ops::switchover_now_and_scheduled_then_cancelled,
             op_failover_to_a_named_candidate => lab_suite::ops::failover_to_a_named_candidate,
             op_restart_replica_and_leader_and_reload => lab_suite::ops::restart_replica_and_leader_and_reload,
+            op_restart_by_role_pending_and_scheduled_then_cancelled => lab_suite::ops::restart_by_role_pending_and_scheduled_then_cancelled,
             op_reinit_a_replica_refuses_the_leader => lab_suite::ops::reinit_a_replica_refuses_the_leader,
             op_pause_and_resume_wait_for_every_member => lab_suite::ops::pause_and_resume_wait_for_every_member,
             op_read_only_and_dry_run_send_nothing => lab_suite::ops::read_only_and_dry_run_send_nothing,
             op_a_held_lock_refuses_a_second_operation => lab_suite::ops::a_held_lock_refuses_a_second_operation,
             console_dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing => lab_suite::console_ops::dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing,
             console_and_cli_read_only_send_no_write => lab_suite::console_ops::read_only_sends_no_write_from_console_or_cli,
+            switchover_under_write_load_loses_no_committed_row => lab_suite::write_load::switchover_under_write_load_loses_no_committed_row,
         }
     };
 }

@@ -164,6 +164,109 @@ pub fn restart_replica_and_leader_and_reload(lab: &SharedLab) {
     assert_verified("reload", &r);
 }
 
+/// Runs a batch subcommand; its JSON reports, one per line.
+fn run_batch(lab: &SharedLab, args: &[&str]) -> (i32, Vec<Value>, String) {
+    let out = Command::new(bin())
+        .arg("-c")
+        .arg(&lab.info.patronictl_config)
+        .args(args)
+        .args(["-f", "json", "--yes"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .env(
+            "PGTUI_AUDIT_LOG",
+            std::env::temp_dir().join("pgtui-batch-audit.jsonl"),
+        )
+        .output()
+        .unwrap();
+    let reports = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {e}: {l}")))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        reports,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Restart by role (a rolling restart of the replicas, each verified),
+/// pending-only with nothing pending, and a scheduled restart cancelled.
+pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let mut reps = replicas(lab);
+    reps.sort();
+    let (code, reports, err) = run_batch(lab, &["restart", "pg-test", "--role", "replica"]);
+    assert_eq!(code, 0, "{reports:?} {err}");
+    let done: Vec<(&str, &str)> = reports
+        .iter()
+        .map(|r| {
+            (
+                r["operation"]["member"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        done,
+        reps.iter()
+            .map(|m| (m.as_str(), "verified"))
+            .collect::<Vec<_>>(),
+        "every replica, one at a time, verified; the leader untouched"
+    );
+    settle(lab);
+
+    let (code, reports, err) = run_batch(lab, &["restart", "pg-test", "--pending"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["outcome"], "nothing_to_do", "{reports:?}");
+
+    let target = reps[0].clone();
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%S+00:00")
+        .to_string();
+    let status = |m: &str| -> Value {
+        let api = &lab.info.clusters[0]
+            .members
+            .iter()
+            .find(|x| x.name == m)
+            .unwrap()
+            .api_url;
+        let out = Command::new("curl")
+            .args(["-s", &format!("{api}/patroni")])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (code, reports, err) = run_batch(lab, &["restart", "pg-test", &target, "--scheduled", &at]);
+    assert_eq!(
+        (code, reports[0]["outcome"].as_str()),
+        (0, Some("scheduled")),
+        "{err}"
+    );
+    let v = status(&target);
+    assert!(
+        v["scheduled_restart"]["schedule"]
+            .as_str()
+            .is_some_and(|s| s.starts_with(&at[..16])),
+        "Patroni has the schedule {at}: {v}"
+    );
+    // A second schedule on the same member is refused before sending.
+    let (code, _, err) = run_batch(lab, &["restart", "pg-test", &target, "--scheduled", &at]);
+    assert_eq!(code, 6, "{err}");
+    let (code, reports, err) = run_batch(lab, &["flush", "pg-test", &target, "restart"]);
+    assert_eq!(
+        (code, reports[0]["outcome"].as_str()),
+        (0, Some("verified")),
+        "{reports:?} {err}"
+    );
+    let v = status(&target);
+    assert!(
+        v.get("scheduled_restart").is_none(),
+        "Patroni still has it: {v}"
+    );
+}
+
 pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
     let _x = lab.lock();
     settle(lab);
