@@ -107,7 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Lab(args) => pgtui::lab::cli::run(args).await,
         Command::Op(cmd) => pgtui::cli::ops::run(resolve(&g)?, cmd).await,
-        Command::Audit { last } => pgtui::cli::ops::audit(last),
+        Command::Audit { last } => pgtui::cli::audit::run(resolve(&g), last).await,
         Command::Demo(args) => demo(g, args).await,
         Command::List(args) => pgtui::cli::list::run(resolve(&g)?, args).await,
         Command::History(args) => pgtui::cli::commands::history(resolve(&g)?, args).await,

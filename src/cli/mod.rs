@@ -2,6 +2,7 @@
 //! console reads, rendered as a table, JSON or YAML.
 
 pub mod args;
+pub mod audit;
 pub mod commands;
 pub mod list;
 pub mod ops;

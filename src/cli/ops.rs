@@ -427,6 +427,22 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     let session = Session::start(config, Scope::only(vec![cluster.clone()]));
     session.wait_first_data().await?;
     session.ensure_exist(std::slice::from_ref(&cluster)).await?;
+    // An earlier operation that never finished is judged first, so this
+    // one is not decided on a misunderstanding of the last.
+    match crate::ops::reconcile::run(&session).await {
+        Ok(done) => {
+            for r in done {
+                eprintln!(
+                    "note: an earlier {} ({}) never finished; reconciled: {:?}: {}",
+                    r.orphan.record.operation.name(),
+                    r.orphan.record.id,
+                    r.outcome,
+                    r.message
+                );
+            }
+        }
+        Err(e) => eprintln!("warning: {e}"),
+    }
     let state = session
         .model
         .read(|m| m.clusters.get(&cluster).cloned())
@@ -503,28 +519,4 @@ fn exit(o: Outcome, message: &str) -> anyhow::Result<()> {
         ExitCode::Ok => Ok(()),
         code => Err(CliError::new(code, message.to_string()).into()),
     }
-}
-
-/// `pgtui audit`: the last records of the audit log.
-pub fn audit(last: usize) -> anyhow::Result<()> {
-    let path = crate::ops::audit::path();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("no audit log yet at {}", path.display());
-            return Ok(());
-        }
-        Err(e) => {
-            return Err(CliError::new(
-                ExitCode::Failure,
-                format!("cannot read the audit log {}: {e}", path.display()),
-            )
-            .into())
-        }
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    for l in &lines[lines.len().saturating_sub(last)..] {
-        println!("{l}");
-    }
-    Ok(())
 }

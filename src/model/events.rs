@@ -123,6 +123,18 @@ pub enum EventKind {
         source: SourceId,
         stale_since: SystemTime,
     },
+    /// pgtui's own trouble that is no source's (the audit log, say).
+    Problem {
+        text: String,
+    },
+    /// An operation whose pgtui died mid-way, judged from the cluster now.
+    OperationReconciled {
+        operation: String,
+        started: String,
+        by: String,
+        outcome: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -285,6 +297,16 @@ fn describe(kind: &EventKind, at: SystemTime) -> String {
         }
         K::Unparseable { key, error } => format!("DCS key {key} is unreadable: {error}"),
         K::Readable { key } => format!("DCS key {key} readable again"),
+        K::Problem { text } => text.clone(),
+        K::OperationReconciled {
+            operation,
+            started,
+            by,
+            outcome,
+            message,
+        } => format!(
+            "pgtui stopped mid-{operation}; reconciled: {outcome}: {message} (started {started} by {by})"
+        ),
         K::ConfigChanged { changes } => {
             let shown: Vec<String> = changes.iter().take(8).map(ToString::to_string).collect();
             let more = changes.len() - shown.len();

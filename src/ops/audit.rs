@@ -2,11 +2,11 @@
 //! request) and one when it ends, so a crash mid-operation still leaves the
 //! "started" record behind. `pgtui audit` prints it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Basis {
     /// etcd revision of the read the preflight used.
     pub revision: i64,
@@ -69,4 +69,32 @@ pub fn append(rec: &Record) -> std::io::Result<()> {
     let line = serde_json::to_string(rec).map_err(std::io::Error::other)?;
     writeln!(f, "{line}")?;
     f.sync_data()
+}
+
+/// A record as read back from the log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OwnedRecord {
+    pub id: String,
+    pub phase: String,
+    pub at: String,
+    pub user: String,
+    pub host: String,
+    pub cluster: String,
+    pub operation: super::Operation,
+    pub basis: Basis,
+    #[serde(default)]
+    pub outcome: Option<super::Outcome>,
+}
+
+/// Every readable record of the log; lines that do not parse (a torn
+/// last line after a crash, a future format) are skipped, not fatal.
+pub fn read_all(p: &std::path::Path) -> std::io::Result<Vec<OwnedRecord>> {
+    match std::fs::read_to_string(p) {
+        Ok(t) => Ok(t
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
+        Err(e) => Err(e),
+    }
 }

@@ -90,7 +90,7 @@ pub async fn fresh_state(session: &Session, cluster: &str) -> Result<(ClusterSta
     Ok((c, rev))
 }
 
-fn basis(c: &ClusterState, revision: i64) -> Basis {
+pub(crate) fn basis(c: &ClusterState, revision: i64) -> Basis {
     let v = cluster_view(c);
     Basis {
         revision,

@@ -13,14 +13,15 @@ pub mod audit;
 pub mod execute;
 pub mod lock;
 pub mod preflight;
+pub mod reconcile;
 pub mod request;
 pub mod rest_call;
 pub mod verify;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What to do, with every parameter explicit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Operation {
     /// Planned switch of leadership; `scheduled_at` is RFC 3339 with a zone.
@@ -105,7 +106,7 @@ impl Operation {
 }
 
 /// How an operation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The end state was observed.

@@ -167,6 +167,22 @@ pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> 
     let scope = crate::sources::Scope::all();
     let read_only = config.read_only.clone();
     let session = Arc::new(Session::start(config, scope));
+    // Operations an earlier pgtui left unfinished are judged once the
+    // cluster is known; the verdicts land in the events log.
+    let s = session.clone();
+    tokio::spawn(async move {
+        if s.wait_first_data().await.is_ok() {
+            if let Err(e) = crate::ops::reconcile::run(&s).await {
+                s.model.update(|m| {
+                    m.events.push(crate::model::events::Event::new(
+                        SystemTime::now(),
+                        None,
+                        crate::model::events::EventKind::Problem { text: e },
+                    ))
+                });
+            }
+        }
+    });
     let mut app = App::new(cluster, theme);
     app.ui.read_only = read_only;
     let mut term = terminal::enter()?;

@@ -83,7 +83,7 @@ fn replicas(lab: &SharedLab) -> Vec<String> {
         .collect()
 }
 
-fn settle(lab: &SharedLab) {
+pub fn settle(lab: &SharedLab) {
     let ok = wait_for(Duration::from_secs(90), || {
         let out = lab.patronictl(&["list", "pg-test", "-f", "json"]);
         let v: Value = serde_json::from_slice(&out.stdout).ok()?;

@@ -1,0 +1,278 @@
+//! Reconciling operations whose pgtui died mid-way (kill -9, a dropped SSH
+//! session, a reboot). The audit log then holds a "started" record with no
+//! end; the request may or may not have been sent. The next pgtui judges
+//! what really happened from the cluster as it is now, shows it, and
+//! appends a "reconciled" record so it is judged once. Nothing is resent.
+
+use super::audit::{self, Basis, OwnedRecord, Record};
+use super::{Operation, Outcome};
+use crate::model::view::cluster_view;
+use crate::model::ClusterState;
+
+/// A started operation with no end record.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub record: OwnedRecord,
+}
+
+/// The pid in an operation id (`<time>-<pid>`).
+fn pid_of(id: &str) -> Option<i32> {
+    id.rsplit_once('-')?.1.parse().ok()
+}
+
+/// Whether the pgtui that started `r` may still be running: on this host,
+/// its pid is alive; on another, its operation lock is still held.
+fn maybe_alive(r: &OwnedRecord, this_host: &str, lock_held: &dyn Fn(&OwnedRecord) -> bool) -> bool {
+    if r.host != this_host {
+        return lock_held(r);
+    }
+    pid_of(&r.id).is_some_and(|p| {
+        p == std::process::id() as i32
+            || std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "pgtui")
+    })
+}
+
+/// Started records with no finished or reconciled record, oldest first.
+pub fn orphans(
+    records: &[OwnedRecord],
+    this_host: &str,
+    lock_held: &dyn Fn(&OwnedRecord) -> bool,
+) -> Vec<Orphan> {
+    records
+        .iter()
+        .filter(|r| r.phase == "started")
+        .filter(|r| !records.iter().any(|x| x.id == r.id && x.phase != "started"))
+        .filter(|r| !maybe_alive(r, this_host, lock_held))
+        .map(|r| Orphan { record: r.clone() })
+        .collect()
+}
+
+fn parse_started(at: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(at).ok()
+}
+
+/// Patroni's `postmaster_start_time`: `2026-11-21 21:13:50.135086+00:00`.
+fn postmaster_started(
+    c: &ClusterState,
+    member: &str,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let s = c.rest.get(member)?.value.postmaster_start_time.clone()?;
+    chrono::DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f%:z").ok()
+}
+
+/// What happened to `o`, judged from the cluster now. Pure.
+pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
+    let v = cluster_view(c);
+    let b: &Basis = &o.record.basis;
+    let now_desc = format!(
+        "leader {} on TL {}",
+        v.leader.as_deref().unwrap_or("none"),
+        v.timeline.map(|t| t.to_string()).unwrap_or("?".into())
+    );
+    let was = format!(
+        "was {} on TL {}",
+        b.leader.as_deref().unwrap_or("none"),
+        b.timeline.map(|t| t.to_string()).unwrap_or("?".into())
+    );
+    let unchanged = v.leader == b.leader && v.timeline == b.timeline;
+    let restarted_since = |m: &str| match (postmaster_started(c, m), parse_started(&o.record.at)) {
+        (Some(p), Some(s)) => Some(p > s),
+        _ => None,
+    };
+    let member = |m: &str| v.members.iter().find(|x| x.name == m);
+    match &o.record.operation {
+        Operation::Switchover {
+            scheduled_at: Some(_),
+            ..
+        } if v.scheduled_switchover.is_some() => (
+            Outcome::Scheduled,
+            format!("the switchover is scheduled; {now_desc}"),
+        ),
+        Operation::Switchover {
+            candidate: None, ..
+        } => {
+            if v.leader.is_some() && v.leader != b.leader {
+                (
+                    Outcome::Verified,
+                    format!("it happened: {now_desc} ({was})"),
+                )
+            } else {
+                (
+                    Outcome::Failed,
+                    format!("it did not happen: {now_desc}, as before"),
+                )
+            }
+        }
+        Operation::Switchover {
+            candidate: Some(t), ..
+        }
+        | Operation::Failover { candidate: t, .. } => {
+            if v.leader.as_deref() == Some(t.as_str()) && v.timeline > b.timeline {
+                (
+                    Outcome::Verified,
+                    format!("it happened: {now_desc} ({was})"),
+                )
+            } else if unchanged {
+                (
+                    Outcome::Failed,
+                    format!("it did not happen: {now_desc}, as before"),
+                )
+            } else {
+                (
+                    Outcome::Unknown,
+                    format!(
+                        "the cluster changed, but not as asked: {now_desc} ({was}, candidate {t})"
+                    ),
+                )
+            }
+        }
+        Operation::CancelSwitchover { .. } => match v.scheduled_switchover {
+            None => (Outcome::Verified, "no switchover is scheduled".into()),
+            Some(_) => (Outcome::Failed, "the switchover is still scheduled".into()),
+        },
+        Operation::Pause { .. } | Operation::Resume { .. } => {
+            let want = matches!(o.record.operation, Operation::Pause { .. });
+            if v.paused == want {
+                (
+                    Outcome::Verified,
+                    format!(
+                        "the cluster is {}",
+                        if want { "paused" } else { "not paused" }
+                    ),
+                )
+            } else {
+                (
+                    Outcome::Failed,
+                    format!(
+                        "the cluster is {}",
+                        if v.paused { "paused" } else { "not paused" }
+                    ),
+                )
+            }
+        }
+        Operation::Restart {
+            member: m,
+            scheduled_at: Some(_),
+            ..
+        } => match member(m).and_then(|x| x.scheduled_restart.clone()) {
+            Some(at) => (
+                Outcome::Scheduled,
+                format!("a restart of {m} is scheduled at {at}"),
+            ),
+            None => match restarted_since(m) {
+                Some(true) => (
+                    Outcome::Verified,
+                    format!("{m} restarted since (the schedule fired)"),
+                ),
+                _ => (Outcome::Failed, format!("no restart of {m} is scheduled")),
+            },
+        },
+        Operation::Restart { member: m, .. } | Operation::Reinit { member: m, .. } => {
+            let state = member(m)
+                .map(|x| x.state.clone())
+                .unwrap_or_else(|| "absent".into());
+            match restarted_since(m) {
+                Some(true) if matches!(state.as_str(), "running" | "streaming") => (
+                    Outcome::Verified,
+                    format!("{m} runs a postmaster started after the operation ({state})"),
+                ),
+                Some(false) => (
+                    Outcome::Failed,
+                    format!("{m}'s postmaster predates the operation: it did not happen ({state})"),
+                ),
+                _ => (
+                    Outcome::Unknown,
+                    format!("{m} is {state}; its start time is not known"),
+                ),
+            }
+        }
+        Operation::CancelRestart { member: m, .. } => {
+            match member(m).and_then(|x| x.scheduled_restart.clone()) {
+                None => (Outcome::Verified, format!("no restart is scheduled on {m}")),
+                Some(at) => (
+                    Outcome::Failed,
+                    format!("a restart of {m} is still scheduled at {at}"),
+                ),
+            }
+        }
+        Operation::Reload { member: m, .. } => (
+            Outcome::Unknown,
+            format!(
+                "a reload leaves no trace to check; reload {m} again if in doubt (it is harmless)"
+            ),
+        ),
+    }
+}
+
+/// One judged orphan.
+#[derive(Debug, Clone)]
+pub struct Reconciled {
+    pub orphan: Orphan,
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+/// Appends the "reconciled" record for `r`.
+pub fn record(r: &Reconciled, result: Option<&Basis>) -> std::io::Result<()> {
+    let o = &r.orphan.record;
+    audit::append(&Record {
+        id: &o.id,
+        phase: "reconciled",
+        at: audit::now_rfc3339(),
+        user: o.user.clone(),
+        host: o.host.clone(),
+        cluster: &o.cluster,
+        operation: &o.operation,
+        basis: &o.basis,
+        outcome: Some(r.outcome),
+        message: Some(&r.message),
+        result,
+    })
+}
+
+/// Judges every orphan of the session's clusters against a linearizable
+/// read, records the verdicts, and puts them in the model's event log.
+pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconciled>, String> {
+    let path = audit::path();
+    let records = audit::read_all(&path)
+        .map_err(|e| format!("cannot read the audit log {}: {e}", path.display()))?;
+    let (_, host) = audit::whoami();
+    let held = |r: &OwnedRecord| {
+        session
+            .model
+            .read(|m| m.locks.get(&r.cluster).is_some_and(|h| h.id == r.id))
+    };
+    let mut out = vec![];
+    for o in orphans(&records, &host, &held) {
+        let cluster = o.record.cluster.clone();
+        if !session.scope.includes(&cluster) {
+            continue;
+        }
+        let (c, rev) = super::execute::fresh_state(session, &cluster)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (outcome, message) = judge(&o, &c);
+        let r = Reconciled {
+            orphan: o,
+            outcome,
+            message,
+        };
+        record(&r, Some(&super::execute::basis(&c, rev)))
+            .map_err(|e| format!("cannot write the audit log {}: {e}", path.display()))?;
+        let rec = &r.orphan.record;
+        let ev = crate::model::events::Event::new(
+            std::time::SystemTime::now(),
+            Some(cluster),
+            crate::model::events::EventKind::OperationReconciled {
+                operation: rec.operation.name().to_string(),
+                started: rec.at.clone(),
+                by: format!("{}@{}", rec.user, rec.host),
+                outcome: format!("{:?}", r.outcome).to_uppercase(),
+                message: r.message.clone(),
+            },
+        );
+        session.model.update(|m| m.events.push(ev));
+        out.push(r);
+    }
+    Ok(out)
+}
