@@ -93,6 +93,38 @@ pub enum OpCommand {
         #[command(flatten)]
         flags: OpFlags,
     },
+    /// Patroni 4.1+: make the cluster a standby cluster (its leader stops
+    /// taking writes and follows another primary or the WAL archive).
+    #[command(
+        name = "demote-cluster",
+        after_help = "Examples:\n  pgtui demote-cluster pg-test --host 10.0.0.5 --port 5432\n  pgtui demote-cluster pg-test --restore-command 'pgbackrest --stanza=pg-test archive-get %f \"%p\"'"
+    )]
+    DemoteCluster {
+        cluster: Option<String>,
+        /// The primary to follow.
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long)]
+        port: Option<u16>,
+        /// Fetch WAL from an archive.
+        #[arg(long)]
+        restore_command: Option<String>,
+        /// A replication slot on the primary to stream through.
+        #[arg(long)]
+        primary_slot_name: Option<String>,
+        #[command(flatten)]
+        flags: OpFlags,
+    },
+    /// Patroni 4.1+: make a standby cluster a primary cluster.
+    #[command(
+        name = "promote-cluster",
+        after_help = "Example:\n  pgtui promote-cluster pg-test"
+    )]
+    PromoteCluster {
+        cluster: Option<String>,
+        #[command(flatten)]
+        flags: OpFlags,
+    },
     /// Maintenance mode on: no automatic failover.
     Pause {
         cluster: Option<String>,
@@ -326,6 +358,29 @@ fn build_one(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), Cl
                 flags,
             )
         }
+        OpCommand::DemoteCluster {
+            cluster,
+            host,
+            port,
+            restore_command,
+            primary_slot_name,
+            flags,
+        } => (
+            Operation::DemoteCluster {
+                cluster: cluster_of(cluster, config)?,
+                host,
+                port,
+                restore_command,
+                primary_slot_name,
+            },
+            flags,
+        ),
+        OpCommand::PromoteCluster { cluster, flags } => (
+            Operation::PromoteCluster {
+                cluster: cluster_of(cluster, config)?,
+            },
+            flags,
+        ),
         OpCommand::Pause { cluster, flags } => (
             Operation::Pause {
                 cluster: cluster_of(cluster, config)?,

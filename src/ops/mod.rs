@@ -62,6 +62,19 @@ pub enum Operation {
         member: String,
         from_leader: bool,
     },
+    /// Patroni 4.1+: turn the cluster into a standby cluster following
+    /// `host:port` and/or restoring WAL with `restore_command`.
+    DemoteCluster {
+        cluster: String,
+        host: Option<String>,
+        port: Option<u16>,
+        restore_command: Option<String>,
+        primary_slot_name: Option<String>,
+    },
+    /// Patroni 4.1+: turn a standby cluster into a primary cluster.
+    PromoteCluster {
+        cluster: String,
+    },
     Pause {
         cluster: String,
     },
@@ -80,6 +93,8 @@ impl Operation {
             | Operation::CancelRestart { cluster, .. }
             | Operation::Reload { cluster, .. }
             | Operation::Reinit { cluster, .. }
+            | Operation::DemoteCluster { cluster, .. }
+            | Operation::PromoteCluster { cluster }
             | Operation::Pause { cluster }
             | Operation::Resume { cluster } => cluster,
         }
@@ -94,6 +109,8 @@ impl Operation {
             Operation::CancelRestart { .. } => "cancel-restart",
             Operation::Reload { .. } => "reload",
             Operation::Reinit { .. } => "reinit",
+            Operation::DemoteCluster { .. } => "demote-cluster",
+            Operation::PromoteCluster { .. } => "promote-cluster",
             Operation::Pause { .. } => "pause",
             Operation::Resume { .. } => "resume",
         }
@@ -101,7 +118,13 @@ impl Operation {
 
     /// Operations that can lose the leader or data: typed confirmation.
     pub fn needs_typed_confirmation(&self) -> bool {
-        matches!(self, Operation::Failover { .. } | Operation::Reinit { .. })
+        matches!(
+            self,
+            Operation::Failover { .. }
+                | Operation::Reinit { .. }
+                | Operation::DemoteCluster { .. }
+                | Operation::PromoteCluster { .. }
+        )
     }
 }
 

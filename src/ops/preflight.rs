@@ -384,6 +384,71 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                 }
             )),
         },
+        Operation::DemoteCluster {
+            host,
+            port,
+            restore_command,
+            ..
+        } => {
+            patroni_41(&mut pf, c, "demote-cluster");
+            match v.members.iter().find(|m| Some(&m.name) == leader.as_ref()) {
+                None => pf.refusals.push(format!(
+                    "{} has no leader: demotion is not possible",
+                    v.name
+                )),
+                Some(m) if m.role == role::STANDBY_LEADER => pf
+                    .refusals
+                    .push(format!("{} is already a standby cluster", v.name)),
+                Some(_) => {}
+            }
+            if host.is_none() && port.is_none() && restore_command.is_none() {
+                pf.refusals.push(
+                    "say where the standby cluster gets WAL from: --host, --port or --restore-command"
+                        .into(),
+                );
+            }
+            pf.warnings.push(format!(
+                "{} stops accepting writes: its leader becomes a standby leader",
+                v.name
+            ));
+            pf.plan.push(format!(
+                "make {} a standby cluster following {}{}",
+                v.name,
+                match (host, port) {
+                    (None, None) => "no primary (WAL from the archive only)".to_string(),
+                    (h, p) => format!(
+                        "{}:{}",
+                        h.as_deref().unwrap_or("?"),
+                        p.map(|p| p.to_string()).unwrap_or("?".into())
+                    ),
+                },
+                restore_command
+                    .as_deref()
+                    .map(|r| format!(", restoring with {r}"))
+                    .unwrap_or_default()
+            ));
+        }
+        Operation::PromoteCluster { .. } => {
+            patroni_41(&mut pf, c, "promote-cluster");
+            match v.members.iter().find(|m| Some(&m.name) == leader.as_ref()) {
+                None => pf.refusals.push(format!(
+                    "{} has no leader: promotion is not possible",
+                    v.name
+                )),
+                Some(m) if m.role != role::STANDBY_LEADER => pf
+                    .refusals
+                    .push(format!("{} is already a primary cluster", v.name)),
+                Some(_) => {}
+            }
+            pf.warnings.push(format!(
+                "if the cluster {} followed still runs as a primary, there will be two primaries",
+                v.name
+            ));
+            pf.plan.push(format!(
+                "make {} a primary cluster: its standby leader is promoted",
+                v.name
+            ));
+        }
         Operation::Pause { .. } => {
             if v.paused {
                 pf.warnings.push("already paused: nothing to do".into());
@@ -567,4 +632,28 @@ pub fn restart_targets(
         .collect();
     out.sort_by_key(|m| (is_leader(m), m.name.clone()));
     Ok(out.into_iter().map(|m| m.name.clone()).collect())
+}
+
+/// demote-cluster and promote-cluster exist from Patroni 4.1 on; every
+/// member must run it (from REST, else the DCS member key).
+fn patroni_41(pf: &mut Preflight, c: &ClusterState, what: &str) {
+    let v = cluster_view(c);
+    for m in &v.members {
+        let version = c
+            .rest
+            .get(&m.name)
+            .and_then(|r| r.value.patroni.as_ref()?.version.clone())
+            .or_else(|| c.dcs.members.get(&m.name)?.value.ok()?.version.clone());
+        let ok = version.as_deref().is_some_and(|s| {
+            let mut parts = s.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+            (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (4, 1)
+        });
+        if !ok {
+            pf.refusals.push(format!(
+                "{what} needs Patroni 4.1 or later on every member; {} runs {}",
+                m.name,
+                version.as_deref().unwrap_or("an unknown version")
+            ));
+        }
+    }
 }

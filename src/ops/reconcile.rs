@@ -195,6 +195,27 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
                 ),
             }
         }
+        Operation::DemoteCluster { .. } | Operation::PromoteCluster { .. } => {
+            let want = if matches!(o.record.operation, Operation::DemoteCluster { .. }) {
+                crate::model::view::role::STANDBY_LEADER
+            } else {
+                crate::model::view::role::LEADER
+            };
+            let role = v
+                .members
+                .iter()
+                .find(|m| Some(&m.name) == v.leader.as_ref())
+                .map(|m| m.role.clone())
+                .unwrap_or_else(|| "none".into());
+            if role == want {
+                (Outcome::Verified, format!("{now_desc}, role {role}"))
+            } else {
+                (
+                    Outcome::Failed,
+                    format!("{now_desc}, role {role} (wanted {want})"),
+                )
+            }
+        }
         Operation::Reload { member: m, .. } => (
             Outcome::Unknown,
             format!(

@@ -78,6 +78,31 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
             "patronictl reinit {cluster} {member}{} --force",
             if *from_leader { " --from-leader" } else { "" }
         ),
+        Operation::DemoteCluster {
+            cluster,
+            host,
+            port,
+            restore_command,
+            primary_slot_name,
+        } => {
+            let mut s = format!("patronictl demote-cluster {cluster}");
+            if let Some(h) = host {
+                s += &format!(" --host {h}");
+            }
+            if let Some(p) = port {
+                s += &format!(" --port {p}");
+            }
+            if let Some(r) = restore_command {
+                s += &format!(" --restore-command '{r}'");
+            }
+            if let Some(n) = primary_slot_name {
+                s += &format!(" --primary-slot-name {n}");
+            }
+            s + " --force"
+        }
+        Operation::PromoteCluster { cluster } => {
+            format!("patronictl promote-cluster {cluster} --force")
+        }
         Operation::Pause { cluster } => format!("patronictl pause {cluster} --wait"),
         Operation::Resume { cluster } => format!("patronictl resume {cluster} --wait"),
     }
@@ -149,6 +174,40 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             member_api(member)?,
             "/reinitialize",
             Some(serde_json::json!({ "force": false, "from_leader": from_leader })),
+        ),
+        Operation::DemoteCluster {
+            host,
+            port,
+            restore_command,
+            primary_slot_name,
+            ..
+        } => {
+            let mut sc = serde_json::Map::new();
+            if let Some(h) = host {
+                sc.insert("host".into(), h.clone().into());
+            }
+            if let Some(p) = port {
+                sc.insert("port".into(), (*p).into());
+            }
+            if let Some(r) = restore_command {
+                sc.insert("restore_command".into(), r.clone().into());
+            }
+            if let Some(n) = primary_slot_name {
+                sc.insert("primary_slot_name".into(), n.clone().into());
+            }
+            (
+                "PATCH",
+                leader_api()?,
+                "/config",
+                Some(serde_json::json!({ "standby_cluster": sc })),
+            )
+        }
+        // `null` deletes the key in Patroni's config merge.
+        Operation::PromoteCluster { .. } => (
+            "PATCH",
+            leader_api()?,
+            "/config",
+            Some(serde_json::json!({ "standby_cluster": null })),
         ),
         Operation::Pause { .. } => (
             "PATCH",

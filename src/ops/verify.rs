@@ -109,6 +109,21 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                         && m.receive_lag_bytes.is_some()
                 })
         }
+        Operation::DemoteCluster { .. } | Operation::PromoteCluster { .. } => {
+            let want = if matches!(op, Operation::DemoteCluster { .. }) {
+                role::STANDBY_LEADER
+            } else {
+                role::LEADER
+            };
+            // patronictl's own test: the leader has the target role and
+            // runs; a demotion also keeps the same leader.
+            let same = matches!(op, Operation::PromoteCluster { .. }) || v.leader == prev.leader;
+            v.members.iter().any(|m| {
+                Some(&m.name) == v.leader.as_ref()
+                    && m.role == want
+                    && matches!(m.state.as_str(), "running" | "streaming")
+            }) && same
+        }
         Operation::Pause { .. } | Operation::Resume { .. } => {
             let want = matches!(op, Operation::Pause { .. });
             v.paused == want

@@ -501,6 +501,7 @@ macro_rules! all_lab_suite_tests {
             op_read_only_and_dry_run_send_nothing => lab_suite::ops::read_only_and_dry_run_send_nothing,
             op_a_held_lock_refuses_a_second_operation => lab_suite::ops::a_held_lock_refuses_a_second_operation,
             console_dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing => lab_suite::console_ops::dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing,
+            op_demote_and_promote_cluster => lab_suite::ops::demote_and_promote_cluster_where_patroni_runs_4_1,
             op_kill_9_mid_switchover_is_reconciled => lab_suite::reconcile::kill_9_mid_switchover_is_reconciled_by_the_next_pgtui,
             console_and_cli_read_only_send_no_write => lab_suite::console_ops::read_only_sends_no_write_from_console_or_cli,
             switchover_under_write_load_loses_no_committed_row => lab_suite::write_load::switchover_under_write_load_loses_no_committed_row,

@@ -385,3 +385,65 @@ pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
         "lock left behind"
     );
 }
+
+/// Patroni 4.1's demote-cluster and promote-cluster; refused by preflight
+/// (nothing sent) where the cluster runs an older Patroni.
+pub fn demote_and_promote_cluster_where_patroni_runs_4_1(lab: &SharedLab) {
+    let _x = lab.lock();
+    settle(lab);
+    let restore = "pgbackrest --stanza=pg-test archive-get %f \"%p\"";
+    if !lab.info.patroni_version.starts_with("4.") {
+        let (code, report, audit) = run_op(
+            lab,
+            &["demote-cluster", "pg-test", "--restore-command", restore],
+        );
+        assert_eq!(code, 6, "{report}");
+        assert!(
+            report["message"]
+                .as_str()
+                .unwrap()
+                .contains("needs Patroni 4.1"),
+            "{report}"
+        );
+        assert_eq!(audit.len(), 1, "only the refusal is recorded");
+        return;
+    }
+    let leader = patronictl_leader(lab);
+    let r = run_op(
+        lab,
+        &["demote-cluster", "pg-test", "--restore-command", restore],
+    );
+    assert_verified("demote-cluster", &r);
+    let roles = |lab: &SharedLab| -> Vec<(String, String)> {
+        let out = lab.patronictl(&["list", "pg-test", "-f", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["Member"].as_str().unwrap().to_string(),
+                    m["Role"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(
+        roles(lab).contains(&(leader.clone(), "Standby Leader".to_string())),
+        "patronictl sees a standby leader: {:?}",
+        roles(lab)
+    );
+    let (code, report, _) = run_op(
+        lab,
+        &["demote-cluster", "pg-test", "--restore-command", restore],
+    );
+    assert_eq!(code, 6, "demoting twice is refused: {report}");
+    let r = run_op(lab, &["promote-cluster", "pg-test"]);
+    assert_verified("promote-cluster", &r);
+    assert!(
+        roles(lab).iter().any(|(_, r)| r == "Leader"),
+        "patronictl sees a leader again: {:?}",
+        roles(lab)
+    );
+    settle(lab);
+}
