@@ -291,3 +291,46 @@ fn read_only_removes_operations_instead_of_prompting() {
     press(&mut app, &m, "\x1b:cluster pg-meta\n");
     assert!(app.ui.writable());
 }
+
+#[test]
+fn the_palette_schedules_a_switchover_and_insists_on_a_timezone() {
+    let m = reachable_model();
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    press(
+        &mut app,
+        &m,
+        ":switchover pg-test-3 at 2099-01-01T03:00:00+01:00\n",
+    );
+    let d = dialog(&app);
+    assert!(
+        d.preflight
+            .plan
+            .iter()
+            .any(|p| p == "at 2099-01-01T02:00:00+00:00 (UTC)"),
+        "resolved to UTC before confirming: {:?}",
+        d.preflight
+    );
+    assert!(
+        matches!(&d.op, pgtui::ops::Operation::Switchover { candidate: Some(c), scheduled_at: Some(_), .. } if c == "pg-test-3")
+    );
+    press(&mut app, &m, "\x1b:switchover at 2099-01-01T03:00:00\n");
+    let d = dialog(&app);
+    assert!(
+        d.preflight
+            .refusals
+            .iter()
+            .any(|r| r.contains("not a time with a timezone")),
+        "{:?}",
+        d.preflight
+    );
+    press(&mut app, &m, "\t\n");
+    assert!(app.ui.run_request.is_none(), "refused: nothing runs");
+    press(&mut app, &m, "\x1b:pause at 2099-01-01T03:00:00+00:00\n");
+    assert!(app.ui.dialog.is_none());
+    assert!(app
+        .ui
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("only a switchover or a restart"));
+}

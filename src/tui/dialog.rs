@@ -100,8 +100,13 @@ impl Dialog {
         kind: OpKind,
         c: &ClusterState,
         member: Option<&str>,
+        at: Option<&str>,
         now: SystemTime,
     ) -> Result<Dialog, String> {
+        if at.is_some() && !matches!(kind, OpKind::Switchover | OpKind::Restart) {
+            return Err("only a switchover or a restart can be scheduled (… at TIME)".into());
+        }
+        let at = at.map(str::to_string);
         let v = cluster_view(c);
         let cluster = v.name.clone();
         let need_member = || -> Result<String, String> {
@@ -130,7 +135,7 @@ impl Dialog {
                 cluster: cluster.clone(),
                 leader: v.leader.clone(),
                 candidate: Some(candidates[pick].member.clone()),
-                scheduled_at: None,
+                scheduled_at: at,
             },
             OpKind::Failover => Operation::Failover {
                 cluster: cluster.clone(),
@@ -141,7 +146,7 @@ impl Dialog {
                 cluster: cluster.clone(),
                 member: need_member()?,
                 pending_only: false,
-                scheduled_at: None,
+                scheduled_at: at,
                 timeout_secs: None,
             },
             OpKind::Reload => Operation::Reload {

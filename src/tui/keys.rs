@@ -134,7 +134,7 @@ pub const OP_COMMANDS: &[OpCommand] = &[
     OpCommand {
         name: "switchover",
         kind: OpKind::Switchover,
-        usage: ":switchover [CANDIDATE]",
+        usage: ":switchover [CANDIDATE] [at TIME]",
     },
     OpCommand {
         name: "failover",
@@ -144,7 +144,7 @@ pub const OP_COMMANDS: &[OpCommand] = &[
     OpCommand {
         name: "restart",
         kind: OpKind::Restart,
-        usage: ":restart [MEMBER]",
+        usage: ":restart [MEMBER] [at TIME]",
     },
     OpCommand {
         name: "reload",

@@ -86,12 +86,24 @@ impl Ui {
     /// Opens the dialog of `kind` for the current cluster. `member` is the
     /// palette's argument; without one, the selected member row.
     pub fn open_op(&mut self, kind: OpKind, member: Option<&str>, model: &Model, now: SystemTime) {
+        self.open_op_at(kind, member, None, model, now)
+    }
+
+    /// As [`Ui::open_op`], scheduled at `at` (switchover and restart).
+    pub fn open_op_at(
+        &mut self,
+        kind: OpKind,
+        member: Option<&str>,
+        at: Option<&str>,
+        model: &Model,
+        now: SystemTime,
+    ) {
         let Some(c) = super::views::common::cluster(model, self) else {
             self.message = Some("open a cluster first (:cluster NAME)".into());
             return;
         };
         let selected = super::views::common::selected_member(model, self);
-        match Dialog::open(kind, c, member.or(selected.as_deref()), now) {
+        match Dialog::open(kind, c, member.or(selected.as_deref()), at, now) {
             Ok(d) => self.dialog = Some(d),
             Err(e) => self.message = Some(e),
         }
@@ -172,12 +184,19 @@ impl Ui {
             ("theme", Some(name)) => self.theme_request = Some(name.to_string()),
             (op, arg) if OP_COMMANDS.iter().any(|o| o.name == op) => {
                 let kind = OP_COMMANDS.iter().find(|o| o.name == op).expect("found").kind;
+                // `:switchover [CANDIDATE] [at TIME]`, `:restart [MEMBER] [at TIME]`
+                let rest: Vec<&str> = line.split_whitespace().skip(1).collect();
+                let (arg, at) = match rest.as_slice() {
+                    ["at", t, ..] => (None, Some(*t)),
+                    [a, "at", t, ..] => (Some(*a), Some(*t)),
+                    _ => (arg, None),
+                };
                 match self.cluster.as_deref().and_then(|c| self.read_only.reason(c)) {
                     Some(why) => self.message = Some(format!(":{op} is not available: {why}")),
                     None if self.screen == Screen::Fleet => {
                         self.message = Some(format!(":{op} acts on one cluster: open it first (Enter or :cluster NAME)"))
                     }
-                    None => self.open_op(kind, arg, model, now),
+                    None => self.open_op_at(kind, arg, at, model, now),
                 }
             }
             (other, _) => match Screen::from_name(other) {

@@ -126,6 +126,15 @@ pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &Sha
     }
     t.keys("pg-test");
     t.keys("Enter");
+    // While it runs, the operation lock and its holder are on screen.
+    let locked = t.wait_screen(Duration::from_secs(10), |s| {
+        s.contains("LOCKED: failover by") || s.contains("✓ VERIFIED")
+    });
+    assert!(
+        locked.is_some_and(|s| s.contains("LOCKED: failover by")),
+        "the lock holder never showed while the failover ran:\n{}",
+        t.screen()
+    );
     let done = t.wait_screen(Duration::from_secs(90), |s| {
         s.contains("✓ VERIFIED")
             || s.contains("✗ ") && s.contains("failover pg-test") && !s.contains("type the cluster")
