@@ -5,6 +5,7 @@ pub mod args;
 pub mod audit;
 pub mod commands;
 pub mod list;
+pub mod op_args;
 pub mod ops;
 pub mod render;
 pub mod session;

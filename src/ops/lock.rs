@@ -15,7 +15,7 @@ pub use crate::model::lock::LockHolder as Holder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("another operation holds the lock of {cluster}: {} by {}@{} since {} (id {}); wait for it, or check `pgtui audit`", .holder.operation, .holder.user, .holder.host, .holder.since, .holder.id)]
+    #[error("another operation holds the lock of {cluster}: {} by {}@{} since {} (id {}); wait for it (a lock whose pgtui died expires within 30 s, or at once when the next pgtui on that host reconciles it), or check `pgtui audit`", .holder.operation, .holder.user, .holder.host, .holder.since, .holder.id)]
     Held { cluster: String, holder: Holder },
     #[error("the lock key {key} holds something pgtui did not write: {raw}")]
     Foreign { key: String, raw: String },
@@ -86,6 +86,40 @@ pub async fn acquire(
         lease,
         keeper,
     })
+}
+
+/// Deletes the lock of `cluster` if operation `id` still holds it: its
+/// pgtui is known to be dead (the reconciler checked its pid), so waiting
+/// out the lease would only block the next operation. Returns whether a
+/// lock was broken.
+pub async fn break_dead(
+    cfg: &EtcdConfig,
+    namespace: &str,
+    cluster: &str,
+    id: &str,
+) -> Result<bool, LockError> {
+    let k = key(namespace, cluster);
+    let e = |x: etcd_client::Error| LockError::Etcd(x.to_string());
+    let mut client = etcd::connect(cfg)
+        .await
+        .map_err(|x| LockError::Etcd(x.to_string()))?;
+    let resp = client.get(k.clone(), None).await.map_err(e)?;
+    let Some(kv) = resp.kvs().first() else {
+        return Ok(false);
+    };
+    match serde_json::from_slice::<Holder>(kv.value()) {
+        Ok(h) if h.id == id => {}
+        _ => return Ok(false),
+    }
+    // Only that exact version of the key: a lock taken since is left alone.
+    let txn = Txn::new()
+        .when([Compare::mod_revision(
+            k.clone(),
+            CompareOp::Equal,
+            kv.mod_revision(),
+        )])
+        .and_then([TxnOp::delete(k, None)]);
+    Ok(client.txn(txn).await.map_err(e)?.succeeded())
 }
 
 impl OpLock {

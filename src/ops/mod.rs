@@ -11,11 +11,13 @@
 
 pub mod audit;
 pub mod execute;
+pub mod expected;
 pub mod lock;
 pub mod preflight;
 pub mod reconcile;
 pub mod request;
 pub mod rest_call;
+pub mod restart_scope;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};

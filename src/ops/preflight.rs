@@ -10,6 +10,9 @@ use crate::model::ClusterState;
 use serde::Serialize;
 use std::time::SystemTime;
 
+pub use super::expected::{changes, expectation, Expected, Target};
+pub use super::restart_scope::{restart_targets, RoleFilter};
+
 /// Patroni's default `maximum_lag_on_failover` (bytes).
 pub const DEFAULT_MAX_LAG: u64 = 1_048_576;
 
@@ -60,7 +63,7 @@ fn sync_mode(c: &ClusterState) -> bool {
     }
 }
 
-fn is_leader(m: &MemberView) -> bool {
+pub(crate) fn is_leader(m: &MemberView) -> bool {
     m.role == role::LEADER || m.role == role::STANDBY_LEADER
 }
 
@@ -464,174 +467,6 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
         }
     }
     pf
-}
-
-/// The member an operation acts on (or promotes), as the user saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Target {
-    pub member: String,
-    pub role: String,
-    /// Rules of the scorecard it failed (switchover and failover only).
-    pub failing: Vec<String>,
-}
-
-/// What the user saw when deciding. If the cluster no longer matches it at
-/// the moment of acting, the operation is refused and the new state shown:
-/// a confirmation given for one cluster must not act on another.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Expected {
-    pub leader: Option<String>,
-    pub timeline: Option<u64>,
-    pub paused: bool,
-    pub target: Option<Target>,
-}
-
-pub fn expectation(op: &Operation, c: &ClusterState) -> Expected {
-    let v = cluster_view(c);
-    let (name, scored) = match op {
-        Operation::Switchover { candidate, .. } => (candidate.clone(), true),
-        Operation::Failover { candidate, .. } => (Some(candidate.clone()), true),
-        Operation::Restart { member, .. }
-        | Operation::CancelRestart { member, .. }
-        | Operation::Reload { member, .. }
-        | Operation::Reinit { member, .. } => (Some(member.clone()), false),
-        _ => (None, false),
-    };
-    let target = name.map(|n| match v.members.iter().find(|m| m.name == n) {
-        None => Target {
-            member: n,
-            role: "absent".into(),
-            failing: vec![],
-        },
-        Some(m) => Target {
-            member: n,
-            role: m.role.clone(),
-            failing: if scored {
-                score(c, &v, m)
-                    .checks
-                    .into_iter()
-                    .filter(|x| !x.ok)
-                    .map(|x| x.rule.to_string())
-                    .collect()
-            } else {
-                vec![]
-            },
-        },
-    });
-    Expected {
-        leader: v.leader.clone(),
-        timeline: v.timeline,
-        paused: v.paused,
-        target,
-    }
-}
-
-/// How the cluster differs from what the user saw, in words; empty when
-/// it is the same.
-pub fn changes(seen: &Expected, now: &Expected) -> Vec<String> {
-    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
-    let tl = |t: Option<u64>| t.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
-    let onoff = |b: bool| if b { "on" } else { "off" };
-    let mut out = vec![];
-    if seen.leader != now.leader {
-        out.push(format!(
-            "the leader was {}, now {}",
-            opt(&seen.leader),
-            opt(&now.leader)
-        ));
-    }
-    if seen.timeline != now.timeline {
-        out.push(format!(
-            "the timeline was {}, now {}",
-            tl(seen.timeline),
-            tl(now.timeline)
-        ));
-    }
-    if seen.paused != now.paused {
-        out.push(format!(
-            "pause was {}, now {}",
-            onoff(seen.paused),
-            onoff(now.paused)
-        ));
-    }
-    if let (Some(a), Some(b)) = (&seen.target, &now.target) {
-        if a.role != b.role {
-            out.push(format!("{} was {}, now {}", a.member, a.role, b.role));
-        }
-        if a.failing != b.failing {
-            let list = |f: &Vec<String>| {
-                if f.is_empty() {
-                    "passed every check".to_string()
-                } else {
-                    format!("failed: {}", f.join(", "))
-                }
-            };
-            out.push(format!(
-                "{} {}, now {}",
-                a.member,
-                list(&a.failing),
-                list(&b.failing)
-            ));
-        }
-    }
-    out
-}
-
-/// `--role` of a restart, with patronictl's meanings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum RoleFilter {
-    /// The leader-key holder, whatever its kind.
-    Leader,
-    /// The leader, unless it is a standby leader.
-    Primary,
-    /// The leader of a standby cluster.
-    StandbyLeader,
-    /// Every member but the leader.
-    Replica,
-    Any,
-}
-
-/// The members a restart acts on: the named ones (or all), filtered by
-/// role and, for an immediate `--pending` restart, by a pending restart.
-/// Replicas come first and the leader last, so a rolling restart keeps the
-/// primary up as long as it can. An empty list means nothing to do.
-pub fn restart_targets(
-    c: &ClusterState,
-    named: &[String],
-    role: RoleFilter,
-    pending_only: bool,
-    scheduled: bool,
-) -> Result<Vec<String>, String> {
-    let v = cluster_view(c);
-    for n in named {
-        if !v.members.iter().any(|m| &m.name == n) {
-            return Err(format!(
-                "{n} is not a member of {} (members: {})",
-                v.name,
-                v.members
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    let mut out: Vec<&MemberView> = v
-        .members
-        .iter()
-        .filter(|m| named.is_empty() || named.contains(&m.name))
-        .filter(|m| match role {
-            RoleFilter::Any => true,
-            RoleFilter::Leader => is_leader(m),
-            RoleFilter::Primary => m.role == role::LEADER,
-            RoleFilter::StandbyLeader => m.role == role::STANDBY_LEADER,
-            RoleFilter::Replica => !is_leader(m),
-        })
-        .filter(|m| scheduled || !pending_only || m.pending_restart)
-        .collect();
-    out.sort_by_key(|m| (is_leader(m), m.name.clone()));
-    Ok(out.into_iter().map(|m| m.name.clone()).collect())
 }
 
 /// demote-cluster and promote-cluster exist from Patroni 4.1 on; every

@@ -269,6 +269,12 @@ pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconcile
         if !session.scope.includes(&cluster) {
             continue;
         }
+        if o.record.host == host {
+            let cfg = &session.config.etcd;
+            super::lock::break_dead(cfg, &session.config.namespace, &cluster, &o.record.id)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let (c, rev) = super::execute::fresh_state(session, &cluster)
             .await
             .map_err(|e| e.to_string())?;

@@ -100,6 +100,13 @@ pub fn kill_9_mid_switchover_is_reconciled_by_the_next_pgtui(lab: &SharedLab) {
         t.screen()
     );
     let s = shown.unwrap();
+    // The dead pgtui's lock is released at once, not after its lease.
+    let out = lab.etcdctl(&["get", "--prefix", "--keys-only", "/pgtui/locks/"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "",
+        "the dead holder's lock is gone"
+    );
     assert!(s.contains(&format!("leader {target}")), "{s}");
     drop(t);
 

@@ -1,0 +1,121 @@
+//! What the user saw when deciding, and how the cluster differs from it
+//! when the time comes to act. A dialog or a prompt confirms against a
+//! state; acting on a different state would carry out a decision nobody
+//! made.
+
+use super::preflight::score;
+use super::Operation;
+use crate::model::view::cluster_view;
+use crate::model::ClusterState;
+use serde::Serialize;
+
+/// The member an operation acts on (or promotes), as the user saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Target {
+    pub member: String,
+    pub role: String,
+    /// Rules of the scorecard it failed (switchover and failover only).
+    pub failing: Vec<String>,
+}
+
+/// What the user saw when deciding. If the cluster no longer matches it at
+/// the moment of acting, the operation is refused and the new state shown:
+/// a confirmation given for one cluster must not act on another.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expected {
+    pub leader: Option<String>,
+    pub timeline: Option<u64>,
+    pub paused: bool,
+    pub target: Option<Target>,
+}
+
+pub fn expectation(op: &Operation, c: &ClusterState) -> Expected {
+    let v = cluster_view(c);
+    let (name, scored) = match op {
+        Operation::Switchover { candidate, .. } => (candidate.clone(), true),
+        Operation::Failover { candidate, .. } => (Some(candidate.clone()), true),
+        Operation::Restart { member, .. }
+        | Operation::CancelRestart { member, .. }
+        | Operation::Reload { member, .. }
+        | Operation::Reinit { member, .. } => (Some(member.clone()), false),
+        _ => (None, false),
+    };
+    let target = name.map(|n| match v.members.iter().find(|m| m.name == n) {
+        None => Target {
+            member: n,
+            role: "absent".into(),
+            failing: vec![],
+        },
+        Some(m) => Target {
+            member: n,
+            role: m.role.clone(),
+            failing: if scored {
+                score(c, &v, m)
+                    .checks
+                    .into_iter()
+                    .filter(|x| !x.ok)
+                    .map(|x| x.rule.to_string())
+                    .collect()
+            } else {
+                vec![]
+            },
+        },
+    });
+    Expected {
+        leader: v.leader.clone(),
+        timeline: v.timeline,
+        paused: v.paused,
+        target,
+    }
+}
+
+/// How the cluster differs from what the user saw, in words; empty when
+/// it is the same.
+pub fn changes(seen: &Expected, now: &Expected) -> Vec<String> {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
+    let tl = |t: Option<u64>| t.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+    let onoff = |b: bool| if b { "on" } else { "off" };
+    let mut out = vec![];
+    if seen.leader != now.leader {
+        out.push(format!(
+            "the leader was {}, now {}",
+            opt(&seen.leader),
+            opt(&now.leader)
+        ));
+    }
+    if seen.timeline != now.timeline {
+        out.push(format!(
+            "the timeline was {}, now {}",
+            tl(seen.timeline),
+            tl(now.timeline)
+        ));
+    }
+    if seen.paused != now.paused {
+        out.push(format!(
+            "pause was {}, now {}",
+            onoff(seen.paused),
+            onoff(now.paused)
+        ));
+    }
+    if let (Some(a), Some(b)) = (&seen.target, &now.target) {
+        if a.role != b.role {
+            out.push(format!("{} was {}, now {}", a.member, a.role, b.role));
+        }
+        if a.failing != b.failing {
+            let list = |f: &Vec<String>| {
+                if f.is_empty() {
+                    "passed every check".to_string()
+                } else {
+                    format!("failed: {}", f.join(", "))
+                }
+            };
+            out.push(format!(
+                "{} {}, now {}",
+                a.member,
+                list(&a.failing),
+                list(&b.failing)
+            ));
+        }
+    }
+    out
+}
