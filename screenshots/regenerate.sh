@@ -79,5 +79,15 @@ for theme in dark light high-contrast colorblind; do
   done
   tmux send-keys -t "$SESSION" 1 '?'
   shoot "$theme" "" "help-$theme"
+  # The switchover dialog on the second member row (focus on Cancel).
+  tmux send-keys -t "$SESSION" Escape g j
+  shoot "$theme" "S" "switchover-dialog-$theme"
+  tmux send-keys -t "$SESSION" Escape
+  if [ "$theme" = dark ]; then
+    # A failover being confirmed: the cluster name half typed.
+    tmux send-keys -t "$SESSION" F pg-te
+    shoot "$theme" "" "failover-dialog-$theme"
+    tmux send-keys -t "$SESSION" Escape
+  fi
   tmux kill-session -t "$SESSION"
 done

@@ -15,7 +15,7 @@ use crate::ops::execute::Report;
 use crate::ops::preflight::{
     changes, expectation, preflight, scorecards, Expected, Preflight, Scorecard,
 };
-use crate::ops::request::patronictl_equivalent;
+use crate::ops::request::{patronictl_equivalent, request_for};
 use crate::ops::{Operation, Outcome};
 use std::time::SystemTime;
 
@@ -64,6 +64,8 @@ pub struct Dialog {
     pub preflight: Preflight,
     pub expected: Expected,
     pub patronictl: String,
+    /// The REST call, as `curl`, when the state says where it would go.
+    pub curl: Option<String>,
     pub focus: Focus,
     pub typed: String,
     pub phase: Phase,
@@ -193,6 +195,7 @@ impl Dialog {
         };
         let mut d = Dialog {
             patronictl: String::new(),
+            curl: None,
             preflight: Preflight::default(),
             expected: expectation(&op, c),
             op,
@@ -212,6 +215,7 @@ impl Dialog {
         self.preflight = preflight(&self.op, c, now);
         self.expected = expectation(&self.op, c);
         self.patronictl = patronictl_equivalent(&self.op);
+        self.curl = request_for(&self.op, c).ok().map(|r| r.as_curl());
     }
 
     pub fn needs_typing(&self) -> bool {

@@ -13,6 +13,20 @@ fn leader_key(lab: &SharedLab) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The timeline in the header (`… leader X  TL 7 …`); the line may end
+/// right after the number, and capture-pane drops trailing blanks.
+fn header_tl(screen: &str) -> Option<u64> {
+    screen
+        .lines()
+        .find(|l| l.contains(" leader "))?
+        .split(" TL ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn signal_all(pids: &[i32], sig: nix::sys::signal::Signal) {
     for p in pids {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*p), sig);
@@ -31,13 +45,7 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
         "the console never showed leader {leader}:\n{}",
         t.screen()
     );
-    let tl: u64 = first
-        .unwrap()
-        .split(" TL ")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("timeline on screen");
+    let tl: u64 = header_tl(&first.unwrap()).expect("timeline on screen");
 
     // Switch over; time from the leader key changing to the screen showing it.
     let candidate = lab.info.clusters[0]
@@ -70,9 +78,8 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
     })
     .expect("the leader key never moved");
     let want = format!("leader {candidate}");
-    let want_tl = format!(" TL {} ", tl + 1);
     let shown = t.wait_screen(Duration::from_secs(10), |s| {
-        s.contains(&want) && s.contains(&want_tl)
+        s.contains(&want) && header_tl(s) == Some(tl + 1)
     });
     let delay = key_changed.elapsed();
     let out = switch.join().unwrap();

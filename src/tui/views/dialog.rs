@@ -179,6 +179,12 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
         format!(" by hand: {}", d.patronictl),
         t.muted(),
     )));
+    if let Some(c) = &d.curl {
+        l.push(Line::from(Span::styled(
+            format!("      or: {c}"),
+            t.muted(),
+        )));
+    }
     l
 }
 
