@@ -13,6 +13,17 @@ fn names(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// (what, cluster, named, role, pending only, scheduled, wanted targets)
+type Row<'a> = (
+    &'a str,
+    &'a pgtui::model::ClusterState,
+    Vec<&'a str>,
+    RoleFilter,
+    bool,
+    bool,
+    Result<Vec<&'a str>, &'a str>,
+);
+
 #[test]
 fn targets_by_name_role_and_pending_with_the_leader_last() {
     let c = cluster(|_| {});
@@ -23,15 +34,7 @@ fn targets_by_name_role_and_pending_with_the_leader_last() {
             &member("replica", 13, r#","pending_restart":true"#),
         )
     });
-    let rows: Vec<(
-        &str,
-        &pgtui::model::ClusterState,
-        Vec<&str>,
-        RoleFilter,
-        bool,
-        bool,
-        Result<Vec<&str>, &str>,
-    )> = vec![
+    let rows: Vec<Row> = vec![
         (
             "all members, leader last",
             &c,

@@ -79,7 +79,7 @@ pub enum Effect {
     None,
     Close,
     /// Run this operation against what the user saw.
-    Run(Operation, Expected),
+    Run(Box<(Operation, Expected)>),
 }
 
 /// What a dialog key means; the app maps terminal keys onto these.
@@ -330,7 +330,7 @@ impl Dialog {
             return Effect::None;
         }
         self.phase = Phase::Running(vec![]);
-        Effect::Run(self.op.clone(), self.expected.clone())
+        Effect::Run(Box::new((self.op.clone(), self.expected.clone())))
     }
 
     pub fn progress(&mut self, line: String) {

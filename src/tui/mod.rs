@@ -87,7 +87,7 @@ impl App {
             match d.key(dk, current, now) {
                 dialog::Effect::None => {}
                 dialog::Effect::Close => self.ui.dialog = None,
-                dialog::Effect::Run(op, expected) => self.ui.run_request = Some((op, expected)),
+                dialog::Effect::Run(run) => self.ui.run_request = Some(*run),
             }
             return;
         }
@@ -194,7 +194,7 @@ pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> 
 /// What a running operation reports back to the loop.
 enum OpMsg {
     Progress(String),
-    Done(Result<crate::ops::execute::Report, String>),
+    Done(Box<Result<crate::ops::execute::Report, String>>),
 }
 
 /// Runs a confirmed operation through the ops layer on its own task, so the
@@ -218,7 +218,7 @@ fn spawn_op(
         let r = crate::ops::execute::run(op, &session, opts, &mut progress)
             .await
             .map_err(|e| e.to_string());
-        let _ = tx.send(OpMsg::Done(r));
+        let _ = tx.send(OpMsg::Done(Box::new(r)));
     });
 }
 
@@ -285,9 +285,9 @@ async fn event_loop(
                 let d = app.ui.dialog.as_mut();
                 match (msg, d) {
                     (OpMsg::Progress(l), Some(d)) => d.progress(l),
-                    (OpMsg::Done(r), Some(d)) => d.finished(r),
+                    (OpMsg::Done(r), Some(d)) => d.finished(*r),
                     (OpMsg::Done(r), None) => {
-                        app.ui.message = Some(match r {
+                        app.ui.message = Some(match *r {
                             Ok(r) => format!("{}: {:?}: {}", r.operation.name(), r.outcome, r.message),
                             Err(e) => e,
                         })
