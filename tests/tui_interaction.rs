@@ -334,3 +334,49 @@ fn the_palette_schedules_a_switchover_and_insists_on_a_timezone() {
         .unwrap()
         .contains("only a switchover or a restart"));
 }
+
+#[test]
+fn an_async_failover_in_synchronous_mode_needs_ctrl_a() {
+    let mut m = reachable_model();
+    let c = m.cluster_mut("pg-test");
+    let kind = pgtui::dcs::parse_key("/pg/", b"/pg/pg-test/config")
+        .unwrap()
+        .kind;
+    c.dcs.apply(
+        &kind,
+        Some(br#"{"ttl":20,"synchronous_mode":true}"#),
+        98,
+        SourceId::Etcd,
+        SystemTime::now(),
+    );
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    press(&mut app, &m, "jF");
+    let d = dialog(&app);
+    assert!(
+        d.preflight.refusals.iter().any(|r| r.contains("Ctrl-A")),
+        "{:?}",
+        d.preflight
+    );
+    app.on_key(
+        KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL),
+        &m,
+        SystemTime::now(),
+    );
+    let d = dialog(&app);
+    assert!(!d.preflight.refused(), "{:?}", d.preflight);
+    assert!(d
+        .preflight
+        .warnings
+        .iter()
+        .any(|w| w.contains("acknowledged")));
+    assert_eq!(d.typed, "", "Ctrl-A is not typed into the name");
+    press(&mut app, &m, "pg-test\t\n");
+    let (op, _) = app.ui.run_request.clone().expect("runs");
+    assert!(matches!(
+        op,
+        pgtui::ops::Operation::Failover {
+            allow_async: true,
+            ..
+        }
+    ));
+}

@@ -195,13 +195,11 @@ fn candidate_rules(
     };
     for check in score(c, v, m).checks.into_iter().filter(|x| !x.ok) {
         if check.rule == "sync standby (synchronous mode)" && failover && allow_async {
-            pf.warnings.push(format!(
-                "{} (acknowledged with --allow-async)",
-                check.message
-            ));
+            pf.warnings
+                .push(format!("{} (acknowledged: --allow-async)", check.message));
         } else if check.rule == "sync standby (synchronous mode)" && failover {
             pf.refusals.push(format!(
-                "{}: pass --allow-async to accept that",
+                "{}: pass --allow-async (Ctrl-A in the console) to accept that",
                 check.message
             ));
         } else {

@@ -93,6 +93,9 @@ pub enum DialogKey {
     Down,
     Char(char),
     Backspace,
+    /// Ctrl-A: accept promoting an asynchronous replica in synchronous
+    /// mode (failover only; the CLI's `--allow-async`).
+    AllowAsync,
 }
 
 impl Dialog {
@@ -260,6 +263,14 @@ impl Dialog {
                 self.focus = match self.focus {
                     Focus::Cancel => Focus::Confirm,
                     Focus::Confirm => Focus::Cancel,
+                }
+            }
+            DialogKey::AllowAsync => {
+                if let (Operation::Failover { allow_async, .. }, Some(c)) = (&mut self.op, current)
+                {
+                    *allow_async = !*allow_async;
+                    self.refusal = None;
+                    self.refresh(c, now);
                 }
             }
             DialogKey::Up | DialogKey::Down if self.refusal_is_final() => {}

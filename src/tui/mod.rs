@@ -68,7 +68,11 @@ impl App {
                 self.ui.quit = true;
                 return;
             }
+            let ctrl_a = k.code == KeyCode::Char('a')
+                && k.modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL);
             let dk = match k.code {
+                _ if ctrl_a => dialog::DialogKey::AllowAsync,
                 KeyCode::Esc => dialog::DialogKey::Esc,
                 KeyCode::Enter => dialog::DialogKey::Enter,
                 KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {

@@ -104,7 +104,10 @@ impl Ui {
         };
         let selected = super::views::common::selected_member(model, self);
         match Dialog::open(kind, c, member.or(selected.as_deref()), at, now) {
-            Ok(d) => self.dialog = Some(d),
+            Ok(d) => {
+                self.help = false;
+                self.dialog = Some(d)
+            }
             Err(e) => self.message = Some(e),
         }
     }

@@ -175,6 +175,22 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
             t.alarm(),
         )));
     }
+    if let crate::ops::Operation::Failover { allow_async, .. } = &d.op {
+        if *allow_async
+            || d.preflight
+                .refusals
+                .iter()
+                .any(|r| r.contains("--allow-async"))
+        {
+            l.push(Line::from(Span::styled(
+                format!(
+                    " Ctrl-A: accept an asynchronous candidate (committed transactions may be lost): {}",
+                    if *allow_async { "ACCEPTED" } else { "not accepted" }
+                ),
+                t.fg(t.warn),
+            )));
+        }
+    }
     l.push(Line::from(Span::styled(
         format!(" by hand: {}", d.patronictl),
         t.muted(),
