@@ -80,14 +80,16 @@ for theme in dark light high-contrast colorblind; do
   tmux send-keys -t "$SESSION" 1 '?'
   shoot "$theme" "" "help-$theme"
   # The switchover dialog on the second member row (focus on Cancel).
-  tmux send-keys -t "$SESSION" Escape g j
+  # (Escape alone: followed at once by a key, it would read as Alt-key.)
+  tmux send-keys -t "$SESSION" Escape; sleep 0.5
+  tmux send-keys -t "$SESSION" g j
   shoot "$theme" "S" "switchover-dialog-$theme"
-  tmux send-keys -t "$SESSION" Escape
+  tmux send-keys -t "$SESSION" Escape; sleep 0.5
   if [ "$theme" = dark ]; then
     # A failover being confirmed: the cluster name half typed.
     tmux send-keys -t "$SESSION" F pg-te
     shoot "$theme" "" "failover-dialog-$theme"
-    tmux send-keys -t "$SESSION" Escape
+    tmux send-keys -t "$SESSION" Escape; sleep 0.5
   fi
   tmux kill-session -t "$SESSION"
 done
