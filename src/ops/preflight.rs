@@ -122,9 +122,12 @@ pub fn score(c: &ClusterState, v: &ClusterView, m: &MemberView) -> Scorecard {
             rule: "lag within maximum_lag_on_failover",
             ok: lag.is_some_and(|l| l <= max_lag),
             message: match lag {
+                // The source says how fresh the reading is: a DCS key is
+                // up to loop_wait old, a REST or SQL reading is from now.
                 Some(l) => format!(
-                    "{} is {l} bytes behind (maximum_lag_on_failover {max_lag})",
-                    m.name
+                    "{} is {l} bytes behind (maximum_lag_on_failover {max_lag}; positions from {})",
+                    m.name,
+                    m.lag_source.map(|s| s.label()).unwrap_or("?")
                 ),
                 None => format!("{}'s lag is unknown", m.name),
             },
