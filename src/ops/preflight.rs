@@ -181,6 +181,23 @@ pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         })
 }
 
+/// A scheduled time: with a timezone, in the future, shown in UTC, and
+/// not while paused (Patroni refuses both schedules then).
+fn schedule_rules(pf: &mut Preflight, at: &str, now: SystemTime, paused: bool, what: &str) {
+    match parse_time(at) {
+        Err(e) => pf.refusals.push(e),
+        Ok(t) if t <= chrono::DateTime::<chrono::Utc>::from(now) => pf
+            .refusals
+            .push(format!("scheduled time {} is in the past", t.to_rfc3339())),
+        Ok(t) => pf.plan.push(format!("at {} (UTC)", t.to_rfc3339())),
+    }
+    if paused {
+        pf.refusals.push(format!(
+            "cannot schedule a {what} while the cluster is paused (maintenance mode)"
+        ));
+    }
+}
+
 fn candidate_rules(
     pf: &mut Preflight,
     c: &ClusterState,
@@ -242,16 +259,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                 None => {}
             }
             if let Some(at) = scheduled_at {
-                match parse_time(at) {
-                    Err(e) => pf.refusals.push(e),
-                    Ok(t) if t <= chrono::DateTime::<chrono::Utc>::from(now) => pf
-                        .refusals
-                        .push(format!("scheduled time {} is in the past", t.to_rfc3339())),
-                    Ok(t) => pf.plan.push(format!("at {} (UTC)", t.to_rfc3339())),
-                }
-                if v.paused {
-                    pf.refusals.push("cannot schedule a switchover while the cluster is paused (maintenance mode)".into());
-                }
+                schedule_rules(&mut pf, at, now, v.paused, "switchover");
             }
             if v.scheduled_switchover.is_some() {
                 pf.refusals.push(
@@ -312,16 +320,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                         .push(format!("{name} has no pending restart: nothing to do"));
                 }
                 if let Some(at) = scheduled_at {
-                    match parse_time(at) {
-                        Err(e) => pf.refusals.push(e),
-                        Ok(t) if t <= chrono::DateTime::<chrono::Utc>::from(now) => pf
-                            .refusals
-                            .push(format!("scheduled time {} is in the past", t.to_rfc3339())),
-                        Ok(t) => pf.plan.push(format!("at {} (UTC)", t.to_rfc3339())),
-                    }
-                    if v.paused {
-                        pf.refusals.push("cannot schedule a restart while the cluster is paused (Patroni refuses it)".into());
-                    }
+                    schedule_rules(&mut pf, at, now, v.paused, "restart");
                     if m.scheduled_restart.is_some() {
                         pf.refusals.push(format!(
                             "a restart is already scheduled on {name}; cancel it first (pgtui flush {} {name} restart)",

@@ -38,6 +38,21 @@ pub fn selected_view(model: &Model, ui: &crate::tui::ui::Ui) -> Option<ClusterVi
     cluster(model, ui).map(crate::model::view::cluster_view)
 }
 
+/// A `w`×`h` box centred in `area`, cleared and in the theme's base style,
+/// for what is drawn over a screen (help, dialogs).
+pub fn overlay(area: Rect, buf: &mut Buffer, ctx: &Ctx, w: u16, h: u16) -> Rect {
+    let (w, h) = (w.min(area.width), h.min(area.height));
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    ratatui::widgets::Clear.render(r, buf);
+    buf.set_style(r, ctx.theme.base());
+    r
+}
+
 /// The member under the cursor on the cluster screen.
 pub fn selected_member(model: &Model, ui: &crate::tui::ui::Ui) -> Option<String> {
     if ui.screen != crate::tui::screen::Screen::Cluster {

@@ -12,7 +12,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 fn title(d: &Dialog) -> String {
     format!("{} {}", d.op.name(), d.cluster)
@@ -71,15 +71,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx, d: &Dialog) {
     let w = area.width.saturating_sub(4).min(96);
     let inner_w = w.saturating_sub(2);
     let (body_rows, bottom_rows) = (rows(&lines, inner_w), rows(&bottom, inner_w));
-    let h = (body_rows + bottom_rows + 2).min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    Clear.render(r, buf);
-    buf.set_style(r, ctx.theme.base());
+    let r = super::common::overlay(area, buf, ctx, w, body_rows + bottom_rows + 2);
     let name = title(d);
     let frame = block(ctx, &name, true);
     let inner = frame.inner(r);
