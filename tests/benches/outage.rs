@@ -17,7 +17,7 @@ mod run;
 #[path = "../common/writer.rs"]
 mod writer;
 
-use run::{settle, switchover_under_load};
+use run::switchover_under_load;
 use std::sync::OnceLock;
 use std::time::Duration;
 use writer::Target;
@@ -48,7 +48,7 @@ fn main() {
     println!("|---|---|---|---|---|---|---|");
     let (mut outages, mut commands, mut lost_total) = (vec![], vec![], 0);
     for i in 1..=n {
-        let (leader, replicas) = settle(lab);
+        let (leader, replicas) = lab.settle();
         // The next member after the leader, so the leader rotates.
         let candidate = replicas
             .iter()
@@ -74,7 +74,7 @@ fn main() {
         outages.push(ms(outage));
         commands.push(ms(command));
     }
-    settle(lab);
+    lab.settle();
     println!(
         "\noutage p50 {} ms, max {} ms; switchover command p50 {} ms, max {} ms; rows lost {lost_total}",
         p50(outages.clone()),

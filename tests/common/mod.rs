@@ -166,6 +166,48 @@ impl SharedLab {
         panic!("no etcd process serves {endpoint}");
     }
 
+    /// pg-test's leader key as etcd has it now.
+    pub fn leader_key(&self) -> String {
+        let out = self.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until patronictl sees pg-test's three members running (or
+    /// streaming) on a timeline with zero lag; returns the leader and the
+    /// other members, sorted.
+    pub fn settle(&self) -> (String, Vec<String>) {
+        let ok = wait_for(Duration::from_secs(90), || {
+            let v: serde_json::Value =
+                serde_json::from_slice(&self.patronictl(&["list", "pg-test", "-f", "json"]).stdout)
+                    .ok()?;
+            let rows = v.as_array()?;
+            // Caught up: Patroni itself refuses a failover to a replica
+            // beyond maximum_lag_on_failover.
+            let lag = |m: &serde_json::Value| {
+                ["Lag in MB", "Receive Lag", "Replay Lag"]
+                    .iter()
+                    .filter_map(|k| m.get(*k)?.as_i64())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let healthy = rows.len() == 3
+                && rows.iter().all(|m| {
+                    matches!(m["State"].as_str(), Some("running" | "streaming"))
+                        && m.get("TL").is_some()
+                        && lag(m) == 0
+                });
+            let leader = rows.iter().find(|m| m["Role"] == "Leader")?["Member"].as_str()?;
+            let mut others: Vec<String> = rows
+                .iter()
+                .filter_map(|m| m["Member"].as_str().filter(|n| *n != leader))
+                .map(String::from)
+                .collect();
+            others.sort();
+            healthy.then(|| (leader.to_string(), others))
+        });
+        ok.expect("pg-test did not settle (3 members running, lag 0)")
+    }
+
     /// Every etcd member's pid.
     pub fn etcd_pids(&self) -> Vec<i32> {
         self.info

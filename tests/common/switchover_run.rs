@@ -11,39 +11,6 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// Patroni's own view: leader and the other members, once all three run
-/// (or stream) on a timeline with zero lag.
-pub fn settle(lab: &SharedLab) -> (String, Vec<String>) {
-    let ok = wait_for(Duration::from_secs(90), || {
-        let v: Value =
-            serde_json::from_slice(&lab.patronictl(&["list", "pg-test", "-f", "json"]).stdout)
-                .ok()?;
-        let rows = v.as_array()?;
-        let lag = |m: &Value| {
-            ["Lag in MB", "Receive Lag", "Replay Lag"]
-                .iter()
-                .filter_map(|k| m.get(*k)?.as_i64())
-                .max()
-                .unwrap_or(0)
-        };
-        let healthy = rows.len() == 3
-            && rows.iter().all(|m| {
-                matches!(m["State"].as_str(), Some("running" | "streaming"))
-                    && m.get("TL").is_some()
-                    && lag(m) == 0
-            });
-        let leader = rows.iter().find(|m| m["Role"] == "Leader")?["Member"].as_str()?;
-        let mut others: Vec<String> = rows
-            .iter()
-            .filter_map(|m| m["Member"].as_str().filter(|n| *n != leader))
-            .map(String::from)
-            .collect();
-        others.sort();
-        healthy.then(|| (leader.to_string(), others))
-    });
-    ok.expect("pg-test did not settle (3 members running, lag 0)")
-}
-
 /// One switchover under write load, measured.
 pub struct Run {
     pub exit_code: i32,

@@ -8,11 +8,6 @@ use crate::common::{wait_for, SharedLab};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn leader_key(lab: &SharedLab) -> String {
-    let out = lab.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The timeline in the header (`… leader X  TL 7 …`); the line may end
 /// right after the number, and capture-pane drops trailing blanks.
 fn header_tl(screen: &str) -> Option<u64> {
@@ -36,7 +31,7 @@ fn signal_all(pids: &[i32], sig: nix::sys::signal::Signal) {
 pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
     let _x = lab.lock();
     let t = Tmux::start(lab, 160, 48);
-    let leader = leader_key(lab);
+    let leader = lab.leader_key();
     let first = t.wait_screen(Duration::from_secs(15), |s| {
         s.contains(&format!("leader {leader}")) && s.contains("★ Leader")
     });
@@ -74,7 +69,7 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
             .unwrap()
     });
     let key_changed = wait_for(Duration::from_secs(60), || {
-        (leader_key(lab) == candidate).then(Instant::now)
+        (lab.leader_key() == candidate).then(Instant::now)
     })
     .expect("the leader key never moved");
     let want = format!("leader {candidate}");

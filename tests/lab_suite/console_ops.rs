@@ -7,11 +7,6 @@ use super::tmux::Tmux;
 use crate::common::{wait_for, SharedLab};
 use std::time::Duration;
 
-fn leader_key(lab: &SharedLab) -> String {
-    let out = lab.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// The candidate the open dialog has picked (`▶ pg-test-N`).
 fn picked(screen: &str) -> Option<String> {
     screen.lines().find_map(|l| {
@@ -20,27 +15,12 @@ fn picked(screen: &str) -> Option<String> {
     })
 }
 
-fn wait_healthy(lab: &SharedLab) {
-    let healthy = wait_for(Duration::from_secs(90), || {
-        let out = lab.pgtui(&["list", "pg-test", "-f", "json"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-        let ms = v["clusters"][0]["members"].as_array()?.clone();
-        (ms.len() == 3
-            && ms.iter().all(|m| {
-                matches!(m["state"].as_str(), Some("running" | "streaming"))
-                    && m["lag_mb"].as_u64().unwrap_or(0) == 0
-            }))
-        .then_some(())
-    });
-    assert!(healthy.is_some(), "pg-test did not settle");
-}
-
 /// Switchover dialog opens on Cancel and Enter closes it; a mistyped
 /// cluster name on a failover sends nothing; the right name fails over and
 /// the new leader appears.
 pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &SharedLab) {
     let _x = lab.lock();
-    wait_healthy(lab);
+    lab.settle();
     let audit =
         std::env::temp_dir().join(format!("pgtui-console-audit-{}.jsonl", std::process::id()));
     let t = Tmux::start_with(
@@ -50,7 +30,7 @@ pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &Sha
         &format!("PGTUI_AUDIT_LOG={}", audit.display()),
         "",
     );
-    let leader = leader_key(lab);
+    let leader = lab.leader_key();
     assert!(
         t.wait_screen(Duration::from_secs(15), |s| s
             .contains(&format!("leader {leader}"))
@@ -117,7 +97,7 @@ pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &Sha
         !tap.requests().is_empty(),
         "the request log saw nothing at all: the tap is broken"
     );
-    assert_eq!(leader_key(lab), leader);
+    assert_eq!(lab.leader_key(), leader);
 
     // The right name: the failover runs, is verified, and the header shows
     // the new leader.
@@ -152,7 +132,7 @@ pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &Sha
         "new leader {candidate} not in the header:\n{}",
         t.screen()
     );
-    assert_eq!(leader_key(lab), candidate);
+    assert_eq!(lab.leader_key(), candidate);
     let writes = tap.writes();
     assert!(
         writes.len() == 1 && writes[0].starts_with("POST /failover"),
@@ -167,7 +147,7 @@ pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &Sha
     assert_eq!(phases, ["started", "finished"], "{records:?}");
     assert_eq!(records[1]["outcome"], "verified");
     drop(t);
-    wait_healthy(lab);
+    lab.settle();
 }
 
 /// `--read-only` (and read-only per cluster in the settings): every
@@ -176,10 +156,10 @@ pub fn dialogs_default_to_cancel_and_a_mistyped_failover_sends_nothing(lab: &Sha
 /// real write at the end proves the witness would have seen one.
 pub fn read_only_sends_no_write_from_console_or_cli(lab: &SharedLab) {
     let _x = lab.lock();
-    wait_healthy(lab);
+    lab.settle();
     let tap = RestTap::start(lab);
     let t = Tmux::start_with(lab, 160, 48, "", "--read-only");
-    let leader = leader_key(lab);
+    let leader = lab.leader_key();
     assert!(
         t.wait_screen(Duration::from_secs(15), |s| s
             .contains(&format!("leader {leader}")))

@@ -2,10 +2,9 @@
 //! state (independently, through patronictl or the REST API) and the two
 //! audit records.
 
-use crate::common::{bin, wait_for, SharedLab};
+use crate::common::{bin, SharedLab};
 use serde_json::Value;
 use std::process::Command;
-use std::time::Duration;
 
 /// Runs `pgtui OP ... -f json --yes`; returns (exit code, report, audit lines
 /// of this run).
@@ -83,34 +82,9 @@ fn replicas(lab: &SharedLab) -> Vec<String> {
         .collect()
 }
 
-pub fn settle(lab: &SharedLab) {
-    let ok = wait_for(Duration::from_secs(90), || {
-        let out = lab.patronictl(&["list", "pg-test", "-f", "json"]);
-        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
-        let rows = v.as_array()?;
-        // Running, on a timeline, and caught up (Patroni itself refuses a
-        // failover to a replica beyond maximum_lag_on_failover).
-        let lag = |m: &Value| {
-            ["Lag in MB", "Receive Lag", "Replay Lag"]
-                .iter()
-                .filter_map(|k| m.get(*k)?.as_i64())
-                .max()
-                .unwrap_or(0)
-        };
-        (rows.len() == 3
-            && rows.iter().all(|m| {
-                matches!(m["State"].as_str(), Some("running" | "streaming"))
-                    && m.get("TL").is_some()
-                    && lag(m) == 0
-            }))
-        .then_some(())
-    });
-    assert!(ok.is_some(), "pg-test did not settle");
-}
-
 pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let target = replicas(lab)[0].clone();
     let r = run_op(lab, &["switchover", "pg-test", "--candidate", &target]);
     assert_verified("switchover", &r);
@@ -119,7 +93,7 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
         target,
         "patronictl sees the new leader"
     );
-    settle(lab);
+    lab.settle();
 
     let r = run_op(
         lab,
@@ -142,23 +116,23 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
 
 pub fn failover_to_a_named_candidate(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let target = replicas(lab)[1].clone();
     let r = run_op(lab, &["failover", "pg-test", "--candidate", &target]);
     assert_verified("failover", &r);
     assert_eq!(patronictl_leader(lab), target);
-    settle(lab);
+    lab.settle();
 }
 
 pub fn restart_replica_and_leader_and_reload(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let leader = patronictl_leader(lab);
     let replica = replicas(lab)[0].clone();
     for m in [&replica, &leader] {
         let r = run_op(lab, &["restart", "pg-test", m]);
         assert_verified(&format!("restart {m}"), &r);
-        settle(lab);
+        lab.settle();
     }
     let r = run_op(lab, &["reload", "pg-test", &replica]);
     assert_verified("reload", &r);
@@ -193,7 +167,7 @@ fn run_batch(lab: &SharedLab, args: &[&str]) -> (i32, Vec<Value>, String) {
 /// pending-only with nothing pending, and a scheduled restart cancelled.
 pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let mut reps = replicas(lab);
     reps.sort();
     let (code, reports, err) = run_batch(lab, &["restart", "pg-test", "--role", "replica"]);
@@ -214,7 +188,7 @@ pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
             .collect::<Vec<_>>(),
         "every replica, one at a time, verified; the leader untouched"
     );
-    settle(lab);
+    lab.settle();
 
     let (code, reports, err) = run_batch(lab, &["restart", "pg-test", "--pending"]);
     assert_eq!(code, 0, "{err}");
@@ -269,7 +243,7 @@ pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
 
 pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let leader = patronictl_leader(lab);
     let (code, report, audit) = run_op(lab, &["reinit", "pg-test", &leader]);
     assert_eq!(code, 6, "refused: {report}");
@@ -289,12 +263,12 @@ pub fn reinit_a_replica_refuses_the_leader(lab: &SharedLab) {
     let replica = replicas(lab)[0].clone();
     let r = run_op(lab, &["reinit", "pg-test", &replica]);
     assert_verified("reinit", &r);
-    settle(lab);
+    lab.settle();
 }
 
 pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let r = run_op(lab, &["pause", "pg-test"]);
     assert_verified("pause", &r);
     for m in &lab.info.clusters[0].members {
@@ -311,7 +285,7 @@ pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
 
 pub fn read_only_and_dry_run_send_nothing(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let leader = patronictl_leader(lab);
     let out = Command::new(bin())
         .arg("-c")
@@ -355,7 +329,7 @@ pub fn read_only_and_dry_run_send_nothing(lab: &SharedLab) {
 /// hand, as another pgtui would: a lease-backed key under /pgtui/locks/.
 pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let grant = lab.etcdctl(&["lease", "grant", "60"]);
     let out = String::from_utf8_lossy(&grant.stdout).to_string();
     let lease = out.split_whitespace().nth(1).expect("lease id").to_string();
@@ -390,7 +364,7 @@ pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
 /// (nothing sent) where the cluster runs an older Patroni.
 pub fn demote_and_promote_cluster_where_patroni_runs_4_1(lab: &SharedLab) {
     let _x = lab.lock();
-    settle(lab);
+    lab.settle();
     let restore = "pgbackrest --stanza=pg-test archive-get %f \"%p\"";
     if !lab.info.patroni_version.starts_with("4.") {
         let (code, report, audit) = run_op(
@@ -445,5 +419,5 @@ pub fn demote_and_promote_cluster_where_patroni_runs_4_1(lab: &SharedLab) {
         "patronictl sees a leader again: {:?}",
         roles(lab)
     );
-    settle(lab);
+    lab.settle();
 }

@@ -8,11 +8,6 @@ use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn leader_key(lab: &SharedLab) -> String {
-    let out = lab.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 fn records(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -23,10 +18,10 @@ fn records(path: &std::path::Path) -> Vec<Value> {
 
 pub fn kill_9_mid_switchover_is_reconciled_by_the_next_pgtui(lab: &SharedLab) {
     let _x = lab.lock();
-    super::ops::settle(lab);
+    lab.settle();
     let audit = std::env::temp_dir().join(format!("pgtui-kill9-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&audit);
-    let leader = leader_key(lab);
+    let leader = lab.leader_key();
     let target = lab.info.clusters[0]
         .members
         .iter()
@@ -67,7 +62,7 @@ pub fn kill_9_mid_switchover_is_reconciled_by_the_next_pgtui(lab: &SharedLab) {
     // Kill it while it follows the switchover: the leader key has moved,
     // but pgtui has not yet seen the end state twice.
     let moved = wait_for(Duration::from_secs(60), || {
-        (leader_key(lab) == target).then_some(())
+        (lab.leader_key() == target).then_some(())
     });
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
@@ -81,7 +76,7 @@ pub fn kill_9_mid_switchover_is_reconciled_by_the_next_pgtui(lab: &SharedLab) {
     let phases: Vec<&str> = recs.iter().filter_map(|r| r["phase"].as_str()).collect();
     assert_eq!(phases, ["started"], "killed mid-operation: {recs:?}");
     let id = recs[0]["id"].as_str().unwrap().to_string();
-    super::ops::settle(lab);
+    lab.settle();
 
     let t = Tmux::start_with(
         lab,

@@ -11,12 +11,12 @@ mod run;
 mod writer;
 
 use crate::common::SharedLab;
-use run::{settle, switchover_under_load};
+use run::switchover_under_load;
 use writer::Target;
 
 pub fn switchover_under_write_load_loses_no_committed_row(lab: &SharedLab) {
     let _x = lab.lock();
-    let (leader, replicas) = settle(lab);
+    let (leader, replicas) = lab.settle();
     let candidate = &replicas[0];
     let t = Target::primary_service(lab);
     let run = switchover_under_load(lab, &t, candidate);
@@ -28,7 +28,7 @@ pub fn switchover_under_write_load_loses_no_committed_row(lab: &SharedLab) {
     );
     assert_eq!(run.exit_code, 0, "switchover: {}", run.report);
     assert_eq!(run.report["outcome"], "verified", "{}", run.report);
-    let (new_leader, _) = settle(lab);
+    let (new_leader, _) = lab.settle();
     assert_eq!(&new_leader, candidate, "patronictl sees the new leader");
     assert!(
         run.acked_before() > 0,
