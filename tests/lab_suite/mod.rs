@@ -212,6 +212,9 @@ pub fn exit_codes_are_distinct(lab: &SharedLab) {
 
 /// The other runbook commands read the same model.
 pub fn history_topology_version_dsn(lab: &SharedLab) {
+    // Every member must answer with its versions: not while another test
+    // restarts one.
+    let _x = lab.lock();
     let hist = json(&lab.pgtui(&["history", "pg-test", "-f", "json"]), "history");
     let theirs = json(
         &lab.patronictl(&["history", "pg-test", "-f", "json"]),
