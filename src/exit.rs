@@ -23,6 +23,29 @@ pub enum ExitCode {
     OpFailed = 8,
     /// Sent, and whether it happened could not be told.
     Unknown = 9,
+    /// The credentials were accepted but lack a permission (an etcd role
+    /// without the key range, a REST 403).
+    PermissionDenied = 10,
+    /// etcd accepted connections but did not answer in time (frozen,
+    /// overloaded, cut off from its quorum).
+    Timeout = 11,
+    /// An answer was printed, but it is stale or partial: etcd could not
+    /// confirm it now. `--allow-stale` makes this 0.
+    Stale = 12,
+}
+
+impl ExitCode {
+    /// The exit code of an etcd failure.
+    pub fn for_fault(f: crate::dcs::Fault) -> ExitCode {
+        use crate::dcs::Fault;
+        match f {
+            Fault::Unauthenticated => ExitCode::AuthFailed,
+            Fault::PermissionDenied => ExitCode::PermissionDenied,
+            Fault::Unavailable | Fault::Tls => ExitCode::Unreachable,
+            Fault::Timeout => ExitCode::Timeout,
+            Fault::Other => ExitCode::Failure,
+        }
+    }
 }
 
 /// An error that knows which exit code it maps to.
@@ -58,6 +81,14 @@ pub fn code_for(err: &anyhow::Error) -> ExitCode {
         }
         if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
             return ExitCode::Usage;
+        }
+        if let Some(e) = cause.downcast_ref::<crate::dcs::EtcdError>() {
+            return ExitCode::for_fault(e.fault);
+        }
+        if let Some(crate::ops::execute::OpError::Etcd { source, .. }) =
+            cause.downcast_ref::<crate::ops::execute::OpError>()
+        {
+            return ExitCode::for_fault(source.fault);
         }
     }
     ExitCode::Failure

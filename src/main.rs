@@ -16,6 +16,7 @@ fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
         settings_file: g.settings.clone(),
         theme: g.theme.clone(),
         read_only: g.read_only,
+        allow_stale: g.allow_stale,
     };
     config::resolve(&inputs, &|k| std::env::var(k).ok())
 }

@@ -129,15 +129,15 @@ fn a_click_selects_the_row_under_it() {
     let app = App::new(Some("pg-test".into()), Theme::mono());
     let area = ratatui::layout::Rect::new(0, 0, 160, 48);
     // Header 2 lines, block border, table header: the first member is on row 4.
-    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 4), Some(0));
-    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 6), Some(2));
+    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 4, SystemTime::now()), Some(0));
+    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 6, SystemTime::now()), Some(2));
     assert_eq!(
-        pgtui::tui::views::row_at(area, &m, &app.ui, 7),
+        pgtui::tui::views::row_at(area, &m, &app.ui, 7, SystemTime::now()),
         None,
         "below the last member"
     );
     assert_eq!(
-        pgtui::tui::views::row_at(area, &m, &app.ui, 1),
+        pgtui::tui::views::row_at(area, &m, &app.ui, 1, SystemTime::now()),
         None,
         "the header"
     );

@@ -49,6 +49,10 @@ pub struct GlobalArgs {
     /// Refuse every operation that writes to a cluster.
     #[arg(long, env = "PGTUI_READ_ONLY", global = true)]
     pub read_only: bool,
+    /// Exit 0 even when the answer printed is stale or partial (etcd could
+    /// not confirm it); by default such an answer exits 12.
+    #[arg(long, env = "PGTUI_ALLOW_STALE", global = true)]
+    pub allow_stale: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]

@@ -31,6 +31,65 @@ fn with_cluster<R>(
     })
 }
 
+/// Why `name`'s answer is not current (etcd did not confirm it, or part of
+/// the cluster could not be read), or `None`.
+fn not_current(s: &Session, name: &str) -> Option<String> {
+    let now = std::time::SystemTime::now();
+    s.model.read(|m| {
+        let c = m.clusters.get(name)?;
+        let f = crate::model::freshness::cluster(m, c, now);
+        if !f.stale && !f.partial {
+            return None;
+        }
+        let etcd = f.sources.get("etcd").and_then(|e| e.error.clone());
+        Some(
+            [c.partial.clone(), etcd]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .map(|w| if w.is_empty() { "etcd has not confirmed it".to_string() } else { w })
+    })
+}
+
+/// After printing: a stale or partial answer exits [`ExitCode::Stale`]
+/// unless `--allow-stale`.
+fn finish(s: &Session, name: &str) -> anyhow::Result<()> {
+    match not_current(s, name) {
+        Some(why) if !s.config.allow_stale => Err(CliError::new(
+            ExitCode::Stale,
+            format!("the answer above about {name} is not current: {why}; pass --allow-stale to accept it"),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Before printing a key that only etcd has (history, config): while etcd
+/// cannot confirm it, nothing is printed as if it were true.
+fn require_key(s: &Session, name: &str, key: &str, known: bool) -> anyhow::Result<()> {
+    let Some(why) = not_current(s, name) else {
+        return Ok(());
+    };
+    if !known {
+        return Err(CliError::new(
+            ExitCode::Stale,
+            format!("the {key} of {name} is not known: {why}"),
+        )
+        .into());
+    }
+    if !s.config.allow_stale {
+        return Err(CliError::new(
+            ExitCode::Stale,
+            format!("the {key} of {name} cannot be confirmed: {why}; pass --allow-stale to print the last known copy"),
+        )
+        .into());
+    }
+    eprintln!("pgtui: STALE: the last known {key} of {name}, not confirmed now: {why}");
+    Ok(())
+}
+
 fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String) {
     match format {
         Format::Json => println!("{}", serde_json::to_string(value).expect("serialisable")),
@@ -44,6 +103,7 @@ pub async fn history(config: Config, args: OneClusterArgs) -> anyhow::Result<()>
     let entries = with_cluster(&s, &name, |c| {
         c.dcs.history.as_ref().map(|e| e.value.clone())
     })?;
+    require_key(&s, &name, "history", entries.is_some())?;
     let entries = match entries {
         None => vec![],
         Some(crate::dcs::Decoded::Ok(v)) => v,
@@ -184,7 +244,7 @@ pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()
             )
         )
     });
-    Ok(())
+    finish(&s, &name)
 }
 
 pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
@@ -192,6 +252,7 @@ pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result
     let cfg = with_cluster(&s, &name, |c| {
         c.dcs.config.as_ref().map(|e| e.value.clone())
     })?;
+    require_key(&s, &name, "dynamic configuration", cfg.is_some())?;
     let value = match cfg {
         Some(crate::dcs::Decoded::Ok(v)) => v,
         Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
@@ -285,7 +346,7 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
         }
         out
     });
-    Ok(())
+    finish(&s, &name)
 }
 
 pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
@@ -336,5 +397,5 @@ pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
         )
     })?;
     println!("host={host} port={}", pick.port.unwrap_or(5432));
-    Ok(())
+    finish(&s, &name)
 }

@@ -4,35 +4,48 @@ use super::args::{Format, ListArgs};
 use super::render;
 use super::session::{scope_for, target_clusters, Session};
 use crate::config::Config;
+use crate::exit::{CliError, ExitCode};
+use crate::model::freshness::ClusterFreshness;
 use crate::model::view::ClusterView;
 use crate::model::SourceId;
 use serde::Serialize;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
+/// One cluster in the JSON/YAML document: its view, and how fresh it is.
+#[derive(Serialize)]
+pub struct Listed<'a> {
+    #[serde(flatten)]
+    pub view: &'a ClusterView,
+    #[serde(flatten)]
+    pub freshness: &'a ClusterFreshness,
+}
+
 /// The JSON/YAML document: `{"clusters": [...]}` (README: "JSON contract").
 #[derive(Serialize)]
 pub struct ListDoc<'a> {
-    pub clusters: &'a [ClusterView],
+    pub clusters: Vec<Listed<'a>>,
 }
 
 pub fn render(
-    views: &[ClusterView],
+    views: &[(ClusterView, ClusterFreshness)],
     format: Format,
     stale: Option<String>,
     colour: bool,
 ) -> String {
+    let doc = || ListDoc {
+        clusters: views
+            .iter()
+            .map(|(view, freshness)| Listed { view, freshness })
+            .collect(),
+    };
     match format {
-        Format::Json => {
-            serde_json::to_string(&ListDoc { clusters: views }).expect("views serialise")
-        }
-        Format::Yaml => {
-            serde_yaml::to_string(&ListDoc { clusters: views }).expect("views serialise")
-        }
+        Format::Json => serde_json::to_string(&doc()).expect("views serialise"),
+        Format::Yaml => serde_yaml::to_string(&doc()).expect("views serialise"),
         Format::Table => {
             let mut parts: Vec<String> = views
                 .iter()
-                .map(|v| render::cluster_table(v, colour))
+                .map(|(v, _)| render::cluster_table(v, colour))
                 .collect();
             if let Some(s) = stale {
                 parts.insert(0, s);
@@ -51,37 +64,73 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     session.wait_first_data().await?;
     session.ensure_exist(&names).await?;
     let colour = render::colour_enabled();
-    let frame = |s: &Session| -> anyhow::Result<String> {
-        let views = s.views(&names)?;
+    // What the answer lacks, if anything: `None` when it is current.
+    let frame = |s: &Session| -> anyhow::Result<(String, Option<String>)> {
+        let now = SystemTime::now();
+        let views = s.views_with_freshness(&names, now)?;
         let stale = s
             .model
-            .read(|m| render::staleness(&m.source(SourceId::Etcd), SystemTime::now()));
-        Ok(render(&views, args.format, stale, colour))
+            .read(|m| render::staleness(&m.source(SourceId::Etcd), now));
+        let lacking = lacking(&views, stale.as_deref());
+        Ok((render(&views, args.format, stale, colour), lacking))
     };
-    let first = frame(&session)?;
+    let (first, lacks) = frame(&session)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{first}")?;
     out.flush()?;
     drop(out);
     if !args.watch {
-        return Ok(());
+        return match lacks {
+            Some(why) if !session.config.allow_stale => Err(CliError::new(
+                ExitCode::Stale,
+                format!("the answer above is not current: {why}; pass --allow-stale to accept it"),
+            )
+            .into()),
+            _ => Ok(()),
+        };
     }
 
     let mut last = first;
+    let mut last_lacks = lacks.clone();
+    if let Some(why) = &lacks {
+        eprintln!("pgtui: STALE: {why}");
+    }
     let mut changes = session.model.subscribe();
+    // Staleness comes with time as well as with changes: re-judge every
+    // second even when nothing changed.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let went_stale_at = std::cell::Cell::new(lacks.as_ref().map(|_| SystemTime::now()));
     loop {
         tokio::select! {
             r = changes.changed() => { if r.is_err() { return Ok(()); } }
+            _ = tick.tick() => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
         // Coalesce a burst (a switchover touches several keys at once).
         tokio::time::sleep(Duration::from_millis(30)).await;
         changes.borrow_and_update();
-        let text = match frame(&session) {
+        let (text, lacks) = match frame(&session) {
             Ok(t) => t,
             // A cluster that vanished mid-watch is worth a line, not an exit.
-            Err(e) => format!("! {e}"),
+            Err(e) => (format!("! {e}"), None),
         };
+        if lacks.is_some() != last_lacks.is_some() {
+            match &lacks {
+                Some(why) => {
+                    went_stale_at.set(Some(SystemTime::now()));
+                    eprintln!("pgtui: {} STALE: {why}", humantime_now());
+                }
+                None => {
+                    let for_s = went_stale_at
+                        .get()
+                        .and_then(|t| t.elapsed().ok())
+                        .map(|d| format!(" after {} s", d.as_secs()))
+                        .unwrap_or_default();
+                    eprintln!("pgtui: {} live again{for_s}: etcd confirms the state shown", humantime_now());
+                }
+            }
+            last_lacks = lacks.clone();
+        }
         if text != last {
             let mut out = std::io::stdout().lock();
             if args.format == Format::Table {
@@ -94,6 +143,29 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
             last = text;
         }
     }
+}
+
+/// Why the answer is not current, or `None` when it is.
+fn lacking(views: &[(ClusterView, ClusterFreshness)], stale: Option<&str>) -> Option<String> {
+    let mut why: Vec<String> = views
+        .iter()
+        .filter(|(_, f)| f.stale || f.partial)
+        .map(|(v, f)| {
+            let what = match (f.stale, f.partial) {
+                (true, true) => "stale and partial",
+                (true, false) => "stale",
+                _ => "partial",
+            };
+            format!("{} is {what}", v.name)
+        })
+        .collect();
+    if why.is_empty() {
+        return None;
+    }
+    if let Some(s) = stale {
+        why.push(s.trim().trim_start_matches("! ").to_string());
+    }
+    Some(why.join("; "))
 }
 
 fn humantime_now() -> String {

@@ -15,6 +15,11 @@ pub struct OpFlags {
     pub dry_run: bool,
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Act without pgtui's operation lock in etcd, for a credential that
+    /// may not write pgtui's keys: nothing then stops a second pgtui acting
+    /// on the same cluster at once. Still asks for confirmation (or --yes).
+    #[arg(long)]
+    pub no_lock: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -382,6 +382,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
         let opts = Options {
             dry_run: true,
             expect: None,
+            no_lock: flags.no_lock,
         };
         plans.push(execute::run(op.clone(), &session, opts, &mut |_| {}).await?);
     }
@@ -411,6 +412,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
         let opts = Options {
             dry_run: false,
             expect: Some(plan.expected.clone()),
+            no_lock: flags.no_lock,
         };
         let report = execute::run(op, &session, opts, &mut |line| {
             if !json {

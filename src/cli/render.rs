@@ -115,17 +115,17 @@ pub fn footer(v: &ClusterView) -> Vec<String> {
     out
 }
 
-/// A warning when etcd is not answering: the data shown is the last known.
+/// A warning when etcd's data is not confirmed current: what is shown is
+/// the last known state.
 pub fn staleness(etcd: &SourceHealth, now: SystemTime) -> Option<String> {
-    let since = etcd.down_since?;
+    use crate::model::freshness::{dcs, Dcs};
+    let Dcs::Stale { since, fault, why } = dcs(etcd, now) else {
+        return None;
+    };
     let secs = now.duration_since(since).unwrap_or_default().as_secs();
-    let why = etcd
-        .last_error
-        .as_ref()
-        .map(|(_, e)| e.as_str())
-        .unwrap_or("");
+    let what = fault.map(|f| f.label()).unwrap_or("NOT CONFIRMED");
     Some(format!(
-        " ! STALE: etcd not answering for {secs}s; showing the last known state. {why}"
+        " ! STALE: etcd {what} for {secs}s; showing the last known state. {why}"
     ))
 }
 

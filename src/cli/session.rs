@@ -10,6 +10,9 @@ use std::time::Duration;
 
 pub struct Session {
     pub config: Config,
+    /// The one etcd client of the session: sources and operations share its
+    /// endpoint health and the endpoint that answered last.
+    pub etcd: crate::dcs::Etcd,
     pub model: ModelHandle,
     pub scope: Scope,
     _running: sources::Running,
@@ -21,9 +24,11 @@ const FIRST_DATA_DEADLINE: Duration = Duration::from_secs(8);
 impl Session {
     pub fn start(config: Config, scope: Scope) -> Self {
         let model = ModelHandle::new(Model::new(&config.namespace));
-        let running = sources::spawn_all(&config, scope.clone(), &model);
+        let etcd = crate::dcs::Etcd::new(&config.etcd);
+        let running = sources::spawn_all(&config, &etcd, scope.clone(), &model);
         Session {
             config,
+            etcd,
             model,
             scope,
             _running: running,
@@ -68,7 +73,10 @@ impl Session {
         };
         let _ = tokio::time::timeout(FIRST_DATA_DEADLINE, wait).await;
         match self.check_dcs() {
-            Err(e) if e.code == ExitCode::Unreachable => self.rest_fallback().await.map_err(|_| e),
+            // Down or frozen: a member's REST API may still tell something.
+            Err(e) if matches!(e.code, ExitCode::Unreachable | ExitCode::Timeout) => {
+                self.rest_fallback().await.map_err(|_| e)
+            }
             other => other,
         }
     }
@@ -102,11 +110,10 @@ impl Session {
                 self.config.etcd.endpoints.join(",")
             )
         });
-        let code = if etcd.auth_failed {
-            ExitCode::AuthFailed
-        } else {
-            ExitCode::Unreachable
-        };
+        let code = etcd
+            .fault
+            .map(ExitCode::for_fault)
+            .unwrap_or(ExitCode::Unreachable);
         Err(CliError::new(code, msg))
     }
 
@@ -121,16 +128,12 @@ impl Session {
                 .cloned()
         });
         let Some(name) = missing else { return Ok(()) };
-        let known = match sources::etcd::connect(&self.config.etcd).await {
-            Ok(mut client) => {
-                sources::etcd::list_keys(&mut client, &self.config.etcd, &self.config.namespace)
-                    .await
-                    .unwrap_or_default()
-            }
-            Err(_) => vec![],
-        };
+        let known = sources::etcd::list_keys(&self.etcd, &self.config.namespace)
+            .await
+            .unwrap_or_default();
         let mut clusters: Vec<String> = known
             .iter()
+            .filter(|k| !k.starts_with(self.config.pgtui_prefix.as_bytes()))
             .filter_map(|k| crate::dcs::parse_key(&self.config.namespace, k))
             .map(|p| p.cluster)
             .collect();
@@ -148,6 +151,28 @@ impl Session {
                 self.config.etcd.endpoints.join(",")
             ),
         ))
+    }
+
+    /// [`Session::views`] with each cluster's freshness at `now`.
+    pub fn views_with_freshness(
+        &self,
+        names: &[String],
+        now: std::time::SystemTime,
+    ) -> Result<Vec<(ClusterView, crate::model::freshness::ClusterFreshness)>, CliError> {
+        let views = self.views(names)?;
+        Ok(self.model.read(|m| {
+            views
+                .into_iter()
+                .map(|v| {
+                    let f = m
+                        .clusters
+                        .get(&v.name)
+                        .map(|c| crate::model::freshness::cluster(m, c, now))
+                        .expect("a view's cluster is in the model");
+                    (v, f)
+                })
+                .collect()
+        }))
     }
 
     /// Views of the requested clusters; a named cluster that does not exist

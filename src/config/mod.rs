@@ -108,6 +108,10 @@ impl ReadOnly {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub namespace: String,
+    /// Where pgtui's own keys live (`/service/.pgtui/`), ending in `/`.
+    pub pgtui_prefix: String,
+    /// A stale or partial one-shot answer exits 0 instead of 12.
+    pub allow_stale: bool,
     /// The default cluster (`--cluster`, or `scope` in the YAML).
     pub cluster: Option<String>,
     pub etcd: EtcdConfig,

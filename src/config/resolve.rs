@@ -20,6 +20,8 @@ pub struct Inputs {
     pub theme: Option<String>,
     /// `--read-only` or `PGTUI_READ_ONLY`.
     pub read_only: bool,
+    /// `--allow-stale`: a stale or partial answer exits 0.
+    pub allow_stale: bool,
 }
 
 /// Patroni's default namespace.
@@ -199,8 +201,32 @@ pub fn resolve(
         format!("{scheme}://{a}")
     });
 
+    let namespace = crate::dcs::normalize_namespace(&namespace);
+    let pgtui_prefix = match env("PGTUI_ETCD_PREFIX").or(settings.etcd.pgtui_prefix.clone()) {
+        None => format!("{namespace}.pgtui/"),
+        Some(p) if p.starts_with('/') && p.len() > 1 => {
+            format!("{}/", p.trim_end_matches('/'))
+        }
+        Some(p) => {
+            return Err(ConfigError::Invalid(format!(
+                "etcd.pgtui_prefix (or PGTUI_ETCD_PREFIX) must be an absolute key prefix such as /service/.pgtui/, not {p:?}"
+            )))
+        }
+    };
+    if namespace != "/" && pgtui_prefix.starts_with(&namespace) {
+        let rest = &pgtui_prefix[namespace.len()..];
+        if !rest.starts_with('.') {
+            return Err(ConfigError::Invalid(format!(
+                "etcd.pgtui_prefix {pgtui_prefix} would look like a cluster named {:?} in namespace {namespace}; inside the namespace, start its first part with a dot ({namespace}.pgtui/)",
+                rest.split('/').next().unwrap_or("")
+            )));
+        }
+    }
+
     Ok(Config {
-        namespace: crate::dcs::normalize_namespace(&namespace),
+        namespace,
+        pgtui_prefix,
+        allow_stale: inputs.allow_stale,
         cluster,
         etcd,
         rest,

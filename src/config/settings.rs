@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     pub theme: Option<String>,
     #[serde(default)]
+    pub etcd: EtcdSettings,
+    #[serde(default)]
     pub rest: RestSettings,
     pub sql: Option<SqlSettings>,
     /// Per cluster name.
@@ -31,6 +33,15 @@ pub struct Settings {
 pub struct ClusterSettings {
     #[serde(default)]
     pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EtcdSettings {
+    /// Where pgtui keeps its own keys (operation locks); default
+    /// `<namespace>.pgtui/`, inside the namespace Patroni's credential may
+    /// write, and outside every cluster's prefix Patroni watches.
+    pub pgtui_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -184,6 +184,9 @@ pub struct ClusterState {
     pub sql: BTreeMap<String, Sourced<SqlMember>>,
     /// HAProxy stats per stats URL, and what each service port answered.
     pub haproxy: super::haproxy::HaproxyState,
+    /// What could not be read at all, when the cluster was rebuilt from a
+    /// member's REST API with etcd down (`None`: nothing is missing).
+    pub partial: Option<String>,
 }
 
 impl ClusterState {

@@ -17,20 +17,20 @@ pub struct LockHolder {
     pub since: String,
 }
 
-/// The lock prefix of a namespace: `/pgtui/locks/service/`.
-pub fn prefix(namespace: &str) -> String {
-    format!("/pgtui/locks{namespace}")
+/// The lock prefix under pgtui's own keys: `/service/.pgtui/locks/`.
+pub fn prefix(pgtui_prefix: &str) -> String {
+    format!("{pgtui_prefix}locks/")
 }
 
 /// The lock key of one cluster.
-pub fn key(namespace: &str, cluster: &str) -> String {
-    format!("{}{cluster}", prefix(namespace))
+pub fn key(pgtui_prefix: &str, cluster: &str) -> String {
+    format!("{}{cluster}", prefix(pgtui_prefix))
 }
 
 /// Lock holders from the key/values under [`prefix`]. A value pgtui did
 /// not write is shown as such rather than dropped: it still blocks.
-pub fn parse(namespace: &str, kvs: &[(Vec<u8>, Vec<u8>)]) -> BTreeMap<String, LockHolder> {
-    let p = prefix(namespace);
+pub fn parse(pgtui_prefix: &str, kvs: &[(Vec<u8>, Vec<u8>)]) -> BTreeMap<String, LockHolder> {
+    let p = prefix(pgtui_prefix);
     kvs.iter()
         .filter_map(|(k, v)| {
             let cluster = std::str::from_utf8(k).ok()?.strip_prefix(&p)?.to_string();
@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn parses_holders_and_keeps_foreign_values() {
-        let ns = "/service/";
+        let ns = "/service/.pgtui/";
         let good = serde_json::json!({"user":"dba","host":"h","operation":"switchover","id":"1","since":"t"});
         let kvs = vec![
             (
@@ -61,7 +61,7 @@ mod tests {
             ),
             (key(ns, "pg-x").into_bytes(), b"junk".to_vec()),
             (
-                b"/pgtui/locks/other/pg-y".to_vec(),
+                b"/other/.pgtui/locks/pg-y".to_vec(),
                 good.to_string().into_bytes(),
             ),
         ];

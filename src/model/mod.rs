@@ -1,13 +1,14 @@
 //! The one model every view reads.
 //!
 //! Sources publish into it through [`ModelHandle::update`]; views (the CLI
-//! today, the console later) read it and derive what they show with pure
-//! functions ([`view`], [`lag`]). Each datum keeps where it came from and
+//! and the console) read it and derive what they show with pure functions
+//! ([`view`], [`lag`], [`freshness`]). Each datum keeps where it came from and
 //! when, and each source keeps its freshness and last error, so a view can
 //! always tell current data from data that is merely the last known.
 
 pub mod cluster;
 pub mod events;
+pub mod freshness;
 pub mod handle;
 pub mod haproxy;
 pub mod lag;
@@ -32,6 +33,10 @@ pub struct Model {
     pub events: events::EventLog,
     /// pgtui operation locks held now, by cluster (from the etcd probe).
     pub locks: BTreeMap<String, lock::LockHolder>,
+    /// How each etcd endpoint answered its last status request.
+    pub etcd_endpoints: Vec<crate::dcs::EndpointHealth>,
+    /// The endpoint the etcd watch follows now.
+    pub etcd_watching: Option<String>,
 }
 
 impl Model {

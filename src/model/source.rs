@@ -52,6 +52,8 @@ pub struct SourceHealth {
     pub down_since: Option<SystemTime>,
     /// The last failure was a credentials rejection, not an outage.
     pub auth_failed: bool,
+    /// What kind of failure the last one was (etcd classifies its own).
+    pub fault: Option<crate::dcs::Fault>,
     /// How many times the source had to rebuild its picture from scratch
     /// (etcd: a re-list after compaction or cancel).
     pub resyncs: u64,
@@ -62,6 +64,7 @@ impl SourceHealth {
         self.last_ok = Some(now);
         self.down_since = None;
         self.auth_failed = false;
+        self.fault = None;
     }
 
     pub fn failed(&mut self, now: SystemTime, message: impl Into<String>) {

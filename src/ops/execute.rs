@@ -34,7 +34,12 @@ pub struct Report {
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
-    #[error("cannot read cluster {cluster} from etcd before acting: {reason}; nothing was sent")]
+    #[error("cannot read cluster {cluster} from etcd before acting: {source}; nothing was sent")]
+    Etcd {
+        cluster: String,
+        source: crate::dcs::EtcdError,
+    },
+    #[error("cannot read cluster {cluster} before acting: {reason}; nothing was sent")]
     Read { cluster: String, reason: String },
     #[error("cannot write the audit log {path}: {reason}; nothing was sent")]
     Audit { path: String, reason: String },
@@ -43,16 +48,13 @@ pub enum OpError {
 /// A linearizable read of the cluster's keys, with the live REST/SQL data
 /// the session already has.
 pub async fn fresh_state(session: &Session, cluster: &str) -> Result<(ClusterState, i64), OpError> {
-    let err = |reason: String| OpError::Read {
-        cluster: cluster.into(),
-        reason,
-    };
-    let cfg = &session.config.etcd;
-    let mut client = etcd::connect(cfg).await.map_err(|e| err(e.to_string()))?;
     let prefix = format!("{}{cluster}/", session.config.namespace);
-    let (rev, kvs) = etcd::list(&mut client, cfg, &prefix)
+    let ((rev, kvs), _) = etcd::list(&session.etcd, &prefix, None)
         .await
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| OpError::Etcd {
+            cluster: cluster.into(),
+            source: e,
+        })?;
     // Positions for lag come from a REST round made now, so the preflight
     // judges the candidate's lag as it is, not as of the last poll.
     let scope = crate::sources::Scope::only(vec![cluster.to_string()]);
@@ -106,6 +108,9 @@ pub struct Options {
     /// What the user confirmed against (a dialog, a prompt); a cluster that
     /// no longer matches it on the linearizable read refuses the operation.
     pub expect: Option<Expected>,
+    /// Act without the operation lock (`--no-lock`, acknowledged): for a
+    /// credential that may not write pgtui's keys.
+    pub no_lock: bool,
 }
 
 /// Runs one operation to its end. Progress lines go to `progress`.
@@ -211,17 +216,15 @@ pub async fn run(
         id: id.clone(),
         since: audit::now_rfc3339(),
     };
-    let lock = match super::lock::acquire(
-        &session.config.etcd,
-        &session.config.namespace,
-        op.cluster(),
-        &holder,
-    )
-    .await
-    {
-        Ok(l) => l,
-        Err(e) => {
-            return refuse(report, e.to_string());
+    let lock = if opts.no_lock {
+        progress("no operation lock (--no-lock): nothing stops another pgtui acting on this cluster now");
+        None
+    } else {
+        match super::lock::acquire(&session.etcd, &session.config.pgtui_prefix, op.cluster(), &holder).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                return refuse(report, e.to_string());
+            }
         }
     };
     record("started", None, None, None)?;
@@ -303,7 +306,9 @@ pub async fn run(
         .await
         .ok()
         .map(|(c, r)| basis(&c, r));
-    lock.release().await;
+    if let Some(l) = lock {
+        l.release().await;
+    }
     report.outcome = outcome;
     report.message = message;
     report.after = after.clone();

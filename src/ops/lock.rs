@@ -1,15 +1,20 @@
 //! The operation lock: a lease-backed etcd key under pgtui's own prefix
-//! (`/pgtui/locks/<namespace>/<cluster>`, never inside Patroni's keys), so
-//! two consoles or runbooks cannot run operations on one cluster at once.
-//! The lease is kept alive while the operation runs and revoked at the end;
-//! if pgtui dies, the lock expires with the lease.
+//! (`<namespace>.pgtui/locks/<cluster>` by default), so two consoles or
+//! runbooks cannot run operations on one cluster at once.
+//!
+//! The prefix sits inside Patroni's namespace, so a credential limited to
+//! that namespace (`role grant-permission patroni --prefix=true readwrite
+//! /service/`) can write it, and outside every cluster's prefix, which is
+//! all Patroni watches and patronictl reads. The lease is kept alive while
+//! the operation runs and revoked at the end; if pgtui dies, the lock
+//! expires with the lease.
 
-use crate::config::EtcdConfig;
-use crate::sources::etcd;
-use etcd_client::{Compare, CompareOp, PutOptions, Txn, TxnOp, TxnOpResponse};
+use crate::dcs::{Access, Etcd, EtcdError};
+use etcd_client::{Client, Compare, CompareOp, PutOptions, Txn, TxnOp, TxnOpResponse};
 use std::time::Duration;
 
 const LEASE_TTL: i64 = 30;
+const TIMEOUT: Duration = crate::dcs::etcd_client::REQUEST_TIMEOUT;
 
 pub use crate::model::lock::LockHolder as Holder;
 
@@ -19,43 +24,49 @@ pub enum LockError {
     Held { cluster: String, holder: Holder },
     #[error("the lock key {key} holds something pgtui did not write: {raw}")]
     Foreign { key: String, raw: String },
-    #[error("cannot take the operation lock in etcd: {0}; nothing was sent")]
-    Etcd(String),
+    #[error("cannot take the operation lock {key}: {source}; nothing was sent{}", if .source.fault == crate::dcs::Fault::PermissionDenied { " (pgtui's keys live under etcd.pgtui_prefix; to operate without the lock, knowing no one else acts on this cluster, pass --no-lock)" } else { "" })]
+    Etcd { key: String, source: EtcdError },
 }
 
 pub use crate::model::lock::key;
 
 /// A held lock; [`OpLock::release`] it when the operation ends.
 pub struct OpLock {
-    client: etcd_client::Client,
+    etcd: Etcd,
     lease: i64,
     keeper: tokio::task::JoinHandle<()>,
 }
 
-pub async fn acquire(
-    cfg: &EtcdConfig,
-    namespace: &str,
-    cluster: &str,
-    holder: &Holder,
-) -> Result<OpLock, LockError> {
-    let k = key(namespace, cluster);
-    let e = |x: etcd_client::Error| LockError::Etcd(x.to_string());
-    let mut client = etcd::connect(cfg)
+pub async fn acquire(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, holder: &Holder) -> Result<OpLock, LockError> {
+    let k = key(pgtui_prefix, cluster);
+    let e = |source: EtcdError| LockError::Etcd { key: k.clone(), source };
+    let lease = etcd
+        .request(&Access::call("grant a lease"), TIMEOUT, |mut c: Client| async move {
+            c.lease_grant(LEASE_TTL, None).await
+        })
         .await
-        .map_err(|x| LockError::Etcd(x.to_string()))?;
-    let lease = client.lease_grant(LEASE_TTL, None).await.map_err(e)?.id();
+        .map_err(e)?
+        .id();
     let value = serde_json::to_string(holder).expect("holder serialises");
     let txn = Txn::new()
         .when([Compare::create_revision(k.clone(), CompareOp::Equal, 0)])
-        .and_then([TxnOp::put(
-            k.clone(),
-            value,
-            Some(PutOptions::new().with_lease(lease)),
-        )])
+        .and_then([TxnOp::put(k.clone(), value, Some(PutOptions::new().with_lease(lease)))])
         .or_else([TxnOp::get(k.clone(), None)]);
-    let resp = client.txn(txn).await.map_err(e)?;
+    let taken = etcd
+        .request(&Access::write_key(&k), TIMEOUT, |mut c: Client| {
+            let t = txn.clone();
+            async move { c.txn(t).await }
+        })
+        .await;
+    let resp = match taken {
+        Ok(r) => r,
+        Err(err) => {
+            revoke(etcd, lease).await;
+            return Err(e(err));
+        }
+    };
     if !resp.succeeded() {
-        let _ = client.lease_revoke(lease).await;
+        revoke(etcd, lease).await;
         let raw = resp.op_responses().into_iter().find_map(|r| match r {
             TxnOpResponse::Get(g) => g.kvs().first().map(|kv| kv.value().to_vec()),
             _ => None,
@@ -72,38 +83,53 @@ pub async fn acquire(
             },
         });
     }
-    let (mut keeper, _stream) = client.lease_keep_alive(lease).await.map_err(e)?;
-    let keeper = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs((LEASE_TTL / 3) as u64)).await;
-            if keeper.keep_alive().await.is_err() {
-                return;
+    let keeper = {
+        let etcd = etcd.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs((LEASE_TTL / 3) as u64)).await;
+                // Any endpoint will do: a member that froze mid-operation
+                // must not let the lock lapse.
+                let _ = etcd
+                    .request(&Access::call("renew a lease"), TIMEOUT, |mut c: Client| async move {
+                        let (mut keeper, mut stream) = c.lease_keep_alive(lease).await?;
+                        keeper.keep_alive().await?;
+                        stream.message().await
+                    })
+                    .await;
             }
-        }
-    });
+        })
+    };
     Ok(OpLock {
-        client,
+        etcd: etcd.clone(),
         lease,
         keeper,
     })
+}
+
+async fn revoke(etcd: &Etcd, lease: i64) {
+    let _ = etcd
+        .request(&Access::call("revoke a lease"), TIMEOUT, |mut c: Client| async move {
+            c.lease_revoke(lease).await
+        })
+        .await;
 }
 
 /// Deletes the lock of `cluster` if operation `id` still holds it: its
 /// pgtui is known to be dead (the reconciler checked its pid), so waiting
 /// out the lease would only block the next operation. Returns whether a
 /// lock was broken.
-pub async fn break_dead(
-    cfg: &EtcdConfig,
-    namespace: &str,
-    cluster: &str,
-    id: &str,
-) -> Result<bool, LockError> {
-    let k = key(namespace, cluster);
-    let e = |x: etcd_client::Error| LockError::Etcd(x.to_string());
-    let mut client = etcd::connect(cfg)
+pub async fn break_dead(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, id: &str) -> Result<bool, LockError> {
+    let k = key(pgtui_prefix, cluster);
+    let e = |source: EtcdError| LockError::Etcd { key: k.clone(), source };
+    let kk = k.clone();
+    let resp = etcd
+        .request(&Access::read_key(&k), TIMEOUT, |mut c: Client| {
+            let kk = kk.clone();
+            async move { c.get(kk, None).await }
+        })
         .await
-        .map_err(|x| LockError::Etcd(x.to_string()))?;
-    let resp = client.get(k.clone(), None).await.map_err(e)?;
+        .map_err(e)?;
     let Some(kv) = resp.kvs().first() else {
         return Ok(false);
     };
@@ -113,20 +139,23 @@ pub async fn break_dead(
     }
     // Only that exact version of the key: a lock taken since is left alone.
     let txn = Txn::new()
-        .when([Compare::mod_revision(
-            k.clone(),
-            CompareOp::Equal,
-            kv.mod_revision(),
-        )])
-        .and_then([TxnOp::delete(k, None)]);
-    Ok(client.txn(txn).await.map_err(e)?.succeeded())
+        .when([Compare::mod_revision(k.clone(), CompareOp::Equal, kv.mod_revision())])
+        .and_then([TxnOp::delete(k.clone(), None)]);
+    Ok(etcd
+        .request(&Access::write_key(&k), TIMEOUT, |mut c: Client| {
+            let t = txn.clone();
+            async move { c.txn(t).await }
+        })
+        .await
+        .map_err(e)?
+        .succeeded())
 }
 
 impl OpLock {
     /// Revokes the lease, which deletes the key.
-    pub async fn release(mut self) {
+    pub async fn release(self) {
         self.keeper.abort();
-        let _ = self.client.lease_revoke(self.lease).await;
+        revoke(&self.etcd, self.lease).await;
     }
 }
 

@@ -270,8 +270,7 @@ pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconcile
             continue;
         }
         if o.record.host == host {
-            let cfg = &session.config.etcd;
-            super::lock::break_dead(cfg, &session.config.namespace, &cluster, &o.record.id)
+            super::lock::break_dead(&session.etcd, &session.config.pgtui_prefix, &cluster, &o.record.id)
                 .await
                 .map_err(|e| e.to_string())?;
         }

@@ -1,161 +1,88 @@
 //! etcd v3 list + watch of Patroni's keys.
 //!
-//! List the prefix, then watch from the list's revision + 1, so no change is
-//! missed between the two. When the watch is cancelled, compacted past our
-//! revision, or the connection stops answering, re-list and re-watch with
-//! backoff. A re-list replaces this source's data wholesale, so keys deleted
-//! while we were away disappear too. While down, the source is marked stale;
-//! the last data stays, but is never presented as current.
+//! List the prefix, then watch from the list's revision + 1 on the endpoint
+//! that answered the list, so no change is missed between the two. When the
+//! watch is cancelled or compacted past our revision, re-list. When its
+//! endpoint stops answering, resume from the last revision on another
+//! endpoint (etcd answers with a compaction notice if that history is gone,
+//! and only then do we re-list). A re-list replaces this source's data
+//! wholesale, so keys deleted while we were away disappear too.
+//!
+//! A watch can go quiet without failing: a frozen member keeps its TCP
+//! connection open, a member cut off from its quorum serves its own stale
+//! copy. So every second a heartbeat asks the watch's endpoint, with a
+//! linearizable read, how many keys under the prefix changed after the
+//! revision the watch has delivered. Zero confirms the data as current; a
+//! change the watch has not delivered within two heartbeats means the watch
+//! is dead, and it is re-listed. The same heartbeat reads pgtui's operation
+//! locks. While the source is down it is marked stale; the last data stays,
+//! but is never presented as current.
 
 use super::Scope;
-use crate::config::EtcdConfig;
-use crate::dcs::parse_key;
+use crate::dcs::{parse_key, Access, Etcd, EtcdError};
 use crate::model::{ModelHandle, SourceId};
-use etcd_client::{Client, ConnectOptions, EventType, GetOptions, WatchOptions};
+use etcd_client::{Client, EventType, GetOptions, WatchOptions};
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-/// How often an idle watch checks that etcd still answers. A SIGSTOPped etcd
-/// keeps its TCP connections open and a watch on it just goes quiet.
-const PROBE_EVERY: Duration = Duration::from_secs(1);
-const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often the watch's endpoint is asked whether the watch is current.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// A whole-prefix read may be large; it gets longer than a small request.
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Heartbeats that saw a change the watch had not delivered, before the
+/// watch is declared dead.
+const SILENT_ROUNDS: u32 = 2;
 
-#[derive(Debug, thiserror::Error)]
-pub enum EtcdError {
-    #[error("cannot reach etcd at {endpoints}: {reason}; check that etcd runs and the endpoints (--dcs-url, etcd3.hosts) are right")]
-    Unreachable { endpoints: String, reason: String },
-    #[error(
-        "etcd at {endpoints} rejected the credentials: {reason}; check etcd3.username/password"
-    )]
-    Auth { endpoints: String, reason: String },
-    #[error("etcd at {endpoints}: {reason}")]
-    Other { endpoints: String, reason: String },
-    #[error("cannot read TLS file {path}: {reason}")]
-    TlsFile { path: String, reason: String },
-}
+/// What one list returned: its revision and (key, value, mod_revision).
+pub type Listing = (i64, Vec<(Vec<u8>, Vec<u8>, i64)>);
 
-impl EtcdError {
-    pub fn is_auth(&self) -> bool {
-        matches!(self, EtcdError::Auth { .. })
-    }
-
-    fn classify(cfg: &EtcdConfig, e: etcd_client::Error) -> Self {
-        let endpoints = cfg.endpoints.join(",");
-        let reason = e.to_string();
-        let lower = reason.to_lowercase();
-        if lower.contains("authentication failed")
-            || lower.contains("invalid auth token")
-            || lower.contains("user name is empty")
-            || lower.contains("permission denied")
-        {
-            EtcdError::Auth { endpoints, reason }
-        } else if lower.contains("transport")
-            || lower.contains("connect")
-            || lower.contains("unavailable")
-            || lower.contains("deadline")
-            || lower.contains("timed out")
-        {
-            EtcdError::Unreachable { endpoints, reason }
-        } else {
-            EtcdError::Other { endpoints, reason }
-        }
-    }
-}
-
-fn read_file(path: &std::path::Path) -> Result<Vec<u8>, EtcdError> {
-    std::fs::read(path).map_err(|e| EtcdError::TlsFile {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
-}
-
-/// Connects with the configured credentials and TLS.
-pub async fn connect(cfg: &EtcdConfig) -> Result<Client, EtcdError> {
-    let mut opts = ConnectOptions::new()
-        .with_connect_timeout(REQUEST_TIMEOUT)
-        .with_timeout(REQUEST_TIMEOUT)
-        .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2));
-    if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
-        opts = opts.with_user(u.clone(), p.expose().to_string());
-    }
-    if let Some(tls) = &cfg.tls {
-        let mut t = etcd_client::TlsOptions::new();
-        if let Some(ca) = &tls.cacert {
-            t = t.ca_certificate(etcd_client::Certificate::from_pem(read_file(ca)?));
-        }
-        if let (Some(c), Some(k)) = (&tls.cert, &tls.key) {
-            t = t.identity(etcd_client::Identity::from_pem(
-                read_file(c)?,
-                read_file(k)?,
-            ));
-        }
-        opts = opts.with_tls(t);
-    }
-    let connect = Client::connect(cfg.endpoints.clone(), Some(opts));
-    match tokio::time::timeout(REQUEST_TIMEOUT, connect).await {
-        Ok(r) => r.map_err(|e| EtcdError::classify(cfg, e)),
-        Err(_) => Err(EtcdError::Unreachable {
-            endpoints: cfg.endpoints.join(","),
-            reason: "connection timed out".into(),
-        }),
-    }
-}
-
-/// One consistent read of the prefix: its revision and key/values.
-pub async fn list(
-    client: &mut Client,
-    cfg: &EtcdConfig,
-    prefix: &str,
-) -> Result<(i64, Vec<(Vec<u8>, Vec<u8>, i64)>), EtcdError> {
-    let get = client.get(prefix, Some(GetOptions::new().with_prefix()));
-    let resp = match tokio::time::timeout(REQUEST_TIMEOUT, get).await {
-        Ok(r) => r.map_err(|e| EtcdError::classify(cfg, e))?,
-        Err(_) => {
-            return Err(EtcdError::Unreachable {
-                endpoints: cfg.endpoints.join(","),
-                reason: "list timed out".into(),
-            })
-        }
-    };
+/// One consistent read of `prefix`; returns the listing and which endpoint
+/// answered.
+pub async fn list(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<(Listing, usize), EtcdError> {
+    let access = Access::read_prefix(prefix);
+    let p = prefix.to_string();
+    let (resp, i) = etcd
+        .request_avoiding(&access, LIST_TIMEOUT, avoid, |mut c: Client| {
+            let p = p.clone();
+            async move { c.get(p, Some(GetOptions::new().with_prefix())).await }
+        })
+        .await?;
     let rev = resp.header().map(|h| h.revision()).unwrap_or(0);
-    Ok((
-        rev,
-        resp.kvs()
-            .iter()
-            .map(|kv| (kv.key().to_vec(), kv.value().to_vec(), kv.mod_revision()))
-            .collect(),
-    ))
+    let kvs = resp
+        .kvs()
+        .iter()
+        .map(|kv| (kv.key().to_vec(), kv.value().to_vec(), kv.mod_revision()))
+        .collect();
+    Ok(((rev, kvs), i))
 }
 
 /// Keys (only) under a prefix.
-pub async fn list_keys(
-    client: &mut Client,
-    cfg: &EtcdConfig,
-    prefix: &str,
-) -> Result<Vec<Vec<u8>>, EtcdError> {
-    let get = client.get(
-        prefix,
-        Some(GetOptions::new().with_prefix().with_keys_only()),
-    );
-    match tokio::time::timeout(REQUEST_TIMEOUT, get).await {
-        Ok(r) => Ok(r
-            .map_err(|e| EtcdError::classify(cfg, e))?
-            .kvs()
-            .iter()
-            .map(|kv| kv.key().to_vec())
-            .collect()),
-        Err(_) => Err(EtcdError::Unreachable {
-            endpoints: cfg.endpoints.join(","),
-            reason: "list timed out".into(),
-        }),
-    }
+pub async fn list_keys(etcd: &Etcd, prefix: &str) -> Result<Vec<Vec<u8>>, EtcdError> {
+    let access = Access::read_prefix(prefix);
+    let p = prefix.to_string();
+    let resp = etcd
+        .request(&access, LIST_TIMEOUT, |mut c: Client| {
+            let p = p.clone();
+            async move {
+                c.get(p, Some(GetOptions::new().with_prefix().with_keys_only()))
+                    .await
+            }
+        })
+        .await?;
+    Ok(resp.kvs().iter().map(|kv| kv.key().to_vec()).collect())
+}
+
+/// Whether a key is one of pgtui's own (locks, and later agents), which
+/// live under the namespace but are no cluster's.
+fn ours(key: &[u8], pgtui_prefix: &str) -> bool {
+    key.starts_with(pgtui_prefix.as_bytes())
 }
 
 /// Replaces everything this source knows under `prefix` with a fresh list.
 pub fn apply_list(
     model: &ModelHandle,
     scope: &Scope,
+    pgtui_prefix: &str,
     kvs: &[(Vec<u8>, Vec<u8>, i64)],
     at: SystemTime,
 ) {
@@ -168,6 +95,9 @@ pub fn apply_list(
         }
         let mut seen = BTreeSet::new();
         for (k, v, rev) in kvs {
+            if ours(k, pgtui_prefix) {
+                continue;
+            }
             if let Some(p) = parse_key(&ns, k) {
                 if scope.includes(&p.cluster) {
                     seen.insert(p.cluster.clone());
@@ -198,41 +128,49 @@ fn failed(model: &ModelHandle, e: &EtcdError) {
         let s = m.source_mut(SourceId::Etcd);
         s.failed(now, msg);
         s.auth_failed = e.is_auth();
+        s.fault = Some(e.fault);
     });
 }
 
 /// How a watch ended.
 enum WatchEnd {
-    /// Compacted past our revision, or cancelled: only a fresh list will do.
+    /// Compacted past our revision, cancelled, or dead while etcd moved on:
+    /// only a fresh list will do.
     Relist,
-    /// The connection failed; resuming from the last revision may still work.
+    /// The endpoint failed; resuming from the last revision elsewhere may
+    /// still work.
     Lost(EtcdError),
 }
 
+/// Where a source's keys live.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub namespace: String,
+    pub pgtui_prefix: String,
+    pub scope: Scope,
+}
+
 /// The source task: runs until aborted.
-///
-/// After a lost connection it first tries to resume the watch from the last
-/// revision it saw (cheap for a large fleet); etcd answers with a compaction
-/// notice if that history is gone, and only then does it re-list.
-pub async fn run(cfg: EtcdConfig, namespace: String, scope: Scope, model: ModelHandle) {
-    let prefix = scope.prefix(&namespace);
+pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
+    let prefix = keys.scope.prefix(&keys.namespace);
     let mut attempt = 0u32;
     let mut resume: Option<i64> = None;
+    let mut avoid: Option<usize> = None;
     loop {
-        let mut client = match connect(&cfg).await {
-            Ok(c) => c,
-            Err(e) => {
-                failed(&model, &e);
-                backoff(&mut attempt).await;
-                continue;
-            }
-        };
-        let mut rev = match resume.take() {
-            Some(rev) => rev,
-            None => match list(&mut client, &cfg, &prefix).await {
-                Ok((rev, kvs)) => {
-                    apply_list(&model, &scope, &kvs, SystemTime::now());
-                    rev
+        let (mut rev, at) = match resume.take() {
+            Some(rev) => match pick(&etcd, &prefix, avoid).await {
+                Ok(i) => (rev, i),
+                Err(e) => {
+                    failed(&model, &e);
+                    resume = Some(rev);
+                    backoff(&mut attempt).await;
+                    continue;
+                }
+            },
+            None => match list(&etcd, &prefix, avoid).await {
+                Ok(((rev, kvs), i)) => {
+                    apply_list(&model, &keys.scope, &keys.pgtui_prefix, &kvs, SystemTime::now());
+                    (rev, i)
                 }
                 Err(e) => {
                     failed(&model, &e);
@@ -241,80 +179,164 @@ pub async fn run(cfg: EtcdConfig, namespace: String, scope: Scope, model: ModelH
                 }
             },
         };
-        match watch(
-            &mut client,
-            &cfg,
-            &namespace,
-            &prefix,
-            &scope,
-            &mut rev,
-            &model,
-            &mut attempt,
-        )
-        .await
-        {
+        model.update_quiet(|m| m.etcd_watching = Some(etcd.endpoint(at)));
+        match watch(&etcd, at, &keys, &prefix, &mut rev, &model, &mut attempt).await {
             WatchEnd::Relist => {
                 model.update(|m| m.source_mut(SourceId::Etcd).resyncs += 1);
+                avoid = None;
             }
             WatchEnd::Lost(e) => {
-                failed(&model, &e);
                 resume = Some(rev);
-                backoff(&mut attempt).await;
+                avoid = Some(at);
+                if e.fault.try_next_endpoint() {
+                    // One sick member is not etcd down: note it and move the
+                    // watch; only when no endpoint answers is the source down
+                    // (`pick` and `list` above say so).
+                    let now = SystemTime::now();
+                    let msg = e.to_string();
+                    model.update(|m| m.source_mut(SourceId::Etcd).last_error = Some((now, msg)));
+                } else {
+                    failed(&model, &e);
+                    backoff(&mut attempt).await;
+                }
             }
         }
     }
 }
 
-fn unreachable_err(cfg: &EtcdConfig, reason: &str) -> EtcdError {
-    EtcdError::Unreachable {
-        endpoints: cfg.endpoints.join(","),
-        reason: reason.into(),
-    }
+/// An endpoint that answers a read of `prefix` now, trying `avoid` last.
+async fn pick(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<usize, EtcdError> {
+    let access = Access::read_prefix(prefix);
+    let p = prefix.to_string();
+    etcd.request_avoiding(&access, crate::dcs::etcd_client::REQUEST_TIMEOUT, avoid, |mut c: Client| {
+        let p = p.clone();
+        async move { c.get(p, Some(GetOptions::new().with_prefix().with_count_only())).await }
+    })
+    .await
+    .map(|(_, i)| i)
 }
 
-/// Follows changes after `rev`, advancing it as responses arrive.
-#[allow(clippy::too_many_arguments)]
+/// One heartbeat: how many keys under `prefix` changed after `rev` (a
+/// linearizable read on the watch's own endpoint), and the lock holders.
+async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) -> Result<(i64, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
+    let timeout = crate::dcs::etcd_client::REQUEST_TIMEOUT;
+    let access = Access::read_prefix(prefix);
+    let p = prefix.to_string();
+    let changed = etcd
+        .request_on(at, &access, timeout, &|mut c: Client| {
+            let p = p.clone();
+            async move {
+                c.get(
+                    p,
+                    Some(GetOptions::new().with_prefix().with_count_only().with_min_mod_revision(rev + 1)),
+                )
+                .await
+            }
+        })
+        .await?
+        .count();
+    let locks = crate::model::lock::prefix(&keys.pgtui_prefix);
+    let access = Access::read_prefix(&locks);
+    let resp = etcd
+        .request_on(at, &access, timeout, &|mut c: Client| {
+            let p = locks.clone();
+            async move { c.get(p, Some(GetOptions::new().with_prefix())).await }
+        })
+        .await?;
+    let kvs = resp
+        .kvs()
+        .iter()
+        .map(|kv| (kv.key().to_vec(), kv.value().to_vec()))
+        .collect();
+    Ok((changed, kvs))
+}
+
+/// Follows changes after `rev` on endpoint `at`, advancing `rev` as
+/// responses arrive.
 async fn watch(
-    client: &mut Client,
-    cfg: &EtcdConfig,
-    namespace: &str,
+    etcd: &Etcd,
+    at: usize,
+    keys: &Keys,
     prefix: &str,
-    scope: &Scope,
     rev: &mut i64,
     model: &ModelHandle,
     attempt: &mut u32,
 ) -> WatchEnd {
+    let access = Access::watch_prefix(prefix);
+    let timeout = crate::dcs::etcd_client::REQUEST_TIMEOUT;
     let opts = WatchOptions::new()
         .with_prefix()
         .with_start_revision(*rev + 1)
         .with_progress_notify();
-    let (_watcher, mut stream) =
-        match tokio::time::timeout(REQUEST_TIMEOUT, client.watch(prefix, Some(opts))).await {
-            Ok(Ok(w)) => w,
-            Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
-            Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "watch timed out")),
+    let p = prefix.to_string();
+    let start = etcd
+        .request_on(at, &access, timeout, &|mut c: Client| {
+            let (p, o) = (p.clone(), opts.clone());
+            async move { c.watch(p, Some(o)).await }
+        })
+        .await;
+    let (watcher, mut stream) = match start {
+        Ok(w) => w,
+        Err(e) => return WatchEnd::Lost(e),
+    };
+    if watcher.watch_id() < 0 {
+        // etcd refused the watch (its reason is lost on the way); a read
+        // of the same range gets a coded answer.
+        return match list(etcd, prefix, None).await {
+            Err(e) => WatchEnd::Lost(e),
+            Ok(_) => {
+                let mut e = EtcdError::new(crate::dcs::Fault::PermissionDenied, etcd.endpoint(at), &access, "etcd refused the watch");
+                e.user = etcd.user();
+                WatchEnd::Lost(e)
+            }
         };
-    let mut probe = tokio::time::interval(PROBE_EVERY);
-    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    }
+    let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut silent = 0u32;
     loop {
         tokio::select! {
             msg = stream.message() => {
                 let resp = match msg {
                     Ok(Some(r)) => r,
-                    Ok(None) => return WatchEnd::Lost(unreachable_err(cfg, "watch stream closed")),
-                    Err(e) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
+                    Ok(None) => return WatchEnd::Lost(EtcdError::new(
+                        crate::dcs::Fault::Unavailable, etcd.endpoint(at), &access, "the watch stream closed")),
+                    Err(e) => {
+                        let (fault, detail) = crate::dcs::etcd_error::classify(&e, false);
+                        return WatchEnd::Lost(EtcdError::new(fault, etcd.endpoint(at), &access, detail));
+                    }
                 };
-                if resp.compact_revision() > 0 || resp.canceled() {
+                if resp.compact_revision() > 0 {
                     return WatchEnd::Relist;
                 }
+                if resp.canceled() {
+                    // etcd says why only in words; a read of the same range
+                    // gets a coded answer (permission denied, say).
+                    return match list(etcd, prefix, None).await {
+                        Err(e) if !e.fault.try_next_endpoint() => WatchEnd::Lost(e),
+                        _ => WatchEnd::Relist,
+                    };
+                }
                 *attempt = 0;
+                silent = 0;
                 let now = SystemTime::now();
+                if resp.events().is_empty() {
+                    // A progress notification: everything up to its revision
+                    // has been delivered. (Not so the "created" answer, whose
+                    // revision is etcd's current one, before the replay.)
+                    if let (false, Some(h)) = (resp.created(), resp.header()) {
+                        *rev = (*rev).max(h.revision());
+                    }
+                    model.update_quiet(|m| m.source_mut(SourceId::Etcd).ok(now));
+                    continue;
+                }
                 model.update(|m| {
                     for ev in resp.events() {
                         let Some(kv) = ev.kv() else { continue };
                         *rev = (*rev).max(kv.mod_revision());
-                        let Some(p) = parse_key(namespace, kv.key()) else { continue };
-                        if !scope.includes(&p.cluster) { continue; }
+                        if ours(kv.key(), &keys.pgtui_prefix) { continue; }
+                        let Some(p) = parse_key(&keys.namespace, kv.key()) else { continue };
+                        if !keys.scope.includes(&p.cluster) { continue; }
                         let value = match ev.event_type() {
                             EventType::Put => Some(kv.value()),
                             EventType::Delete => None,
@@ -325,25 +347,26 @@ async fn watch(
                     m.source_mut(SourceId::Etcd).ok(now);
                 });
             }
-            _ = probe.tick() => {
-                // A SIGSTOPped etcd keeps its connections open and a watch on
-                // it just goes quiet: only a request with a deadline tells.
-                // The probe reads pgtui's operation locks, so the console
-                // shows who is operating on a cluster within a second.
-                let get = client.get(crate::model::lock::prefix(namespace), Some(GetOptions::new().with_prefix()));
-                match tokio::time::timeout(PROBE_TIMEOUT, get).await {
-                    Ok(Ok(resp)) => {
+            _ = beat.tick() => {
+                match heartbeat(etcd, at, keys, prefix, *rev).await {
+                    Ok((0, kvs)) => {
+                        silent = 0;
                         let now = SystemTime::now();
-                        let kvs: Vec<(Vec<u8>, Vec<u8>)> = resp.kvs().iter().map(|kv| (kv.key().to_vec(), kv.value().to_vec())).collect();
-                        let locks = crate::model::lock::parse(namespace, &kvs);
-                        if model.read(|m| m.locks != locks) {
-                            model.update(|m| { m.locks = locks; m.source_mut(SourceId::Etcd).last_ok = Some(now); });
+                        let locks = crate::model::lock::parse(&keys.pgtui_prefix, &kvs);
+                        let was_down = model.read(|m| m.source(SourceId::Etcd).down_since.is_some());
+                        if was_down || model.read(|m| m.locks != locks) {
+                            model.update(|m| { m.locks = locks; m.source_mut(SourceId::Etcd).ok(now); });
                         } else {
-                            model.update_quiet(|m| m.source_mut(SourceId::Etcd).last_ok = Some(now));
+                            model.update_quiet(|m| m.source_mut(SourceId::Etcd).ok(now));
                         }
                     }
-                    Ok(Err(e)) => return WatchEnd::Lost(EtcdError::classify(cfg, e)),
-                    Err(_) => return WatchEnd::Lost(unreachable_err(cfg, "etcd stopped answering")),
+                    Ok(_) => {
+                        silent += 1;
+                        if silent >= SILENT_ROUNDS {
+                            return WatchEnd::Relist;
+                        }
+                    }
+                    Err(e) => return WatchEnd::Lost(e),
                 }
             }
         }

@@ -6,6 +6,7 @@
 //! that data as stale.
 
 pub mod etcd;
+pub mod etcd_health;
 pub mod events;
 pub mod haproxy;
 pub mod rest;
@@ -46,13 +47,20 @@ impl Drop for Running {
 }
 
 /// Starts every source that the configuration enables.
-pub fn spawn_all(config: &Config, scope: Scope, model: &ModelHandle) -> Running {
-    let mut tasks = vec![tokio::spawn(etcd::run(
-        config.etcd.clone(),
-        config.namespace.clone(),
-        scope.clone(),
-        model.clone(),
-    ))];
+pub fn spawn_all(config: &Config, etcd: &crate::dcs::Etcd, scope: Scope, model: &ModelHandle) -> Running {
+    let keys = etcd::Keys {
+        namespace: config.namespace.clone(),
+        pgtui_prefix: config.pgtui_prefix.clone(),
+        scope: scope.clone(),
+    };
+    let mut tasks = vec![
+        tokio::spawn(etcd::run(etcd.clone(), keys, model.clone())),
+        tokio::spawn(etcd_health::run(
+            etcd.clone(),
+            config.pgtui_prefix.clone(),
+            model.clone(),
+        )),
+    ];
     tasks.push(tokio::spawn(rest::run(
         config.rest.clone(),
         scope.clone(),

@@ -45,12 +45,33 @@ pub fn decode_cluster_body(bytes: &[u8]) -> Result<RestCluster, serde_json::Erro
     serde_json::from_slice(bytes)
 }
 
-/// Synthesises the DCS member value Patroni would have written.
+/// The `sync` key Patroni would have written for the sync (or quorum)
+/// standbys `GET /cluster` names.
+fn sync_json(rc: &RestCluster) -> Option<Value> {
+    let leader = rc
+        .members
+        .iter()
+        .find(|m| matches!(m.role.as_deref(), Some("leader" | "standby_leader")))?;
+    let standbys: Vec<&str> = rc
+        .members
+        .iter()
+        .filter(|m| matches!(m.role.as_deref(), Some("sync_standby" | "quorum_standby")))
+        .map(|m| m.name.as_str())
+        .collect();
+    if standbys.is_empty() {
+        return None;
+    }
+    Some(serde_json::json!({ "leader": leader.name, "sync_standby": standbys.join(",") }))
+}
+
+/// Synthesises the DCS member value Patroni would have written. Patroni
+/// writes a sync standby's role as `replica` and names it in the `sync`
+/// key instead (see [`sync_json`]).
 fn member_json(m: &RestClusterMember) -> Value {
     let role = match m.role.as_deref() {
         Some("leader") => "primary",
+        Some("sync_standby" | "quorum_standby") | None => "replica",
         Some(r) => r,
-        None => "replica",
     };
     let mut o = Map::new();
     if let Some(h) = &m.host {
@@ -117,6 +138,11 @@ pub async fn fill_from_rest(
                         );
                     }
                 }
+                if let Some(sync) = sync_json(&rc) {
+                    let bytes = serde_json::to_vec(&sync).expect("json");
+                    c.dcs.apply(&crate::dcs::KeyKind::Sync, Some(&bytes), 0, SourceId::Rest, now);
+                }
+                c.partial = Some("etcd did not answer: members, roles and states are from GET /cluster of one member; history and dynamic configuration are missing".into());
                 if rc.pause {
                     c.dcs.apply(
                         &crate::dcs::KeyKind::Config,
@@ -158,6 +184,7 @@ pub async fn fill_from_rest(
                     SourceId::Rest,
                     now,
                 );
+                c.partial = Some(format!("etcd and GET /cluster did not answer: only member {name} is shown, from its own GET /patroni"));
                 c.rest.insert(name, Sourced::new(st, SourceId::Rest, now));
                 m.source_mut(SourceId::Rest).ok(now);
             });

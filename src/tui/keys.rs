@@ -22,6 +22,8 @@ pub enum Action {
     Filter,
     Command,
     Go(Screen),
+    /// Show the full text of errors and of the selected event.
+    Details,
     /// Open an operation's confirmation dialog.
     Op(OpKind),
 }
@@ -103,7 +105,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::Ctrl('u'), Key::PageUp], action: Action::PageUp, hint: None, help: "page up", writes: false },
     Binding { keys: &[Key::Char('g'), Key::Home], action: Action::Top, hint: None, help: "first row", writes: false },
     Binding { keys: &[Key::Char('G'), Key::End], action: Action::Bottom, hint: None, help: "last row", writes: false },
-    Binding { keys: &[Key::Enter], action: Action::Open, hint: Some("open"), help: "open the selected cluster (fleet)", writes: false },
+    Binding { keys: &[Key::Enter], action: Action::Open, hint: Some("open"), help: "open the cluster (fleet); full text of the event (events)", writes: false },
+    Binding { keys: &[Key::Char('!')], action: Action::Details, hint: None, help: "full text of every error; each etcd endpoint's health", writes: false },
     Binding { keys: &[Key::Char('S')], action: Action::Op(OpKind::Switchover), hint: Some("switchover"), help: "switchover to the selected replica: scorecard, confirm", writes: true },
     Binding { keys: &[Key::Char('F')], action: Action::Op(OpKind::Failover), hint: Some("failover"), help: "failover to the selected replica (type the cluster name)", writes: true },
     Binding { keys: &[Key::Char('R')], action: Action::Op(OpKind::Restart), hint: None, help: "restart PostgreSQL on the selected member", writes: true },

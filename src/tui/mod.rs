@@ -216,6 +216,7 @@ fn spawn_op(
             let _ = progress_tx.send(OpMsg::Progress(line.to_string()));
         };
         let opts = crate::ops::execute::Options {
+            no_lock: false,
             dry_run: false,
             expect: Some(expected),
         };
@@ -261,7 +262,7 @@ async fn event_loop(
                 Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m, SystemTime::now())),
                 Some(Ok(Event::Mouse(me))) if matches!(me.kind, MouseEventKind::Down(_)) => {
                     session.model.read(|m| {
-                        if let Some(i) = views::row_at(area, m, &app.ui, me.row) {
+                        if let Some(i) = views::row_at(area, m, &app.ui, me.row, SystemTime::now()) {
                             app.ui.selected = i;
                         }
                     });

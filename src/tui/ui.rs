@@ -27,6 +27,8 @@ pub struct Ui {
     pub mode: Mode,
     pub filter: String,
     pub help: bool,
+    /// The details overlay (full error texts) is open.
+    pub details: bool,
     pub message: Option<String>,
     pub quit: bool,
     /// Set by `:theme NAME`; the app loads it (file I/O stays out of here).
@@ -64,6 +66,7 @@ impl Ui {
             mode: Mode::Normal,
             filter: String::new(),
             help: false,
+            details: false,
             message: None,
             quit: false,
             theme_request: None,
@@ -129,9 +132,18 @@ impl Ui {
         let last = rows.saturating_sub(1);
         match a {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = !self.help,
+            Action::Help => {
+                self.help = !self.help;
+                self.details = false;
+            }
+            Action::Details => {
+                self.details = !self.details;
+                self.help = false;
+            }
             Action::Back => {
-                if self.help {
+                if self.details {
+                    self.details = false;
+                } else if self.help {
                     self.help = false;
                 } else if !self.filter.is_empty() {
                     self.filter.clear();
@@ -156,7 +168,10 @@ impl Ui {
             // Opening a dialog needs `now` for the preflight: see `open_op`.
             Action::Op(_) => {}
             Action::Open => {
-                if self.screen == Screen::Fleet {
+                if self.screen == Screen::Events {
+                    self.details = true;
+                    self.help = false;
+                } else if self.screen == Screen::Fleet {
                     let names = super::views::fleet::visible_clusters(model, &self.filter);
                     if let Some(n) = names.get(self.selected) {
                         self.cluster = Some(n.clone());

@@ -162,12 +162,38 @@ pub fn abandoned(v: &ClusterView) -> Vec<&MemberView> {
         .collect()
 }
 
-/// The red line under the header when the DCS is not answering.
+/// Whether the DCS picture is confirmed current at `ctx.now`.
+pub fn dcs_live(ctx: &Ctx) -> bool {
+    crate::model::freshness::dcs(&ctx.model.source(SourceId::Etcd), ctx.now).is_live()
+}
+
+/// Whether the stale banner shows (the layout and mouse hit-testing agree).
+pub fn banner_shown(model: &Model, now: SystemTime) -> bool {
+    matches!(
+        crate::model::freshness::dcs(&model.source(SourceId::Etcd), now),
+        crate::model::freshness::Dcs::Stale { .. }
+    )
+}
+
+/// What the banner calls etcd's trouble: the failure's kind when known.
+fn trouble(fault: Option<crate::dcs::Fault>, failed: bool) -> &'static str {
+    match (fault, failed) {
+        (Some(f), _) => f.label(),
+        (None, true) => "UNREACHABLE",
+        (None, false) => "NOT CONFIRMED",
+    }
+}
+
+/// The red line under the header when the DCS picture is not current.
 pub fn stale_banner<'a>(ctx: &Ctx) -> Option<Paragraph<'a>> {
     let etcd = ctx.model.source(SourceId::Etcd);
-    let since = etcd.down_since?;
-    let why = etcd.last_error.map(|(_, e)| e).unwrap_or_default();
-    let text = format!(" ⚠ etcd UNREACHABLE since {} UTC ({} ago): showing last known state; members greyed cannot be confirmed. {why}", clock(since), ago(ctx.now, since));
+    let crate::model::freshness::Dcs::Stale { since, fault, why } =
+        crate::model::freshness::dcs(&etcd, ctx.now)
+    else {
+        return None;
+    };
+    let what = trouble(fault, etcd.down_since.is_some());
+    let text = format!(" ⚠ etcd {what} since {} UTC ({} ago): showing last known state; members greyed cannot be confirmed. ! shows the full text. {why}", clock(since), ago(ctx.now, since));
     Some(
         Paragraph::new(text).style(
             Style::default()
@@ -219,11 +245,28 @@ pub fn countdown(now: SystemTime, at: &str) -> String {
 pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
     let etcd = ctx.model.source(SourceId::Etcd);
-    let dcs = match (etcd.down_since, etcd.last_ok) {
-        (Some(s), _) => Span::styled(format!("etcd STALE {}", ago(ctx.now, s)), t.alarm()),
-        (None, Some(_)) => Span::styled("etcd ● live", t.fg(t.ok)),
-        (None, None) => Span::styled("etcd connecting…", t.fg(t.warn)),
+    let dcs = match crate::model::freshness::dcs(&etcd, ctx.now) {
+        crate::model::freshness::Dcs::Stale { since, .. } => {
+            Span::styled(format!("etcd STALE {}", ago(ctx.now, since)), t.alarm())
+        }
+        crate::model::freshness::Dcs::Live => Span::styled("etcd ● live", t.fg(t.ok)),
+        crate::model::freshness::Dcs::Connecting => Span::styled("etcd connecting…", t.fg(t.warn)),
     };
+    // etcd's own health: how many endpoints answer, and which do not.
+    let eps = &ctx.model.etcd_endpoints;
+    let sick: Vec<String> = eps
+        .iter()
+        .filter(|e| e.checked.is_some() && !e.ok)
+        .map(|e| format!("{} {}", e.endpoint, e.fault.map(|f| f.label()).unwrap_or("?")))
+        .collect();
+    let members = (!eps.is_empty()).then(|| {
+        let up = eps.len() - sick.len();
+        if sick.is_empty() {
+            Span::styled(format!(" {up}/{}", eps.len()), t.fg(t.ok))
+        } else {
+            Span::styled(format!(" {up}/{} ⚠ {}", eps.len(), sick.join(", ")), t.fg(t.warn))
+        }
+    });
     let mut l1 = vec![
         Span::styled(" pgtui ", t.header().add_modifier(Modifier::REVERSED)),
         Span::raw(" "),
@@ -236,6 +279,7 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         Span::raw("  "),
         dcs,
     ];
+    l1.extend(members);
     let mut l2 = vec![];
     if let Some(c) = cluster(ctx.model, ctx.ui) {
         let v = crate::model::view::cluster_view(c);
@@ -369,7 +413,7 @@ pub fn footer(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
 /// Whether a member's live data is fresh: the DCS answers and the member's
 /// own REST/SQL data is recent.
 pub fn member_age(ctx: &Ctx, c: &ClusterState, m: &MemberView) -> (String, bool) {
-    let etcd_live = ctx.model.source(SourceId::Etcd).down_since.is_none();
+    let etcd_live = dcs_live(ctx);
     let newest = [
         c.rest.get(&m.name).map(|r| r.at),
         c.sql.get(&m.name).map(|s| s.at),

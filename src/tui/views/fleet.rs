@@ -22,11 +22,7 @@ pub fn visible_clusters(model: &Model, filter: &str) -> Vec<String> {
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
-    let stale = ctx
-        .model
-        .source(crate::model::SourceId::Etcd)
-        .down_since
-        .is_some();
+    let stale = !common::dcs_live(ctx);
     let names = visible_clusters(ctx.model, &ctx.ui.filter);
     // Only the rows that fit are built: a fleet of thousands must not cost a
     // cluster view per cluster per frame.
@@ -51,7 +47,10 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                 .iter()
                 .filter_map(|m| m.receive_lag_bytes.max(m.replay_lag_bytes))
                 .max();
-            let (health, style) = if v.leader.is_none() {
+            let (health, style) = if stale {
+                // Nothing is "healthy" that etcd cannot confirm.
+                ("? unconfirmed", t.fg(t.stale))
+            } else if v.leader.is_none() {
                 ("! NO LEADER", t.alarm())
             } else if !v.unparseable_keys.is_empty() {
                 ("! UNPARSEABLE", t.alarm())

@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod common;
 pub mod config;
+pub mod details;
 pub mod dialog;
 pub mod events;
 pub mod fleet;
@@ -76,6 +77,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     if ctx.ui.help {
         help::render(body, buf, ctx);
     }
+    if ctx.ui.details {
+        details::render(body, buf, ctx);
+    }
     if let Some(d) = &ctx.ui.dialog {
         dialog::render(body, buf, ctx, d);
     }
@@ -83,14 +87,11 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
 
 /// The table row under a mouse click at (`x`, `y`), for the screens whose
 /// body is one table (the same layout `render` uses).
-pub fn row_at(area: Rect, model: &Model, ui: &Ui, y: u16) -> Option<usize> {
+pub fn row_at(area: Rect, model: &Model, ui: &Ui, y: u16, now: SystemTime) -> Option<usize> {
     if !matches!(ui.screen, Screen::Fleet | Screen::Cluster | Screen::Events) || ui.help {
         return None;
     }
-    let banner = model
-        .source(crate::model::SourceId::Etcd)
-        .down_since
-        .is_some() as u16;
+    let banner = common::banner_shown(model, now) as u16;
     // header (2) + banner + block border (1) + table header (1)
     let first = area.y + 2 + banner + 2;
     let row = y.checked_sub(first)? as usize;

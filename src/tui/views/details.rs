@@ -1,0 +1,77 @@
+//! `!` (or Enter on an event): the full text of what went wrong, wrapped,
+//! for messages the banner, a table cell or the events list cut at the
+//! screen's edge.
+
+use super::cluster::block;
+use super::common::{ago, clock};
+use super::Ctx;
+use crate::model::freshness::{dcs, Dcs};
+use crate::model::SourceId;
+use crate::tui::screen::Screen;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+/// The lines of the details overlay: pure, so tests can read them.
+pub fn lines(ctx: &Ctx) -> Vec<String> {
+    let m = ctx.model;
+    let mut out = vec![];
+    if ctx.ui.screen == Screen::Events {
+        if let Some(e) = super::events::visible(m, ctx.ui).get(ctx.ui.selected) {
+            out.push(format!("event at {} UTC ({} ago):", clock(e.at), ago(ctx.now, e.at)));
+            out.push(e.message.clone());
+            out.push(String::new());
+        }
+    }
+    match dcs(&m.source(SourceId::Etcd), ctx.now) {
+        Dcs::Live => out.push("etcd: live (the watch was confirmed within the last seconds)".into()),
+        Dcs::Connecting => out.push("etcd: connecting".into()),
+        Dcs::Stale { since, fault, why } => out.push(format!(
+            "etcd: {} since {} UTC ({} ago): {why}",
+            fault.map(|f| f.label()).unwrap_or("NOT CONFIRMED"),
+            clock(since),
+            ago(ctx.now, since)
+        )),
+    }
+    if let Some(w) = &m.etcd_watching {
+        out.push(format!("  watch follows {w}"));
+    }
+    for e in &m.etcd_endpoints {
+        match (e.ok, &e.error) {
+            (true, _) => out.push(format!("  {}: answers", e.endpoint)),
+            (false, err) => out.push(format!(
+                "  {}: {}{}",
+                e.endpoint,
+                e.fault.map(|f| f.label()).unwrap_or("not asked yet"),
+                err.as_ref().map(|x| format!(": {x}")).unwrap_or_default()
+            )),
+        }
+    }
+    for id in [SourceId::Rest, SourceId::Haproxy, SourceId::Sql] {
+        let h = m.source(id);
+        if let Some((at, err)) = &h.last_error {
+            let state = if h.down_since.is_some() { "failing" } else { "last error" };
+            out.push(format!("{} {state} at {} UTC: {err}", id.label(), clock(*at)));
+        }
+    }
+    if let Some(c) = ctx.ui.cluster.as_ref().and_then(|n| m.clusters.get(n)) {
+        for (member, (at, err)) in &c.rest_errors {
+            out.push(format!("{member} REST at {} UTC: {err}", clock(*at)));
+        }
+    }
+    out
+}
+
+pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
+    let text: Vec<Line> = lines(ctx)
+        .into_iter()
+        .map(|l| Line::from(Span::raw(l)))
+        .collect();
+    let h = (text.len() as u16 * 2 + 2).max(6);
+    let r = super::common::overlay(area, buf, ctx, area.width.saturating_sub(4), h);
+    Paragraph::new(text)
+        .wrap(Wrap { trim: false })
+        .block(block(ctx, "details — Esc or ! closes", true))
+        .render(r, buf);
+}
