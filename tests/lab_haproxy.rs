@@ -116,7 +116,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
     rt.block_on(async {
         let config = config(lab, true);
         let model = ModelHandle::new(Model::new(&config.namespace));
-        let _running = spawn_all(&config, Scope::only(vec![CLUSTER.into()]), &model);
+        let _running = spawn_all(&config, &pgtui::dcs::Etcd::new(&config.etcd), Scope::only(vec![CLUSTER.into()]), &model);
 
         // Every HAProxy's stats: pg-test-primary routes to the leader only.
         let urls: BTreeSet<String> = lab
@@ -211,7 +211,7 @@ fn default_layout_and_missing_credentials() {
         let mut config = config(lab, false);
         config.sql = None;
         let model = ModelHandle::new(Model::new(&config.namespace));
-        let _running = spawn_all(&config, Scope::only(vec![CLUSTER.into()]), &model);
+        let _running = spawn_all(&config, &pgtui::dcs::Etcd::new(&config.etcd), Scope::only(vec![CLUSTER.into()]), &model);
         let scope = Scope::only(vec![CLUSTER.into()]);
         let want: BTreeSet<String> = lab.info.haproxy.iter().map(|h| h.stats_url.clone()).collect();
         let got = eventually("default stats URLs from the DCS members", || {

@@ -79,7 +79,7 @@ impl Batch {
     /// The operations, resolved against the cluster as the session sees it.
     fn expand(self, c: &crate::model::ClusterState) -> Result<Vec<Operation>, CliError> {
         let not_found =
-            |e: String| CliError::new(ExitCode::Refused, format!("{e}; nothing was sent"));
+            |e: String| CliError::new(ExitCode::ClusterNotFound, format!("{e}; nothing was sent"));
         Ok(match self {
             Batch::One(op) => vec![op],
             Batch::Restart {
@@ -322,10 +322,13 @@ fn print(report: &Report, format: Format) {
                 println!("  warning: {w}");
             }
             println!("  {}", report.message);
-            if let Some(r) = &report.request {
-                println!("  by hand: {}", r.as_curl());
+            // A refusal offers no way round itself: the checks are the point.
+            if report.outcome != Outcome::Refused {
+                if let Some(c) = &report.curl {
+                    println!("  by hand: {c}");
+                }
+                println!("  or: {}", report.patronictl);
             }
-            println!("  or: {}", report.patronictl);
         }
     }
 }
@@ -394,7 +397,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
             .iter()
             .find(|p| p.outcome == Outcome::Refused)
             .unwrap_or(&plans[0]);
-        return exit(worst.outcome, &worst.message);
+        return exit(worst);
     }
     if !flags.yes {
         let pairs: Vec<(Operation, Preflight)> = plans
@@ -422,7 +425,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
         .await?;
         print(&report, flags.format);
         if exit_code(report.outcome) != ExitCode::Ok {
-            return exit(report.outcome, &report.message);
+            return exit(&report);
         }
     }
     Ok(())
@@ -432,9 +435,14 @@ fn batch_name(ops: &[Operation]) -> &'static str {
     ops.first().map(Operation::name).unwrap_or("operation")
 }
 
-fn exit(o: Outcome, message: &str) -> anyhow::Result<()> {
-    match exit_code(o) {
+fn exit(r: &Report) -> anyhow::Result<()> {
+    let code = match exit_code(r.outcome) {
+        // A member that does not exist is "not found", as everywhere else.
+        ExitCode::Refused if !r.preflight.unknown_members.is_empty() => ExitCode::ClusterNotFound,
+        c => c,
+    };
+    match code {
         ExitCode::Ok => Ok(()),
-        code => Err(CliError::new(code, message.to_string()).into()),
+        code => Err(CliError::new(code, r.message.clone()).into()),
     }
 }

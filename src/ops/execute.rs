@@ -17,6 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The same request as `curl` (password elided), when there is one.
+    pub curl: Option<String>,
     pub id: String,
     pub operation: Operation,
     pub outcome: Outcome,
@@ -129,8 +131,10 @@ pub async fn run(
     let (state, revision) = fresh_state(session, op.cluster()).await?;
     let before = basis(&state, revision);
     let pf = preflight(&op, &state, SystemTime::now());
-    let patronictl = patronictl_equivalent(&op);
+    let by_hand = super::rest_call::ByHand::from_config(&session.config);
+    let patronictl = patronictl_equivalent(&op, &by_hand);
     let mut report = Report {
+        curl: None,
         id: id.clone(),
         operation: op.clone(),
         outcome: Outcome::Refused,
@@ -203,6 +207,7 @@ pub async fn run(
             return refuse(report, e.to_string());
         }
     };
+    report.curl = Some(req.as_curl(&by_hand));
     report.request = Some(req.clone());
     if opts.dry_run {
         report.outcome = Outcome::DryRun;

@@ -26,6 +26,9 @@ pub struct Check {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Preflight {
     pub refusals: Vec<String>,
+    /// Members the operation names that the cluster does not have: the
+    /// refusal is "not found" (exit 3), as for every other command.
+    pub unknown_members: Vec<String>,
     pub warnings: Vec<String>,
     /// What will happen, in words.
     pub plan: Vec<String>,
@@ -34,6 +37,11 @@ pub struct Preflight {
 impl Preflight {
     pub fn refused(&self) -> bool {
         !self.refusals.is_empty()
+    }
+
+    fn not_member(&mut self, name: &str, cluster: &str) {
+        self.refusals.push(format!("{name} is not a member of {cluster}"));
+        self.unknown_members.push(name.to_string());
     }
 }
 
@@ -211,6 +219,7 @@ fn candidate_rules(
             "candidate {candidate} is not a member of {}",
             v.name
         ));
+        pf.unknown_members.push(candidate.to_string());
         return;
     };
     for check in score(c, v, m).checks.into_iter().filter(|x| !x.ok) {
@@ -311,9 +320,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             scheduled_at,
             ..
         } => match member(name) {
-            None => pf
-                .refusals
-                .push(format!("{name} is not a member of {}", v.name)),
+            None => pf.not_member(name, &v.name),
             Some(m) => {
                 if *pending_only && !m.pending_restart {
                     pf.warnings
@@ -340,9 +347,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             }
         },
         Operation::CancelRestart { member: name, .. } => match member(name) {
-            None => pf
-                .refusals
-                .push(format!("{name} is not a member of {}", v.name)),
+            None => pf.not_member(name, &v.name),
             Some(m) if m.scheduled_restart.is_none() => pf
                 .refusals
                 .push(format!("no restart is scheduled on {name}")),
@@ -352,9 +357,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             )),
         },
         Operation::Reload { member: name, .. } => match member(name) {
-            None => pf
-                .refusals
-                .push(format!("{name} is not a member of {}", v.name)),
+            None => pf.not_member(name, &v.name),
             Some(_) => pf.plan.push(format!("reload the configuration of {name}")),
         },
         Operation::Reinit {
@@ -362,9 +365,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             from_leader,
             ..
         } => match member(name) {
-            None => pf
-                .refusals
-                .push(format!("{name} is not a member of {}", v.name)),
+            None => pf.not_member(name, &v.name),
             Some(m) if is_leader(m) => pf.refusals.push(format!(
                 "{name} is the leader: reinitialising it would destroy the cluster's only primary"
             )),

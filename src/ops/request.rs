@@ -19,15 +19,16 @@ pub(crate) fn api_of(c: &ClusterState, member: &str) -> Option<String> {
 }
 
 /// The patronictl command that does the same thing.
-pub fn patronictl_equivalent(op: &Operation) -> String {
-    match op {
+pub fn patronictl_equivalent(op: &Operation, by_hand: &super::rest_call::ByHand) -> String {
+    let ctl = by_hand.patronictl();
+    let line = match op {
         Operation::Switchover {
             cluster,
             leader,
             candidate,
             scheduled_at,
         } => format!(
-            "patronictl switchover {cluster}{}{}{} --force",
+            "{ctl} switchover {cluster}{}{}{} --force",
             leader
                 .as_ref()
                 .map(|l| format!(" --leader {l}"))
@@ -42,11 +43,11 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
                 .unwrap_or_default()
         ),
         Operation::CancelSwitchover { cluster } => {
-            format!("patronictl flush {cluster} switchover --force")
+            format!("{ctl} flush {cluster} switchover --force")
         }
         Operation::Failover {
             cluster, candidate, ..
-        } => format!("patronictl failover {cluster} --candidate {candidate} --force"),
+        } => format!("{ctl} failover {cluster} --candidate {candidate} --force"),
         Operation::Restart {
             cluster,
             member,
@@ -54,7 +55,7 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
             scheduled_at,
             timeout_secs,
         } => format!(
-            "patronictl restart {cluster} {member}{}{}{} --force",
+            "{ctl} restart {cluster} {member}{}{}{} --force",
             if *pending_only { " --pending" } else { "" },
             scheduled_at
                 .as_ref()
@@ -65,17 +66,17 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
                 .unwrap_or_default()
         ),
         Operation::CancelRestart { cluster, member } => {
-            format!("patronictl flush {cluster} {member} restart --force")
+            format!("{ctl} flush {cluster} {member} restart --force")
         }
         Operation::Reload { cluster, member } => {
-            format!("patronictl reload {cluster} {member} --force")
+            format!("{ctl} reload {cluster} {member} --force")
         }
         Operation::Reinit {
             cluster,
             member,
             from_leader,
         } => format!(
-            "patronictl reinit {cluster} {member}{} --force",
+            "{ctl} reinit {cluster} {member}{} --force",
             if *from_leader { " --from-leader" } else { "" }
         ),
         Operation::DemoteCluster {
@@ -85,7 +86,7 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
             restore_command,
             primary_slot_name,
         } => {
-            let mut s = format!("patronictl demote-cluster {cluster}");
+            let mut s = format!("{ctl} demote-cluster {cluster}");
             if let Some(h) = host {
                 s += &format!(" --host {h}");
             }
@@ -101,11 +102,12 @@ pub fn patronictl_equivalent(op: &Operation) -> String {
             s + " --force"
         }
         Operation::PromoteCluster { cluster } => {
-            format!("patronictl promote-cluster {cluster} --force")
+            format!("{ctl} promote-cluster {cluster} --force")
         }
-        Operation::Pause { cluster } => format!("patronictl pause {cluster} --wait"),
-        Operation::Resume { cluster } => format!("patronictl resume {cluster} --wait"),
-    }
+        Operation::Pause { cluster } => format!("{ctl} pause {cluster} --wait"),
+        Operation::Resume { cluster } => format!("{ctl} resume {cluster} --wait"),
+    };
+    line
 }
 
 /// The REST request for `op`, sent to the member that should take it.

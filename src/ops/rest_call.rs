@@ -10,19 +10,67 @@ pub struct Request {
     pub body: Option<serde_json::Value>,
 }
 
+/// What a command done by hand needs to reach the same cluster: the
+/// config file for patronictl, the CA and client certificate for curl.
+/// Paths only; never a password.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ByHand {
+    pub config_file: Option<std::path::PathBuf>,
+    pub rest_user: Option<String>,
+    pub cacert: Option<std::path::PathBuf>,
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+    pub insecure: bool,
+}
+
+impl ByHand {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        ByHand {
+            config_file: c.config_file.clone(),
+            rest_user: c.rest.username.clone(),
+            cacert: c.rest.tls.cacert.clone(),
+            cert: c.rest.tls.cert.clone(),
+            key: c.rest.tls.key.clone(),
+            insecure: c.rest.insecure,
+        }
+    }
+
+    /// `patronictl -c FILE` (or plain `patronictl` with no file).
+    pub fn patronictl(&self) -> String {
+        match &self.config_file {
+            Some(f) => format!("patronictl -c {}", f.display()),
+            None => "patronictl".into(),
+        }
+    }
+}
+
 impl Request {
-    /// The same request as a `curl` line (credentials elided), for doing it
-    /// by hand.
-    pub fn as_curl(&self) -> String {
+    /// The same request as a `curl` line (the password elided), for doing
+    /// it by hand.
+    pub fn as_curl(&self, by_hand: &ByHand) -> String {
         let body = self
             .body
             .as_ref()
             .map(|b| format!(" -H 'Content-Type: application/json' -d '{b}'"))
             .unwrap_or_default();
-        format!(
-            "curl -s -u USER:PASSWORD -X {} {}{body}",
-            self.method, self.url
-        )
+        let mut tls = String::new();
+        if by_hand.insecure {
+            tls.push_str(" -k");
+        } else if let Some(ca) = &by_hand.cacert {
+            tls.push_str(&format!(" --cacert {}", ca.display()));
+        }
+        if let Some(c) = &by_hand.cert {
+            tls.push_str(&format!(" --cert {}", c.display()));
+        }
+        if let Some(k) = &by_hand.key {
+            tls.push_str(&format!(" --key {}", k.display()));
+        }
+        let user = by_hand
+            .rest_user
+            .as_ref()
+            .map(|u| format!(" -u {u}:PASSWORD"))
+            .unwrap_or_default();
+        format!("curl -s{tls}{user} -X {} {}{body}", self.method, self.url)
     }
 }
 

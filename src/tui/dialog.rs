@@ -16,6 +16,7 @@ use crate::ops::preflight::{
     changes, expectation, preflight, scorecards, Expected, Preflight, Scorecard,
 };
 use crate::ops::request::{patronictl_equivalent, request_for};
+use crate::ops::rest_call::ByHand;
 use crate::ops::{Operation, Outcome};
 use std::time::SystemTime;
 
@@ -71,6 +72,8 @@ pub struct Dialog {
     pub phase: Phase,
     /// Why the last confirm was refused (state changed, name mistyped).
     pub refusal: Option<String>,
+    /// What the by-hand lines need (config file, CA).
+    pub by_hand: ByHand,
 }
 
 /// What a key did to the dialog.
@@ -209,6 +212,7 @@ impl Dialog {
             typed: String::new(),
             phase: Phase::Confirm,
             refusal: None,
+            by_hand: ByHand::default(),
         };
         d.refresh(c, now);
         Ok(d)
@@ -217,8 +221,17 @@ impl Dialog {
     fn refresh(&mut self, c: &ClusterState, now: SystemTime) {
         self.preflight = preflight(&self.op, c, now);
         self.expected = expectation(&self.op, c);
-        self.patronictl = patronictl_equivalent(&self.op);
-        self.curl = request_for(&self.op, c).ok().map(|r| r.as_curl());
+        self.patronictl = patronictl_equivalent(&self.op, &self.by_hand);
+        self.curl = request_for(&self.op, c)
+            .ok()
+            .map(|r| r.as_curl(&self.by_hand));
+    }
+
+    /// Uses `by_hand` (the session's config file and CA) for the
+    /// patronictl and curl lines.
+    pub fn set_by_hand(&mut self, by_hand: ByHand, c: &ClusterState, now: SystemTime) {
+        self.by_hand = by_hand;
+        self.refresh(c, now);
     }
 
     pub fn needs_typing(&self) -> bool {

@@ -189,6 +189,7 @@ pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> 
     });
     let mut app = App::new(cluster, theme);
     app.ui.read_only = read_only;
+    app.ui.by_hand = crate::ops::rest_call::ByHand::from_config(&session.config);
     let mut term = terminal::enter()?;
     let result = event_loop(&mut term, &mut app, &session).await;
     terminal::restore();

@@ -35,6 +35,8 @@ pub struct Ui {
     pub theme_request: Option<String>,
     /// Clusters operations may not touch; their keys and commands are gone.
     pub read_only: ReadOnly,
+    /// What by-hand command lines need (config file, CA paths).
+    pub by_hand: crate::ops::rest_call::ByHand,
     /// The open confirmation dialog, drawn over the screen.
     pub dialog: Option<Dialog>,
     /// Set when a dialog is confirmed; the app runs it (I/O stays out of here).
@@ -66,6 +68,7 @@ impl Ui {
             mode: Mode::Normal,
             filter: String::new(),
             help: false,
+            by_hand: Default::default(),
             details: false,
             message: None,
             quit: false,
@@ -107,7 +110,8 @@ impl Ui {
         };
         let selected = super::views::common::selected_member(model, self);
         match Dialog::open(kind, c, member.or(selected.as_deref()), at, now) {
-            Ok(d) => {
+            Ok(mut d) => {
+                d.set_by_hand(self.by_hand.clone(), c, now);
                 self.help = false;
                 self.dialog = Some(d)
             }

@@ -326,14 +326,15 @@ pub fn read_only_and_dry_run_send_nothing(lab: &SharedLab) {
 
 /// A second operation on the same cluster is refused while the first holds
 /// the lock, and the refusal names the holder. The lock is taken here by
-/// hand, as another pgtui would: a lease-backed key under /pgtui/locks/.
+/// hand, as another pgtui would: a lease-backed key under
+/// `<namespace>.pgtui/locks/`.
 pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
     let _x = lab.lock();
     lab.settle();
     let grant = lab.etcdctl(&["lease", "grant", "60"]);
     let out = String::from_utf8_lossy(&grant.stdout).to_string();
     let lease = out.split_whitespace().nth(1).expect("lease id").to_string();
-    let key = format!("/pgtui/locks{}pg-test", lab.info.namespace);
+    let key = format!("{}.pgtui/locks/pg-test", lab.info.namespace);
     let holder = r#"{"user":"alice","host":"bastion-1","operation":"switchover","id":"test-lock","since":"2026-11-21T23:00:00Z"}"#;
     assert!(lab
         .etcdctl(&["put", &format!("--lease={lease}"), &key, holder])
@@ -353,7 +354,8 @@ pub fn a_held_lock_refuses_a_second_operation(lab: &SharedLab) {
     // And a normal operation leaves no lock behind.
     let r = run_op(lab, &["reload", "pg-test", &replicas(lab)[0]]);
     assert_verified("reload", &r);
-    let left = lab.etcdctl(&["get", "--prefix", "/pgtui/locks/", "--keys-only"]);
+    let locks = format!("{}.pgtui/locks/", lab.info.namespace);
+    let left = lab.etcdctl(&["get", "--prefix", &locks, "--keys-only"]);
     assert!(
         String::from_utf8_lossy(&left.stdout).trim().is_empty(),
         "lock left behind"

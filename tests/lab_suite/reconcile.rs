@@ -96,7 +96,8 @@ pub fn kill_9_mid_switchover_is_reconciled_by_the_next_pgtui(lab: &SharedLab) {
     );
     let s = shown.unwrap();
     // The dead pgtui's lock is released at once, not after its lease.
-    let out = lab.etcdctl(&["get", "--prefix", "--keys-only", "/pgtui/locks/"]);
+    let locks = format!("{}.pgtui/locks/", lab.info.namespace);
+    let out = lab.etcdctl(&["get", "--prefix", "--keys-only", &locks]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "",

@@ -109,7 +109,12 @@ pub fn watch_relists_after_compaction(lab: &SharedLab) {
         tls: None,
     };
     let model = ModelHandle::new(Model::new(&ns));
-    let task = rt.spawn(etcd::run(cfg, ns.clone(), Scope::all(), model.clone()));
+    let keys = etcd::Keys {
+        namespace: ns.clone(),
+        pgtui_prefix: format!("{ns}.pgtui/"),
+        scope: Scope::all(),
+    };
+    let task = rt.spawn(etcd::run(pgtui::dcs::Etcd::new(&cfg), keys, model.clone()));
 
     let synced = wait_for(Duration::from_secs(20), || {
         (model_keys(&model, &ns) == etcd_truth(lab, &prefix)).then_some(())

@@ -183,6 +183,10 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
             )));
         }
     }
+    // A refusal offers no way round itself: the checks are the point.
+    if d.preflight.refused() {
+        return l;
+    }
     l.push(Line::from(Span::styled(
         format!(" by hand: {}", d.patronictl),
         t.muted(),
