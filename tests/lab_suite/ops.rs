@@ -206,10 +206,7 @@ pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
             .find(|x| x.name == m)
             .unwrap()
             .api_url;
-        let out = Command::new("curl")
-            .args(["-s", &format!("{api}/patroni")])
-            .output()
-            .unwrap();
+        let out = lab.curl(&["-s", &format!("{api}/patroni")]);
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let (code, reports, err) = run_batch(lab, &["restart", "pg-test", &target, "--scheduled", &at]);
@@ -272,10 +269,7 @@ pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
     let r = run_op(lab, &["pause", "pg-test"]);
     assert_verified("pause", &r);
     for m in &lab.info.clusters[0].members {
-        let out = Command::new("curl")
-            .args(["-s", &format!("{}/patroni", m.api_url)])
-            .output()
-            .unwrap();
+        let out = lab.curl(&["-s", &format!("{}/patroni", m.api_url)]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["pause"], true, "{} reports pause", m.name);
     }
