@@ -296,6 +296,36 @@ impl SharedLab {
         ok.expect("pg-test did not settle (3 members running, lag 0)")
     }
 
+    /// pg-test's switchover candidates as patronictl lists them now: the
+    /// synchronous standbys when the cluster runs in synchronous mode (the
+    /// autobase lab: Patroni refuses any other target), else every member
+    /// but the leader; by name.
+    pub fn candidates(&self) -> Vec<String> {
+        let out = self.patronictl(&["list", "pg-test", "-f", "json"]);
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                panic!(
+                    "patronictl list: {e}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        let named = |role: &dyn Fn(&str) -> bool| -> Vec<String> {
+            let mut v: Vec<String> = rows
+                .iter()
+                .filter(|m| role(m["Role"].as_str().unwrap_or("")))
+                .filter_map(|m| m["Member"].as_str().map(String::from))
+                .collect();
+            v.sort();
+            v
+        };
+        let sync = named(&|r| r == "Sync Standby");
+        if sync.is_empty() {
+            named(&|r| r != "Leader")
+        } else {
+            sync
+        }
+    }
+
     /// Every etcd member's pid.
     pub fn etcd_pids(&self) -> Vec<i32> {
         self.info

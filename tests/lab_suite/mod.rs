@@ -303,13 +303,7 @@ pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
         .expect("first frame of list --watch");
     let old_leader = first["clusters"][0]["leader"].as_str().unwrap().to_string();
     let old_tl = first["clusters"][0]["timeline"].as_i64().unwrap();
-    let candidate = first["clusters"][0]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .find(|n| *n != old_leader)
-        .unwrap();
+    let candidate = lab.candidates()[0].clone();
 
     let out = lab.patronictl(&[
         "switchover",

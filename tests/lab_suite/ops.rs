@@ -72,14 +72,10 @@ fn patronictl_leader(lab: &SharedLab) -> String {
         .to_string()
 }
 
+/// Members an operation may target: every non-leader, or only the sync
+/// standbys in synchronous mode (see `SharedLab::candidates`).
 fn replicas(lab: &SharedLab) -> Vec<String> {
-    let leader = patronictl_leader(lab);
-    lab.info.clusters[0]
-        .members
-        .iter()
-        .map(|m| m.name.clone())
-        .filter(|n| *n != leader)
-        .collect()
+    lab.candidates()
 }
 
 pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
@@ -117,7 +113,7 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
 pub fn failover_to_a_named_candidate(lab: &SharedLab) {
     let _x = lab.lock();
     lab.settle();
-    let target = replicas(lab)[1].clone();
+    let target = replicas(lab).last().unwrap().clone();
     let r = run_op(lab, &["failover", "pg-test", "--candidate", &target]);
     assert_verified("failover", &r);
     assert_eq!(patronictl_leader(lab), target);
