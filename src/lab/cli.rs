@@ -17,7 +17,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use super::error::LabError;
 use super::lifecycle::Lab;
-use super::spec::{LabSpec, PatroniFlavor};
+use super::spec::{LabSpec, LabStyle, PatroniFlavor};
 use super::venv::{install_patroni4, PATRONI4_REQUIREMENT};
 
 /// `pgtui lab`: run a throwaway HA cluster on this machine.
@@ -52,6 +52,11 @@ pub struct UpArgs {
     /// `debian` or the path of a venv made by `install-patroni4`.
     #[arg(long, default_value = "debian", value_parser = parse_flavor)]
     pub patroni: PatroniFlavor,
+    /// Cluster layout: `pigsty` (namespace /pg/, plain etcd) or `autobase`
+    /// (namespace /service/, etcd over TLS with auth, REST over https,
+    /// synchronous_mode, HAProxy :5000-5003 and stats :7000).
+    #[arg(long, default_value = "pigsty")]
+    pub style: LabStyle,
     /// Skip pgBackRest stanzas and backups.
     #[arg(long)]
     pub no_backups: bool,
@@ -120,6 +125,7 @@ async fn up(a: UpArgs) -> anyhow::Result<()> {
         spec.dir = std::path::absolute(&d).with_context(|| format!("bad --dir {}", d.display()))?;
     }
     spec.patroni = a.patroni;
+    spec.style = a.style;
     spec.backups = !a.no_backups;
     spec.deadline = Duration::from_secs(a.deadline_secs);
 
@@ -138,8 +144,9 @@ async fn up(a: UpArgs) -> anyhow::Result<()> {
 
     let started = std::time::Instant::now();
     eprintln!(
-        "pgtui lab: starting lab {} in {}",
+        "pgtui lab: starting lab {} ({} style) in {}",
         spec.index,
+        spec.style,
         spec.dir.display()
     );
     let lab = tokio::select! {

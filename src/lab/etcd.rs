@@ -6,11 +6,17 @@
 //! the client URLs; there is no `--unsafe-no-fsync` in 3.4.
 //! Readiness is `GET /health` answering `{"health":"true"}` on every member,
 //! which etcd only says once the member has a leader (a real quorum).
+//!
+//! A hardened lab serves the client URLs over https with the lab CA's
+//! `etcd` certificate (peers stay on http: only clients are in scope), and
+//! turns authentication on right after health (see `etcd_auth`), so the
+//! lab's own gRPC reads log in as `root`.
 
 use super::error::LabError;
 use super::prereq::ETCD;
 use super::proc::{Kind, Supervisor};
 use super::ready::{until, Deadline, NotYet};
+use super::secrets::Secrets;
 use super::spec::Layout;
 
 fn args(layout: &Layout, i: usize, token: &str) -> Vec<String> {
@@ -21,8 +27,8 @@ fn args(layout: &Layout, i: usize, token: &str) -> Vec<String> {
         .map(|e| format!("{}={}", e.name, e.peer_url()))
         .collect::<Vec<_>>()
         .join(",");
-    let client_url = format!("http://{}", me.endpoint());
-    [
+    let client_url = me.client_url(layout.style);
+    let mut args: Vec<String> = [
         ("--name", me.name.clone()),
         ("--data-dir", me.data_dir.display().to_string()),
         ("--listen-client-urls", client_url.clone()),
@@ -37,7 +43,13 @@ fn args(layout: &Layout, i: usize, token: &str) -> Vec<String> {
     ]
     .into_iter()
     .map(|(k, v)| format!("{k}={v}"))
-    .collect()
+    .collect();
+    if layout.style.hardened() {
+        let (crt, key) = layout.cert_pair("etcd");
+        args.push(format!("--cert-file={}", crt.display()));
+        args.push(format!("--key-file={}", key.display()));
+    }
+    args
 }
 
 /// Starts the three members.
@@ -66,7 +78,7 @@ pub(crate) async fn wait_healthy(
 ) -> Result<(), LabError> {
     until(sup, layout, deadline, "starting etcd", || async {
         for e in &layout.etcd {
-            let url = format!("http://{}/health", e.endpoint());
+            let url = format!("{}/health", e.client_url(layout.style));
             let not_yet = |state: String| NotYet {
                 component: e.name.clone(),
                 waiting_for: format!("{url} to report health true"),
@@ -88,22 +100,29 @@ pub(crate) async fn wait_healthy(
     .await
 }
 
-/// Whether `key` exists, asked over etcd's gRPC API with a short timeout.
-pub(crate) async fn key_exists(layout: &Layout, key: &str) -> Result<bool, String> {
-    let endpoints: Vec<String> = layout
-        .etcd
-        .iter()
-        .map(|e| format!("http://{}", e.endpoint()))
-        .collect();
-    let opts = etcd_client::ConnectOptions::new()
+/// Whether `key` exists, asked over etcd's gRPC API with a short timeout
+/// (over TLS and as `root` in a hardened lab, whose auth is on by then).
+pub(crate) async fn key_exists(layout: &Layout, s: &Secrets, key: &str) -> Result<bool, String> {
+    let endpoints = layout.etcd_urls();
+    let fail = |e: etcd_client::Error| format!("{}: {e}", endpoints.join(","));
+    let mut opts = etcd_client::ConnectOptions::new()
         .with_connect_timeout(std::time::Duration::from_secs(2))
         .with_timeout(std::time::Duration::from_secs(2));
+    if let Some(ca) = layout.ca_file() {
+        let pem = std::fs::read(&ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+        opts = opts
+            .with_tls(
+                etcd_client::TlsOptions::new()
+                    .ca_certificate(etcd_client::Certificate::from_pem(pem)),
+            )
+            .with_user(s.etcd_root_user.clone(), s.etcd_root_password.clone());
+    }
     let mut client = etcd_client::Client::connect(&endpoints, Some(opts))
         .await
-        .map_err(|e| format!("{}: {e}", endpoints.join(",")))?;
+        .map_err(fail)?;
     let resp = client
         .get(key, Some(etcd_client::GetOptions::new().with_count_only()))
         .await
-        .map_err(|e| format!("{}: {e}", endpoints.join(",")))?;
+        .map_err(fail)?;
     Ok(resp.count() > 0)
 }

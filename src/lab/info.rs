@@ -2,7 +2,13 @@
 //!
 //! It is printed as one JSON line by `pgtui lab up` and written to
 //! `LAB/lab.json`, so it is plain serde data with public fields and no
-//! behaviour beyond being built from the [`Layout`].
+//! behaviour beyond being built from the [`Layout`] (and two small
+//! accessors that spare readers the style's arithmetic).
+//!
+//! Fields added for the lab styles carry serde defaults, so a reader built
+//! against this version still parses a `lab.json` written by an older lab
+//! (it is then a Pigsty lab), and a Pigsty lab's JSON is the old JSON plus
+//! new fields.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,7 +16,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::secrets::Secrets;
-use super::spec::{addr, Layout, NAMESPACE};
+use super::spec::{addr, LabStyle, Layout};
 
 /// A PostgreSQL/Patroni member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,7 +24,7 @@ pub struct LabMember {
     pub name: String,
     pub host: String,
     pub pg_port: u16,
-    /// `http://HOST:8008`
+    /// `http://HOST:8008` (`https://` in a hardened lab)
     pub api_url: String,
 }
 
@@ -29,13 +35,22 @@ pub struct LabCluster {
     pub members: Vec<LabMember>,
 }
 
-/// HAProxy service ports.
+/// HAProxy service ports, by the role pgtui gives them. An autobase lab
+/// has no `default` or `offline` service: there `default` is its `master`
+/// port (its write entry point) and `offline` its `replicas_async` port;
+/// [`LabHaproxy::services`] has the real names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabHaproxyPorts {
     pub primary: u16,
     pub replica: u16,
     pub default: u16,
     pub offline: u16,
+    /// autobase's `replicas_sync`.
+    #[serde(default)]
+    pub replica_sync: Option<u16>,
+    /// autobase's `replicas_async`.
+    #[serde(default)]
+    pub replica_async: Option<u16>,
 }
 
 /// One HAProxy (one per pg-test node).
@@ -43,8 +58,10 @@ pub struct LabHaproxyPorts {
 pub struct LabHaproxy {
     pub node: String,
     pub host: String,
-    /// `http://HOST:9101/stats;csv`
+    /// `http://HOST:9101/stats;csv` (autobase: `http://HOST:7000/;csv`)
     pub stats_url: String,
+    /// Stats page credentials; both empty when the page has no auth
+    /// (autobase's default).
     pub stats_user: String,
     pub stats_password: String,
     /// `http://HOST:9101/metrics` when this HAProxy build has the Prometheus exporter.
@@ -52,6 +69,10 @@ pub struct LabHaproxy {
     /// Admin stats socket.
     pub admin_socket: PathBuf,
     pub ports: LabHaproxyPorts,
+    /// `listen` section name -> port, as HAProxy names them
+    /// (`pg-test-primary` or `master`, ...).
+    #[serde(default)]
+    pub services: BTreeMap<String, u16>,
 }
 
 /// Everything a user of the lab needs to reach it.
@@ -59,9 +80,29 @@ pub struct LabHaproxy {
 pub struct LabInfo {
     pub dir: PathBuf,
     pub index: u8,
+    /// `pigsty` or `autobase`.
+    #[serde(default)]
+    pub style: LabStyle,
     pub namespace: String,
-    /// `127.0.N.1:2379`, ...
+    /// `127.0.N.1:2379`, ... (see [`LabInfo::etcd_urls`]).
     pub etcd_endpoints: Vec<String>,
+    /// `http` or `https`: the etcd client URLs' scheme.
+    #[serde(default = "http")]
+    pub etcd_scheme: String,
+    /// The lab's private CA (etcd and Patroni REST certificates), if TLS is on.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The limited etcd user Patroni logs in as (role `patroni`: read-write on
+    /// the namespace only); `None` when etcd has no authentication.
+    #[serde(default)]
+    pub etcd_user: Option<String>,
+    #[serde(default)]
+    pub etcd_password: Option<String>,
+    /// etcd's `root` user; `None` when etcd has no authentication.
+    #[serde(default)]
+    pub etcd_root_user: Option<String>,
+    #[serde(default)]
+    pub etcd_root_password: Option<String>,
     pub clusters: Vec<LabCluster>,
     pub haproxy: Vec<LabHaproxy>,
     pub rest_user: String,
@@ -80,7 +121,24 @@ pub struct LabInfo {
     pub patroni_version: String,
 }
 
+fn http() -> String {
+    "http".into()
+}
+
 impl LabInfo {
+    /// `SCHEME://127.0.N.1:2379`, ...
+    pub fn etcd_urls(&self) -> Vec<String> {
+        self.etcd_endpoints
+            .iter()
+            .map(|e| format!("{}://{e}", self.etcd_scheme))
+            .collect()
+    }
+
+    /// The REST scheme of the members (`http` or `https`).
+    pub fn rest_scheme(&self) -> &'static str {
+        self.style.scheme()
+    }
+
     pub(crate) fn build(
         layout: &Layout,
         secrets: &Secrets,
@@ -101,11 +159,37 @@ impl LabInfo {
                         name: m.name.clone(),
                         host: m.host.clone(),
                         pg_port: p.postgres,
-                        api_url: format!("http://{}", addr(&m.host, p.rest)),
+                        api_url: format!("{}://{}", layout.style.scheme(), addr(&m.host, p.rest)),
                     })
                     .collect(),
             })
             .collect();
+        let style = layout.style;
+        let hardened = style.hardened();
+        let services: BTreeMap<String, u16> = style
+            .services(super::spec::TEST_CLUSTER, p)
+            .into_iter()
+            .map(|s| (s.name, s.port))
+            .collect();
+        let ports = match style {
+            LabStyle::Pigsty => LabHaproxyPorts {
+                primary: p.primary,
+                replica: p.replica,
+                default: p.default,
+                offline: p.offline,
+                replica_sync: None,
+                replica_async: None,
+            },
+            LabStyle::Autobase => LabHaproxyPorts {
+                primary: services["master"],
+                replica: services["replicas"],
+                default: services["master"],
+                offline: services["replicas_async"],
+                replica_sync: Some(services["replicas_sync"]),
+                replica_async: Some(services["replicas_async"]),
+            },
+        };
+        let stats = layout.stats_port();
         let haproxy = layout
             .test_cluster()
             .members
@@ -113,25 +197,37 @@ impl LabInfo {
             .map(|m| LabHaproxy {
                 node: m.name.clone(),
                 host: m.host.clone(),
-                stats_url: format!("http://{}/stats;csv", addr(&m.host, p.stats)),
-                stats_user: secrets.stats_user.clone(),
-                stats_password: secrets.stats_password.clone(),
-                metrics_url: prometheus
-                    .then(|| format!("http://{}/metrics", addr(&m.host, p.stats))),
-                admin_socket: layout.haproxy_socket(&m.name),
-                ports: LabHaproxyPorts {
-                    primary: p.primary,
-                    replica: p.replica,
-                    default: p.default,
-                    offline: p.offline,
+                stats_url: format!("http://{}{};csv", addr(&m.host, stats), style.stats_path()),
+                stats_user: if hardened {
+                    String::new()
+                } else {
+                    secrets.stats_user.clone()
                 },
+                stats_password: if hardened {
+                    String::new()
+                } else {
+                    secrets.stats_password.clone()
+                },
+                metrics_url: (prometheus && !hardened)
+                    .then(|| format!("http://{}/metrics", addr(&m.host, stats))),
+                admin_socket: layout.haproxy_socket(&m.name),
+                ports: ports.clone(),
+                services: services.clone(),
             })
             .collect();
+        let auth = |v: &String| hardened.then(|| v.clone());
         LabInfo {
             dir: layout.dir.clone(),
             index: layout.index,
-            namespace: NAMESPACE.to_string(),
+            style,
+            namespace: layout.namespace().to_string(),
             etcd_endpoints: layout.etcd_endpoints(),
+            etcd_scheme: style.scheme().to_string(),
+            ca_file: layout.ca_file(),
+            etcd_user: auth(&secrets.etcd_user),
+            etcd_password: auth(&secrets.etcd_password),
+            etcd_root_user: auth(&secrets.etcd_root_user),
+            etcd_root_password: auth(&secrets.etcd_root_password),
             clusters,
             haproxy,
             rest_user: secrets.rest_user.clone(),

@@ -1,7 +1,10 @@
 //! [`Lab`]: starting a whole lab in order, and stopping it.
 //!
-//! Start order: checks → lab dir and config files → etcd (wait healthy) →
-//! all Patroni nodes and HAProxies at once → wait for both leaders → then, in
+//! Start order: checks → lab dir and config files → (hardened: the private
+//! CA and certificates) → etcd (wait healthy) → (hardened: etcd users, role,
+//! `auth enable`) → the first Patroni of each cluster and the HAProxies →
+//! the other members once pg-test's `initialize` key is claimed → wait for
+//! both leaders → then, in
 //! parallel, pgBackRest stanzas + full backups and replicas streaming +
 //! HAProxy routing → `pgbackrest info` check → `LAB/lab.json`.
 //! Any failure (or dropping the start future) tears down what was started.
@@ -12,7 +15,7 @@ use super::proc::{log_tail, RunAs, Supervisor};
 use super::ready::{http_client, Deadline};
 use super::secrets::Secrets;
 use super::spec::{LabSpec, Layout, PgNode};
-use super::{etcd, haproxy, patroni, pgbackrest, prereq};
+use super::{etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, prereq, tls};
 
 /// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
 pub struct Lab {
@@ -40,7 +43,7 @@ fn write_configs(
     run_as: Option<&RunAs>,
 ) -> Result<(), LabError> {
     for n in layout.nodes() {
-        write(&n.patroni_yaml, &patroni::node_yaml(layout, n, s)?)?;
+        write(&n.patroni_yaml, &patroni_conf::node_yaml(layout, n, s)?)?;
         write(&n.pgbackrest_conf, &pgbackrest::config(layout, n))?;
     }
     for n in &layout.test_cluster().members {
@@ -51,7 +54,7 @@ fn write_configs(
     }
     write(
         &layout.patronictl_yaml(),
-        &patroni::patronictl_yaml(layout, s)?,
+        &patroni_conf::patronictl_yaml(layout, s)?,
     )?;
     if let Some(r) = run_as {
         prereq::chown_tree(&layout.dir.join("conf"), r)?;
@@ -64,7 +67,7 @@ impl Lab {
     pub async fn start(spec: LabSpec) -> Result<Lab, LabError> {
         let layout = Layout::new(&spec);
         let deadline = Deadline::after(spec.deadline);
-        prereq::check_binaries(&spec.patroni)?;
+        prereq::check_binaries(&spec.patroni, spec.style)?;
         let run_as = prereq::run_as()?;
         prereq::check_ports(&layout)?;
         let patroni_version = prereq::patroni_version(&spec.patroni, run_as.as_ref())?;
@@ -134,16 +137,24 @@ async fn bring_up(
     secrets: &Secrets,
     deadline: Deadline,
 ) -> Result<(), LabError> {
-    let http = http_client();
     let progress = |what: &str| {
         eprintln!(
             "pgtui lab: {what} ({:.1} s)",
             deadline.started.elapsed().as_secs_f64()
         );
     };
+    if layout.style.hardened() {
+        tls::make(sup, layout).await?;
+        progress("private CA and certificates made");
+    }
+    let http = http_client(layout.ca_file().as_deref())?;
     etcd::start(sup, layout, &secrets.cluster_token).await?;
     etcd::wait_healthy(sup, layout, &http, deadline).await?;
     progress("etcd healthy");
+    if layout.style.hardened() {
+        etcd_auth::enable(sup, layout, secrets).await?;
+        progress("etcd authentication enabled");
+    }
     // The first member of each cluster starts alone so it bootstraps and
     // leads (pg-test-1 leads, as in the reference lab); the others start as
     // soon as it has claimed the cluster's `initialize` key.
@@ -156,7 +167,7 @@ async fn bring_up(
         .collect();
     patroni::start(sup, layout, &spec.patroni, &firsts).await?;
     haproxy::start(sup, layout).await?;
-    patroni::wait_bootstrap_claimed(sup, layout, deadline, test).await?;
+    patroni::wait_bootstrap_claimed(sup, layout, secrets, deadline, test).await?;
     patroni::start(sup, layout, &spec.patroni, &rest).await?;
     let (test_leader, meta_leader) = tokio::try_join!(
         patroni::wait_leader(sup, layout, &http, deadline, test),

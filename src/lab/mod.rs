@@ -13,26 +13,34 @@
 //! Everything is a child of the runner and is stopped (in order) by
 //! [`Lab::stop`], by dropping the [`Lab`], or by the kernel if the runner dies.
 //! The shape matches the reference lab whose outputs are recorded under
-//! `/work/shared/samples`.
+//! `/work/shared/samples`. That is the default Pigsty style; the hardened
+//! autobase style (namespace `/service/`, etcd over TLS with auth, Patroni
+//! REST over https, `synchronous_mode`, autobase's HAProxy :5000-5003 and
+//! :7000) is described in the `style` module.
 
 pub mod cli;
 mod error;
 mod etcd;
+mod etcd_auth;
 mod haproxy;
 mod info;
 mod lifecycle;
 mod patroni;
+mod patroni_conf;
 mod pgbackrest;
 mod prereq;
 mod proc;
 mod ready;
 mod secrets;
 mod spec;
+mod style;
 mod teardown;
+mod tls;
 mod venv;
 
 pub use error::LabError;
 pub use info::{LabCluster, LabHaproxy, LabHaproxyPorts, LabInfo, LabMember};
 pub use lifecycle::Lab;
 pub use spec::{LabPorts, LabSpec, PatroniFlavor};
+pub use style::LabStyle;
 pub use venv::{install_patroni4, PATRONI4_REQUIREMENT};

@@ -1,134 +1,22 @@
-//! Patroni: per-node YAML, `patronictl.yaml`, and cluster readiness.
-//!
-//! The dynamic configuration (`bootstrap.dcs`) is the one recorded in the
-//! reference lab's `/pg/<cluster>/config` key, with `archive_command` and
-//! `restore_command` calling pgBackRest for the node's cluster. The
-//! pgBackRest config of each node reaches PostgreSQL through the
-//! `PGBACKREST_CONFIG` environment variable given to Patroni.
+//! Patroni: starting the nodes and cluster readiness (the YAML is rendered
+//! by `patroni_conf`). The pgBackRest config of each node reaches
+//! PostgreSQL through the `PGBACKREST_CONFIG` environment variable given to
+//! Patroni.
 //!
 //! Readiness works for Patroni 3.0.2 and 4.x alike: the leader is the member
 //! with role `leader` and state `running` in `GET /cluster`; replicas are
 //! ready when the leader's `GET /patroni` lists them in `replication` with
 //! state `streaming` (that is the leader's `pg_stat_replication`) and their
-//! own `GET /patroni` says `running`.
+//! own `GET /patroni` says `running`. A hardened lab's REST is https, which
+//! the probes' client verifies against the lab CA.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::LabError;
-use super::prereq::PG_BIN;
 use super::proc::{Kind, Supervisor};
 use super::ready::{until, Deadline, NotYet};
 use super::secrets::Secrets;
-use super::spec::{addr, Layout, PatroniFlavor, PgCluster, PgNode, NAMESPACE};
-
-fn to_yaml(what: &str, v: &Value) -> Result<String, LabError> {
-    serde_yaml::to_string(v).map_err(|e| LabError::Render {
-        what: what.into(),
-        detail: e.to_string(),
-    })
-}
-
-/// Node configs are written as pretty JSON, which is YAML too: serde_yaml
-/// (YAML 1.2) writes the string `on` unquoted and Patroni's PyYAML (YAML 1.1)
-/// would read it back as `true`, so `archive_mode: on` would reach the DCS as
-/// a boolean instead of the `"on"` of the reference lab.
-fn to_json_yaml(what: &str, v: &Value) -> Result<String, LabError> {
-    serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
-        .map_err(|e| LabError::Render {
-            what: what.into(),
-            detail: e.to_string(),
-        })
-}
-
-/// `bootstrap.dcs` as in the reference lab.
-fn dynamic_config(cluster: &str) -> Value {
-    json!({
-        "ttl": 20, "loop_wait": 5, "retry_timeout": 5,
-        "maximum_lag_on_failover": 1048576,
-        "synchronous_mode": false, "failsafe_mode": false,
-        "postgresql": {
-            "use_pg_rewind": true, "use_slots": true,
-            "remove_data_directory_on_rewind_failure": true,
-            "remove_data_directory_on_diverged_timelines": true,
-            "parameters": {
-                "max_connections": 100, "shared_buffers": "64MB",
-                "wal_level": "replica", "wal_log_hints": "on", "hot_standby": "on",
-                "max_wal_senders": 10, "max_replication_slots": 10, "wal_keep_size": "256MB",
-                "archive_mode": "on",
-                "archive_command": format!("pgbackrest --stanza={cluster} archive-push %p"),
-                "archive_timeout": 300,
-                "logging_collector": "on", "log_filename": "postgresql-%a.log",
-                "log_truncate_on_rotation": "on", "log_line_prefix": "%m [%p] %q%u@%d ",
-                "log_checkpoints": "on", "password_encryption": "scram-sha-256"
-            },
-            "recovery_conf": {
-                "restore_command": format!("pgbackrest --stanza={cluster} archive-get %f \"%p\"")
-            }
-        }
-    })
-}
-
-fn etcd3(layout: &Layout) -> Value {
-    json!({ "hosts": layout.etcd_endpoints() })
-}
-
-/// The YAML of one node.
-pub(crate) fn node_yaml(layout: &Layout, node: &PgNode, s: &Secrets) -> Result<String, LabError> {
-    let p = &layout.ports;
-    let rest = addr(&node.host, p.rest);
-    let pg = addr(&node.host, p.postgres);
-    let cfg = json!({
-        "scope": node.cluster,
-        "namespace": NAMESPACE,
-        "name": node.name,
-        // Every REST request (method and path) lands in the node's log, so
-        // tests can prove what pgtui did and did not send.
-        "log": { "level": "INFO", "loggers": { "patroni.api": "DEBUG" } },
-        "restapi": {
-            "listen": rest, "connect_address": rest,
-            "authentication": { "username": s.rest_user, "password": s.rest_password }
-        },
-        "etcd3": etcd3(layout),
-        "bootstrap": {
-            "dcs": dynamic_config(&node.cluster),
-            "initdb": [ { "encoding": "UTF8" }, { "locale": "C" }, "data-checksums" ]
-        },
-        "postgresql": {
-            "listen": pg, "connect_address": pg,
-            "data_dir": node.data_dir,
-            "bin_dir": PG_BIN,
-            "pgpass": layout.run_dir().join(format!("pgpass-{}", node.name)),
-            "authentication": {
-                "superuser": { "username": s.superuser, "password": s.superuser_password },
-                "replication": { "username": s.replication_user, "password": s.replication_password },
-                "rewind": { "username": s.superuser, "password": s.superuser_password }
-            },
-            "parameters": { "unix_socket_directories": node.socket_dir },
-            "pg_hba": [
-                "local all all trust",
-                "host replication all 127.0.0.0/8 scram-sha-256",
-                "host all all 127.0.0.0/8 scram-sha-256"
-            ],
-            "create_replica_methods": ["basebackup"],
-            "basebackup": [ { "checkpoint": "fast" } ]
-        }
-    });
-    to_json_yaml(&format!("patroni config of {}", node.name), &cfg)
-}
-
-/// `LAB/patronictl.yaml`: enough for `patronictl -c ... list/switchover`.
-pub(crate) fn patronictl_yaml(layout: &Layout, s: &Secrets) -> Result<String, LabError> {
-    let auth = json!({ "username": s.rest_user, "password": s.rest_password });
-    let cfg = json!({
-        "scope": super::spec::TEST_CLUSTER,
-        "namespace": NAMESPACE,
-        "etcd3": etcd3(layout),
-        "ctl": { "authentication": auth },
-        "restapi": { "authentication": auth }
-    });
-    to_yaml("patronictl.yaml", &cfg)
-}
+use super::spec::{addr, Layout, PatroniFlavor, PgCluster, PgNode};
 
 /// Component name of a node's Patroni (also names its log).
 pub(crate) fn component(node: &PgNode) -> String {
@@ -167,7 +55,11 @@ pub(crate) async fn start(
 }
 
 fn api(layout: &Layout, n: &PgNode, path: &str) -> String {
-    format!("http://{}{path}", addr(&n.host, layout.ports.rest))
+    format!(
+        "{}://{}{path}",
+        layout.style.scheme(),
+        addr(&n.host, layout.ports.rest)
+    )
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, String> {
@@ -275,17 +167,18 @@ pub(crate) async fn wait_replicas(
 pub(crate) async fn wait_bootstrap_claimed(
     sup: &Supervisor,
     layout: &Layout,
+    secrets: &Secrets,
     deadline: Deadline,
     cluster: &PgCluster,
 ) -> Result<(), LabError> {
-    let key = format!("{NAMESPACE}{}/initialize", cluster.name);
+    let key = format!("{}{}/initialize", layout.namespace(), cluster.name);
     until(
         sup,
         layout,
         deadline,
         &format!("bootstrapping {}", cluster.name),
         || async {
-            match super::etcd::key_exists(layout, &key).await {
+            match super::etcd::key_exists(layout, secrets, &key).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err("key absent".to_string()),
                 Err(e) => Err(e),

@@ -10,16 +10,17 @@ use std::sync::atomic::Ordering;
 
 use super::error::LabError;
 use super::proc::{RunAs, Supervisor};
-use super::spec::{addr, Layout, PatroniFlavor};
+use super::spec::{addr, LabStyle, Layout, PatroniFlavor};
 
 pub(crate) const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 pub(crate) const ETCD: &str = "/usr/bin/etcd";
 pub(crate) const ETCDCTL: &str = "/usr/bin/etcdctl";
 pub(crate) const HAPROXY: &str = "/usr/sbin/haproxy";
 pub(crate) const PGBACKREST: &str = "/usr/bin/pgbackrest";
+pub(crate) const OPENSSL: &str = "/usr/bin/openssl";
 
 /// Fails with the `apt-get` line naming only the missing packages.
-pub(crate) fn check_binaries(flavor: &PatroniFlavor) -> Result<(), LabError> {
+pub(crate) fn check_binaries(flavor: &PatroniFlavor, style: LabStyle) -> Result<(), LabError> {
     let mut wanted: Vec<(PathBuf, &str)> = vec![
         (ETCD.into(), "etcd-server"),
         (ETCDCTL.into(), "etcd-client"),
@@ -28,6 +29,9 @@ pub(crate) fn check_binaries(flavor: &PatroniFlavor) -> Result<(), LabError> {
         (Path::new(PG_BIN).join("postgres"), "postgresql-15"),
         (Path::new(PG_BIN).join("initdb"), "postgresql-15"),
     ];
+    if style.hardened() {
+        wanted.push((OPENSSL.into(), "openssl"));
+    }
     if *flavor == PatroniFlavor::Debian {
         wanted.push((flavor.patroni_bin(), "patroni"));
         wanted.push((flavor.patronictl_bin(), "patroni"));
@@ -42,6 +46,7 @@ pub(crate) fn check_binaries(flavor: &PatroniFlavor) -> Result<(), LabError> {
             "haproxy",
             "pgbackrest",
             "postgresql-15",
+            "openssl",
         ] {
             if missing.iter().any(|(_, p)| *p == order) {
                 pkgs.push(order);
@@ -97,8 +102,15 @@ pub(crate) fn check_ports(layout: &Layout) -> Result<(), LabError> {
         wanted.push((format!("postgres {}", n.name), addr(&n.host, p.postgres)));
         wanted.push((format!("patroni {}", n.name), addr(&n.host, p.rest)));
     }
+    let mut haproxy_ports: Vec<u16> = layout
+        .style
+        .services(super::spec::TEST_CLUSTER, p)
+        .iter()
+        .map(|s| s.port)
+        .collect();
+    haproxy_ports.push(layout.stats_port());
     for n in &layout.test_cluster().members {
-        for port in [p.primary, p.replica, p.default, p.offline, p.stats] {
+        for &port in &haproxy_ports {
             wanted.push((format!("haproxy {}", n.name), addr(&n.host, port)));
         }
     }

@@ -78,11 +78,23 @@ where
 }
 
 /// HTTP client for probes: never uses a proxy (lab traffic stays on
-/// 127.0.0.0/8 even if `http_proxy` is set) and gives up quickly per request.
-pub(crate) fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// 127.0.0.0/8 even if `http_proxy` is set), gives up quickly per request,
+/// and in a hardened lab trusts the lab's private CA (and only verifies,
+/// never skips verification).
+pub(crate) fn http_client(ca: Option<&std::path::Path>) -> Result<reqwest::Client, LabError> {
+    let mut b = reqwest::Client::builder()
         .no_proxy()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .expect("building a plain reqwest client cannot fail")
+        .timeout(Duration::from_secs(3));
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).map_err(|e| LabError::io("reading", ca, e))?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| LabError::Verify {
+            component: "tls".into(),
+            detail: format!("the lab CA {} is not PEM: {e}", ca.display()),
+        })?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build().map_err(|e| LabError::Verify {
+        component: "tls".into(),
+        detail: format!("building the probes' HTTP client: {e}"),
+    })
 }

@@ -20,6 +20,14 @@ pub(crate) struct Secrets {
     pub stats_password: String,
     /// etcd `--initial-cluster-token`.
     pub cluster_token: String,
+    /// etcd's `root` user (role root), used by the lab and its tests; only
+    /// a hardened lab turns etcd authentication on.
+    pub etcd_root_user: String,
+    pub etcd_root_password: String,
+    /// The etcd user Patroni and patronictl log in as: role `patroni`, which
+    /// may only read and write the lab's namespace.
+    pub etcd_user: String,
+    pub etcd_password: String,
 }
 
 fn random_hex(bytes: usize) -> Result<String, LabError> {
@@ -42,6 +50,10 @@ impl Secrets {
             stats_user: "admin".into(),
             stats_password: format!("stats-{}", random_hex(8)?),
             cluster_token: format!("pgtui-lab-{index}-{}", random_hex(6)?),
+            etcd_root_user: "root".into(),
+            etcd_root_password: format!("root-{}", random_hex(8)?),
+            etcd_user: "patroni".into(),
+            etcd_password: format!("patroni-{}", random_hex(8)?),
         })
     }
 }

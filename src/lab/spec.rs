@@ -9,6 +9,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use super::style::LabStyle;
+
 /// Which Patroni to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PatroniFlavor {
@@ -84,8 +86,11 @@ pub struct LabSpec {
     pub backups: bool,
     /// Overall readiness deadline.
     pub deadline: Duration,
-    /// Ports (defaults match the reference lab).
+    /// Ports (defaults match the reference lab; the autobase style has its
+    /// own fixed HAProxy ports).
     pub ports: LabPorts,
+    /// Layout of the cluster: Pigsty (default) or autobase.
+    pub style: LabStyle,
 }
 
 impl LabSpec {
@@ -98,6 +103,7 @@ impl LabSpec {
             backups: true,
             deadline: Duration::from_secs(180),
             ports: LabPorts::default(),
+            style: LabStyle::Pigsty,
         }
     }
 }
@@ -115,6 +121,10 @@ pub(crate) struct EtcdNode {
 impl EtcdNode {
     pub fn endpoint(&self) -> String {
         format!("{}:{}", self.host, self.client_port)
+    }
+    /// Client URL (`http://` or, in a hardened lab, `https://`).
+    pub fn client_url(&self, style: LabStyle) -> String {
+        format!("{}://{}", style.scheme(), self.endpoint())
     }
     pub fn peer_url(&self) -> String {
         format!("http://{}:{}", self.host, self.peer_port)
@@ -146,12 +156,11 @@ pub(crate) struct Layout {
     pub dir: PathBuf,
     pub index: u8,
     pub ports: LabPorts,
+    pub style: LabStyle,
     pub etcd: Vec<EtcdNode>,
     pub clusters: Vec<PgCluster>,
 }
 
-/// Patroni namespace shared by both clusters.
-pub(crate) const NAMESPACE: &str = "/pg/";
 /// The three-member cluster fronted by HAProxy.
 pub(crate) const TEST_CLUSTER: &str = "pg-test";
 /// The one-member cluster.
@@ -195,9 +204,41 @@ impl Layout {
             dir,
             index: n,
             ports: spec.ports.clone(),
+            style: spec.style,
             etcd,
             clusters,
         }
+    }
+
+    /// Patroni namespace shared by both clusters (`/pg/` or `/service/`).
+    pub fn namespace(&self) -> &'static str {
+        self.style.namespace()
+    }
+
+    /// etcd client URLs with the style's scheme.
+    pub fn etcd_urls(&self) -> Vec<String> {
+        self.etcd.iter().map(|e| e.client_url(self.style)).collect()
+    }
+
+    /// `LAB/tls`: the private CA and the certificates of a hardened lab.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.dir.join("tls")
+    }
+
+    /// The private CA's certificate (hardened labs only).
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.style.hardened().then(|| self.tls_dir().join("ca.crt"))
+    }
+
+    /// Certificate and key of `name` (`etcd` or a Patroni member).
+    pub fn cert_pair(&self, name: &str) -> (PathBuf, PathBuf) {
+        let d = self.tls_dir();
+        (d.join(format!("{name}.crt")), d.join(format!("{name}.key")))
+    }
+
+    /// HAProxy's stats port.
+    pub fn stats_port(&self) -> u16 {
+        self.style.stats_port(self.ports.stats)
     }
 
     pub fn etcd_endpoints(&self) -> Vec<String> {
@@ -265,6 +306,9 @@ impl Layout {
             self.dir.join("conf").join("pgbackrest-conf.d"),
             self.backup_repo(),
         ];
+        if self.style.hardened() {
+            v.push(self.tls_dir());
+        }
         for n in self.nodes() {
             v.push(n.socket_dir.clone());
             v.push(self.run_dir().join("pgbackrest-spool").join(&n.name));

@@ -4,9 +4,17 @@
 //! The lab runner tears everything down when our stdin pipe closes, which
 //! happens however this process ends (success, panic, abort, SIGKILL). A lab
 //! that cannot start fails the test loudly with the runner's own error.
+//!
+//! The harness reads every fact that differs between lab styles (namespace,
+//! etcd scheme, CA, etcd users, REST scheme) from the lab's [`LabInfo`], so
+//! the same suite runs against the Pigsty lab and the hardened autobase one:
+//! etcdctl here logs in as etcd's `root` (tests plant and inspect keys
+//! anywhere), while pgtui gets what a team would give it, Patroni's limited
+//! etcd user (see [`SharedLab::dcs_env`] and [`SharedLab::etcd_config`]).
 
 #![allow(dead_code)]
 
+use pgtui::config::{EtcdConfig, Secret, TlsFiles};
 use pgtui::lab::LabInfo;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -33,12 +41,24 @@ pub fn patroni4_venv() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/opt/pgtui/patroni4"))
 }
 
-/// Starts (once per process) the lab with `index` and `patroni` flavour.
+/// Starts (once per process) the Pigsty-style lab with `index` and
+/// `patroni` flavour.
 pub fn lab(cell: &'static OnceLock<SharedLab>, index: u8, patroni: &str) -> &'static SharedLab {
-    cell.get_or_init(|| start(index, patroni))
+    lab_styled(cell, index, patroni, "pigsty")
 }
 
-fn start(index: u8, patroni: &str) -> SharedLab {
+/// Starts (once per process) the lab with `index`, `patroni` flavour and
+/// `style` (`pigsty` or `autobase`, see `pgtui lab up --style`).
+pub fn lab_styled(
+    cell: &'static OnceLock<SharedLab>,
+    index: u8,
+    patroni: &str,
+    style: &str,
+) -> &'static SharedLab {
+    cell.get_or_init(|| start(index, patroni, style))
+}
+
+fn start(index: u8, patroni: &str, style: &str) -> SharedLab {
     if patroni != "debian" {
         let venv = PathBuf::from(patroni);
         if !venv.join("bin/patroni").exists() {
@@ -71,6 +91,8 @@ fn start(index: u8, patroni: &str) -> SharedLab {
             &index.to_string(),
             "--patroni",
             patroni,
+            "--style",
+            style,
             "--dir",
         ])
         .arg(&dir)
@@ -86,7 +108,9 @@ fn start(index: u8, patroni: &str) -> SharedLab {
     if n == 0 || !line.trim_start().starts_with('{') {
         let _ = child.wait();
         let err = std::fs::read_to_string(&log_path).unwrap_or_default();
-        panic!("the lab (index {index}, patroni {patroni}) did not start:\n{line}\n{err}");
+        panic!(
+            "the lab (index {index}, patroni {patroni}, style {style}) did not start:\n{line}\n{err}"
+        );
     }
     let info: LabInfo = serde_json::from_str(line.trim()).expect("lab info JSON");
     // Keep draining the runner's output so it never blocks on a full pipe.
@@ -136,22 +160,85 @@ impl SharedLab {
             .expect("run patronictl")
     }
 
+    /// etcdctl against every member, as etcd's `root` when auth is on.
     pub fn etcdctl(&self, args: &[&str]) -> std::process::Output {
-        Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .arg(format!(
-                "--endpoints={}",
-                self.info.etcd_endpoints.join(",")
-            ))
-            .args(args)
-            .output()
-            .expect("run etcdctl")
+        self.etcdctl_at(&self.info.etcd_endpoints, args)
+    }
+
+    /// etcdctl against the given members (`host:port`), with the lab's
+    /// scheme, CA and root login.
+    pub fn etcdctl_at(&self, endpoints: &[String], args: &[&str]) -> std::process::Output {
+        let urls: Vec<String> = endpoints
+            .iter()
+            .map(|e| format!("{}://{e}", self.info.etcd_scheme))
+            .collect();
+        let mut cmd = Command::new("etcdctl");
+        cmd.env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={}", urls.join(",")));
+        if let Some(ca) = &self.info.ca_file {
+            cmd.arg(format!("--cacert={}", ca.display()));
+        }
+        if let (Some(u), Some(p)) = (&self.info.etcd_root_user, &self.info.etcd_root_password) {
+            cmd.arg(format!("--user={u}:{p}"));
+        }
+        cmd.args(args).output().expect("run etcdctl")
+    }
+
+    /// What pgtui needs besides `--dcs-url` to reach this lab's etcd as a
+    /// team would (Patroni's limited etcd user, the CA, https): the
+    /// `PATRONI_ETCD3_*` variables pgtui reads. Empty for a plain-http lab.
+    pub fn dcs_env(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        if self.info.etcd_scheme != "http" {
+            v.push((
+                "PATRONI_ETCD3_PROTOCOL".into(),
+                self.info.etcd_scheme.clone(),
+            ));
+        }
+        if let Some(ca) = &self.info.ca_file {
+            v.push(("PATRONI_ETCD3_CACERT".into(), ca.display().to_string()));
+        }
+        if let (Some(u), Some(p)) = (&self.info.etcd_user, &self.info.etcd_password) {
+            v.push(("PATRONI_ETCD3_USERNAME".into(), u.clone()));
+            v.push(("PATRONI_ETCD3_PASSWORD".into(), p.clone()));
+        }
+        v
+    }
+
+    /// pgtui's etcd settings for the given members (`host:port`), as pgtui
+    /// resolves them from the lab's patronictl.yaml: Patroni's etcd user.
+    pub fn etcd_config(&self, endpoints: &[String]) -> EtcdConfig {
+        EtcdConfig {
+            endpoints: endpoints
+                .iter()
+                .map(|e| format!("{}://{e}", self.info.etcd_scheme))
+                .collect(),
+            username: self.info.etcd_user.clone(),
+            password: self.info.etcd_password.clone().map(Secret::new),
+            tls: self.info.ca_file.clone().map(|ca| TlsFiles {
+                cacert: Some(ca),
+                cert: None,
+                key: None,
+            }),
+        }
+    }
+
+    /// `curl -s` with the lab CA when the REST API is https.
+    pub fn curl(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new("curl");
+        if let Some(ca) = &self.info.ca_file {
+            cmd.arg("--cacert").arg(ca);
+        }
+        cmd.args(args).output().expect("run curl")
     }
 
     /// Pid of the etcd member serving client endpoint `endpoint` (host:port),
-    /// found through /proc (the lab passes `--listen-client-urls=http://EP`).
+    /// found through /proc (the lab passes `--listen-client-urls=SCHEME://EP`).
     pub fn etcd_pid(&self, endpoint: &str) -> i32 {
-        let needle = format!("--listen-client-urls=http://{endpoint}");
+        let needle = format!(
+            "--listen-client-urls={}://{endpoint}",
+            self.info.etcd_scheme
+        );
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
                 continue;
@@ -168,7 +255,8 @@ impl SharedLab {
 
     /// pg-test's leader key as etcd has it now.
     pub fn leader_key(&self) -> String {
-        let out = self.etcdctl(&["get", "--print-value-only", "/pg/pg-test/leader"]);
+        let key = format!("{}pg-test/leader", self.info.namespace);
+        let out = self.etcdctl(&["get", "--print-value-only", &key]);
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -206,6 +294,36 @@ impl SharedLab {
             healthy.then(|| (leader.to_string(), others))
         });
         ok.expect("pg-test did not settle (3 members running, lag 0)")
+    }
+
+    /// pg-test's switchover candidates as patronictl lists them now: the
+    /// synchronous standbys when the cluster runs in synchronous mode (the
+    /// autobase lab: Patroni refuses any other target), else every member
+    /// but the leader; by name.
+    pub fn candidates(&self) -> Vec<String> {
+        let out = self.patronictl(&["list", "pg-test", "-f", "json"]);
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                panic!(
+                    "patronictl list: {e}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        let named = |role: &dyn Fn(&str) -> bool| -> Vec<String> {
+            let mut v: Vec<String> = rows
+                .iter()
+                .filter(|m| role(m["Role"].as_str().unwrap_or("")))
+                .filter_map(|m| m["Member"].as_str().map(String::from))
+                .collect();
+            v.sort();
+            v
+        };
+        let sync = named(&|r| r == "Sync Standby");
+        if sync.is_empty() {
+            named(&|r| r != "Leader")
+        } else {
+            sync
+        }
     }
 
     /// Every etcd member's pid.

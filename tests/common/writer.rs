@@ -21,7 +21,8 @@ const STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Who answered a session: `127.0.1.12 in_recovery=false`.
 pub const WHO: &str = "host(inet_server_addr()) || ' in_recovery=' || pg_is_in_recovery()::text";
 
-/// HAProxy's primary service (5433) on the first pg-test node.
+/// HAProxy's primary service (Pigsty's 5433, autobase's 5000) on the first
+/// pg-test node.
 #[derive(Clone)]
 pub struct Target {
     pub host: String,

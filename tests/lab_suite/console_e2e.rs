@@ -43,12 +43,7 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
     let tl: u64 = header_tl(&first.unwrap()).expect("timeline on screen");
 
     // Switch over; time from the leader key changing to the screen showing it.
-    let candidate = lab.info.clusters[0]
-        .members
-        .iter()
-        .map(|m| m.name.clone())
-        .find(|n| *n != leader)
-        .unwrap();
+    let candidate = lab.candidates()[0].clone();
     let ctl = lab.info.patronictl.clone();
     let cfg = lab.info.patronictl_config.clone();
     let (l2, c2) = (leader.clone(), candidate.clone());

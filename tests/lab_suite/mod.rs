@@ -146,6 +146,7 @@ pub fn list_json_agrees_with_patronictl(lab: &SharedLab) {
 pub fn list_without_a_cluster_shows_the_fleet(lab: &SharedLab) {
     let out = Command::new(crate::common::bin())
         .args(["--dcs-url", &lab.dcs_url(), "list", "-f", "json"])
+        .envs(lab.dcs_env())
         .env("PGTUI_SETTINGS", "/dev/null")
         .output()
         .unwrap();
@@ -163,6 +164,7 @@ pub fn list_without_a_cluster_shows_the_fleet(lab: &SharedLab) {
     // The table form shows both banners too.
     let out = Command::new(crate::common::bin())
         .args(["--dcs-url", &lab.dcs_url(), "list"])
+        .envs(lab.dcs_env())
         .env("PGTUI_SETTINGS", "/dev/null")
         .output()
         .unwrap();
@@ -192,8 +194,10 @@ pub fn exit_codes_are_distinct(lab: &SharedLab) {
         .unwrap()
         .0
         .to_string();
+    let ns = lab.info.namespace.trim_end_matches('/');
     let out = Command::new(crate::common::bin())
-        .args(["--dcs-url", &format!("etcd3://{host}:1/pg"), "list"])
+        .args(["--dcs-url", &format!("etcd3://{host}:1{ns}"), "list"])
+        .envs(lab.dcs_env())
         .env("PGTUI_SETTINGS", "/dev/null")
         .output()
         .unwrap();
@@ -299,13 +303,7 @@ pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
         .expect("first frame of list --watch");
     let old_leader = first["clusters"][0]["leader"].as_str().unwrap().to_string();
     let old_tl = first["clusters"][0]["timeline"].as_i64().unwrap();
-    let candidate = first["clusters"][0]["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .find(|n| *n != old_leader)
-        .unwrap();
+    let candidate = lab.candidates()[0].clone();
 
     let out = lab.patronictl(&[
         "switchover",

@@ -72,14 +72,10 @@ fn patronictl_leader(lab: &SharedLab) -> String {
         .to_string()
 }
 
+/// Members an operation may target: every non-leader, or only the sync
+/// standbys in synchronous mode (see `SharedLab::candidates`).
 fn replicas(lab: &SharedLab) -> Vec<String> {
-    let leader = patronictl_leader(lab);
-    lab.info.clusters[0]
-        .members
-        .iter()
-        .map(|m| m.name.clone())
-        .filter(|n| *n != leader)
-        .collect()
+    lab.candidates()
 }
 
 pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
@@ -117,7 +113,7 @@ pub fn switchover_now_and_scheduled_then_cancelled(lab: &SharedLab) {
 pub fn failover_to_a_named_candidate(lab: &SharedLab) {
     let _x = lab.lock();
     lab.settle();
-    let target = replicas(lab)[1].clone();
+    let target = replicas(lab).last().unwrap().clone();
     let r = run_op(lab, &["failover", "pg-test", "--candidate", &target]);
     assert_verified("failover", &r);
     assert_eq!(patronictl_leader(lab), target);
@@ -206,10 +202,7 @@ pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
             .find(|x| x.name == m)
             .unwrap()
             .api_url;
-        let out = Command::new("curl")
-            .args(["-s", &format!("{api}/patroni")])
-            .output()
-            .unwrap();
+        let out = lab.curl(&["-s", &format!("{api}/patroni")]);
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let (code, reports, err) = run_batch(lab, &["restart", "pg-test", &target, "--scheduled", &at]);
@@ -272,10 +265,7 @@ pub fn pause_and_resume_wait_for_every_member(lab: &SharedLab) {
     let r = run_op(lab, &["pause", "pg-test"]);
     assert_verified("pause", &r);
     for m in &lab.info.clusters[0].members {
-        let out = Command::new("curl")
-            .args(["-s", &format!("{}/patroni", m.api_url)])
-            .output()
-            .unwrap();
+        let out = lab.curl(&["-s", &format!("{}/patroni", m.api_url)]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["pause"], true, "{} reports pause", m.name);
     }

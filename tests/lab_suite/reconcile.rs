@@ -21,13 +21,7 @@ pub fn kill_9_mid_switchover_is_reconciled_by_the_next_pgtui(lab: &SharedLab) {
     lab.settle();
     let audit = std::env::temp_dir().join(format!("pgtui-kill9-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&audit);
-    let leader = lab.leader_key();
-    let target = lab.info.clusters[0]
-        .members
-        .iter()
-        .map(|m| m.name.clone())
-        .find(|n| *n != leader)
-        .unwrap();
+    let target = lab.candidates()[0].clone();
     // Right after a WAL switch a replica may briefly read as behind; wait
     // until pgtui's own preflight would let the switchover through.
     let ready = wait_for(Duration::from_secs(30), || {

@@ -8,7 +8,6 @@
 //! must then equal a fresh `etcdctl get --prefix`.
 
 use crate::common::{wait_for, SharedLab};
-use pgtui::config::{EtcdConfig, Secret};
 use pgtui::model::{Model, ModelHandle, SourceId};
 use pgtui::sources::{etcd, Scope};
 use serde_json::Value;
@@ -102,12 +101,7 @@ pub fn watch_relists_after_compaction(lab: &SharedLab) {
         .build()
         .unwrap();
     let a = lab.info.etcd_endpoints[0].clone();
-    let cfg = EtcdConfig {
-        endpoints: vec![format!("http://{a}")],
-        username: None,
-        password: None::<Secret>,
-        tls: None,
-    };
+    let cfg = lab.etcd_config(std::slice::from_ref(&a));
     let model = ModelHandle::new(Model::new(&ns));
     let keys = etcd::Keys {
         namespace: ns.clone(),
@@ -137,12 +131,7 @@ pub fn watch_relists_after_compaction(lab: &SharedLab) {
     // Through the other members: change, delete, add, then compact.
     let others: Vec<String> = lab.info.etcd_endpoints[1..].to_vec();
     let via_others = |args: &[&str]| {
-        let out = std::process::Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={}", others.join(",")))
-            .args(args)
-            .output()
-            .unwrap();
+        let out = lab.etcdctl_at(&others, args);
         assert!(
             out.status.success(),
             "etcdctl {args:?}: {}",

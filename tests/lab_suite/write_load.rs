@@ -16,8 +16,9 @@ use writer::Target;
 
 pub fn switchover_under_write_load_loses_no_committed_row(lab: &SharedLab) {
     let _x = lab.lock();
-    let (leader, replicas) = lab.settle();
-    let candidate = &replicas[0];
+    let (leader, _) = lab.settle();
+    let candidates = lab.candidates();
+    let candidate = &candidates[0];
     let t = Target::primary_service(lab);
     let run = switchover_under_load(lab, &t, candidate);
     eprintln!(
