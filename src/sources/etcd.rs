@@ -218,7 +218,7 @@ async fn pick(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<usize, 
 
 /// One heartbeat: how many keys under `prefix` changed after `rev` (a
 /// linearizable read on the watch's own endpoint), and the lock holders.
-async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) -> Result<(i64, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
+async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) -> Result<(usize, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
     let timeout = crate::dcs::etcd_client::REQUEST_TIMEOUT;
     let access = Access::read_prefix(prefix);
     let p = prefix.to_string();
@@ -226,15 +226,18 @@ async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) 
         .request_on(at, &access, timeout, &|mut c: Client| {
             let p = p.clone();
             async move {
+                // Keys only, not count only: etcd computes a count before
+                // the revision filter, so it would count every key.
                 c.get(
                     p,
-                    Some(GetOptions::new().with_prefix().with_count_only().with_min_mod_revision(rev + 1)),
+                    Some(GetOptions::new().with_prefix().with_keys_only().with_min_mod_revision(rev + 1)),
                 )
                 .await
             }
         })
         .await?
-        .count();
+        .kvs()
+        .len();
     let locks = crate::model::lock::prefix(&keys.pgtui_prefix);
     let access = Access::read_prefix(&locks);
     let resp = etcd

@@ -91,11 +91,12 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
     );
     eprintln!("switchover: leader key → screen in {delay:?}");
 
-    // Freeze every etcd member: the stale banner within 5 s.
+    // Freeze every etcd member: the stale banner within 5 s, saying what a
+    // frozen etcd is (connected, not answering), not "unreachable".
     let pids = lab.etcd_pids();
     signal_all(&pids, nix::sys::signal::Signal::SIGSTOP);
     let froze = Instant::now();
-    let banner = t.wait_screen(Duration::from_secs(8), |s| s.contains("etcd UNREACHABLE"));
+    let banner = t.wait_screen(Duration::from_secs(8), |s| s.contains("⚠ etcd NOT ANSWERING"));
     let banner_after = froze.elapsed();
     // Still usable while etcd is down: switch screens.
     t.keys("2");
@@ -121,7 +122,7 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
 
     t.keys("1");
     let recovered = t.wait_screen(Duration::from_secs(20), |s| {
-        !s.contains("etcd UNREACHABLE") && s.contains("etcd ● live")
+        !s.contains("⚠ etcd NOT ANSWERING") && s.contains("etcd ● live")
     });
     assert!(
         recovered.is_some(),
