@@ -24,3 +24,4 @@ fn lab() -> &'static SharedLab {
 }
 
 all_lab_suite_tests!();
+crate::hardened_lab_tests!();

@@ -229,7 +229,7 @@ fn default_layout_and_missing_credentials() {
         .await;
 
         // The lab's stats need credentials: without them the error says so.
-        let t = Target { cluster: CLUSTER.into(), url: lab.info.haproxy[0].stats_url.clone(), user: None, password: None };
+        let t = Target { cluster: CLUSTER.into(), url: lab.info.haproxy[0].stats_url.clone(), alternatives: vec![], user: None, password: None };
         let e = fetch(&client().unwrap(), &t).await.unwrap_err();
         assert!(matches!(e, HaproxyError::NeedsCredentials { .. }), "{e:?}");
         assert_eq!(

@@ -159,8 +159,10 @@ impl Etcd {
     }
 
     fn options(&self, with_user: bool) -> ConnectOptions {
+        // Our own timeout (CONNECT_TIMEOUT) must fire first, so a member
+        // that accepts but never answers reads as a timeout, not refused.
         let mut o = ConnectOptions::new()
-            .with_connect_timeout(CONNECT_TIMEOUT)
+            .with_connect_timeout(CONNECT_TIMEOUT + Duration::from_millis(500))
             .with_keep_alive(Duration::from_secs(2), Duration::from_secs(2))
             .with_keep_alive_while_idle(true);
         if with_user {

@@ -66,6 +66,14 @@ pub fn dcs(etcd: &SourceHealth, now: SystemTime) -> Dcs {
             let age = now.duration_since(at).unwrap_or_default();
             if age <= DCS_LIVE_FOR {
                 Dcs::Live
+            } else if let Some((_, e)) = etcd.last_error.as_ref().filter(|(t, _)| *t >= at) {
+                // Failing over between endpoints, none answering yet: say
+                // what the last one did.
+                Dcs::Stale {
+                    since: at,
+                    fault: etcd.fault,
+                    why: e.clone(),
+                }
             } else {
                 Dcs::Stale {
                     since: at,

@@ -194,7 +194,11 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
                     // (`pick` and `list` above say so).
                     let now = SystemTime::now();
                     let msg = e.to_string();
-                    model.update(|m| m.source_mut(SourceId::Etcd).last_error = Some((now, msg)));
+                    model.update(|m| {
+                        let s = m.source_mut(SourceId::Etcd);
+                        s.last_error = Some((now, msg));
+                        s.fault = Some(e.fault);
+                    });
                 } else {
                     failed(&model, &e);
                     backoff(&mut attempt).await;

@@ -2,8 +2,9 @@
 //! in scope, every 2 s.
 //!
 //! Endpoints come from `[haproxy.<cluster>] stats_urls` in pgtui's settings;
-//! without them, Pigsty's layout is assumed (one HAProxy per member host,
-//! stats on :9101, no credentials). Each endpoint keeps its last good read;
+//! without them, one HAProxy per member host is looked for: at the stats
+//! listener a local HAProxy config declares, then Pigsty's `:9101/stats` and
+//! autobase's and Percona's `:7000/`, keeping the first that answers. Each endpoint keeps its last good read;
 //! a failure is recorded next to it (and in the source's health), so the
 //! console shows the old routing as stale rather than as gone.
 
@@ -65,6 +66,9 @@ impl HaproxyError {
 pub struct Target {
     pub cluster: String,
     pub url: String,
+    /// Other stats URLs to try on this host when `url` does not answer
+    /// (discovery; empty for configured URLs).
+    pub alternatives: Vec<String>,
     pub user: Option<String>,
     pub password: Option<Secret>,
 }
@@ -72,6 +76,16 @@ pub struct Target {
 /// The stats endpoints of every cluster in scope: configured ones, else one
 /// per DCS member host on Pigsty's stats port.
 pub fn targets(config: &Config, scope: &Scope, model: &ModelHandle) -> Vec<Target> {
+    targets_with(config, scope, model, &[])
+}
+
+/// [`targets`], with the local HAProxy configs for discovery.
+pub fn targets_with(
+    config: &Config,
+    scope: &Scope,
+    model: &ModelHandle,
+    cfgs: &[crate::model::haproxy::layout::CfgProxy],
+) -> Vec<Target> {
     let member_hosts: Vec<(String, BTreeSet<String>)> = model.read(|m| {
         m.clusters
             .values()
@@ -97,17 +111,22 @@ pub fn targets(config: &Config, scope: &Scope, model: &ModelHandle) -> Vec<Targe
             Some(h) => out.extend(h.stats_urls.iter().map(|u| Target {
                 cluster: cluster.clone(),
                 url: u.clone(),
+                alternatives: vec![],
                 user: h.user.clone(),
                 password: h.password.clone(),
             })),
             None => {
                 let creds = config.haproxy.get(&cluster);
-                out.extend(hosts.iter().map(|h| Target {
+                out.extend(hosts.iter().map(|h| {
+                    let mut c = crate::model::haproxy::layout::stats_candidates(h, cfgs);
+                    let url = c.remove(0);
+                    Target {
                     cluster: cluster.clone(),
-                    url: default_stats_url(h),
+                    url,
+                    alternatives: c,
                     user: creds.and_then(|c| c.user.clone()),
                     password: creds.and_then(|c| c.password.clone()),
-                }))
+                }}))
             }
         }
     }
@@ -178,32 +197,68 @@ pub async fn fetch(
     })
 }
 
-/// One round over `targets`: publishes results, keeps old data on errors.
-pub async fn poll_once(http: &reqwest::Client, targets: &[Target], model: &ModelHandle) {
-    if targets.is_empty() {
-        return;
+/// `t.url`, else its alternatives in order: the first that answers, with
+/// the URL that did. All failing: the first URL's error.
+async fn fetch_any(
+    http: &reqwest::Client,
+    t: &Target,
+) -> (String, Result<Vec<crate::model::haproxy::Proxy>, HaproxyError>) {
+    let first = fetch(http, t).await;
+    if first.is_ok() || t.alternatives.is_empty() {
+        return (t.url.clone(), first);
     }
-    let results = futures::future::join_all(targets.iter().map(|t| fetch(http, t))).await;
+    for alt in &t.alternatives {
+        let other = Target {
+            url: alt.clone(),
+            ..t.clone()
+        };
+        if let Ok(p) = fetch(http, &other).await {
+            return (alt.clone(), Ok(p));
+        }
+    }
+    (t.url.clone(), first)
+}
+
+/// One round over `targets`: publishes results, keeps old data on errors.
+/// Returns the URL that answered for each target that discovered one.
+pub async fn poll_once(
+    http: &reqwest::Client,
+    targets: &[Target],
+    model: &ModelHandle,
+) -> Vec<(String, String)> {
+    if targets.is_empty() {
+        return vec![];
+    }
+    let results = futures::future::join_all(targets.iter().map(|t| fetch_any(http, t))).await;
+    let found: Vec<(String, String)> = targets
+        .iter()
+        .zip(&results)
+        .filter(|(t, (u, r))| !t.alternatives.is_empty() && r.is_ok() && *u != t.url)
+        .map(|(t, (u, _))| (t.url.clone(), u.clone()))
+        .collect();
     let now = SystemTime::now();
-    let mut wanted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for t in targets {
-        wanted.entry(&t.cluster).or_default().insert(&t.url);
+    let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (t, (u, _)) in targets.iter().zip(&results) {
+        wanted.entry(t.cluster.clone()).or_default().insert(u.clone());
     }
     model.update(|m| {
         let mut any_ok = false;
         let mut last_err: Option<(String, bool)> = None;
-        for (t, r) in targets.iter().zip(results) {
+        for (t, (url, r)) in targets.iter().zip(results) {
             let h = &mut m.cluster_mut(&t.cluster).haproxy;
             match r {
                 Ok(proxies) => {
                     any_ok = true;
                     h.endpoints
-                        .insert(t.url.clone(), Sourced::new(proxies, SourceId::Haproxy, now));
-                    h.errors.remove(&t.url);
+                        .insert(url.clone(), Sourced::new(proxies, SourceId::Haproxy, now));
+                    h.errors.remove(&url);
                 }
                 Err(e) => {
-                    let msg = e.to_string();
-                    h.errors.insert(t.url.clone(), (now, msg.clone()));
+                    let mut msg = e.to_string();
+                    if !t.alternatives.is_empty() {
+                        msg = format!("{msg} (also tried {}; or set [haproxy.{}] stats_urls)", t.alternatives.join(", "), t.cluster);
+                    }
+                    h.errors.insert(url.clone(), (now, msg.clone()));
                     last_err = Some((msg, e.is_auth()));
                 }
             }
@@ -224,6 +279,7 @@ pub async fn poll_once(http: &reqwest::Client, targets: &[Target], model: &Model
             (false, None) => {}
         }
     });
+    found
 }
 
 /// The source task.
@@ -238,11 +294,29 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
             return;
         }
     };
+    let cfgs = super::haproxy_cfg::load();
+    // Discovered stats URL per host (keyed by its first candidate), tried
+    // first from then on; the other candidates stay as fallbacks.
+    let mut chosen: BTreeMap<String, String> = BTreeMap::new();
     let mut tick = tokio::time::interval(POLL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let t = targets(&config, &scope, &model);
-        poll_once(&http, &t, &model).await;
+        let mut t = targets_with(&config, &scope, &model, &cfgs);
+        for x in t.iter_mut().filter(|x| !x.alternatives.is_empty()) {
+            if let Some(c) = chosen.get(&x.url) {
+                let first = std::mem::replace(&mut x.url, c.clone());
+                x.alternatives.retain(|a| a != c);
+                x.alternatives.insert(0, first);
+            }
+        }
+        for (first, found) in poll_once(&http, &t, &model).await {
+            let key = chosen
+                .iter()
+                .find(|(_, v)| **v == first)
+                .map(|(k, _)| k.clone())
+                .unwrap_or(first);
+            chosen.insert(key, found);
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod etcd;
 pub mod etcd_health;
 pub mod events;
 pub mod haproxy;
+pub mod haproxy_cfg;
 pub mod rest;
 pub mod rest_fallback;
 pub mod scope;

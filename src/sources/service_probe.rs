@@ -58,11 +58,14 @@ pub enum ProbeError {
 }
 
 /// Every service port of every HAProxy node of the clusters in scope, with
-/// the cluster it belongs to.
+/// the cluster it belongs to: the configured `[haproxy.X] ports`, else each
+/// proxy that node's stats list, at the port its config binds (when this
+/// machine can read it) or the port its stack's layout gives that name.
 pub fn service_ports(
     config: &Config,
     scope: &Scope,
     model: &ModelHandle,
+    cfgs: &[crate::model::haproxy::layout::CfgProxy],
 ) -> Vec<(String, ServicePort)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
@@ -79,13 +82,13 @@ pub fn service_ports(
             .and_then(|h| h.ports.as_ref())
         {
             Some(p) => p.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            None => PIGSTY_PORTS
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
+            None => discovered_ports(model, &t.cluster, &host, cfgs),
         };
         for (service, port) in ports {
-            let kind = classify_service(&t.cluster, &service);
+            let kind = match crate::model::haproxy::layout::service_kind(&t.cluster, &service, cfgs) {
+                crate::model::haproxy::ServiceKind::Other => classify_service(&t.cluster, &service),
+                k => k,
+            };
             out.push((
                 t.cluster.clone(),
                 ServicePort {
@@ -98,6 +101,33 @@ pub fn service_ports(
         }
     }
     out
+}
+
+/// The proxies `host`'s stats list (those with servers, not the stats
+/// listener itself), each at the port the layout gives it.
+fn discovered_ports(
+    model: &ModelHandle,
+    cluster: &str,
+    host: &str,
+    cfgs: &[crate::model::haproxy::layout::CfgProxy],
+) -> Vec<(String, u16)> {
+    use crate::model::haproxy::layout::{service_kind, service_port};
+    model.read(|m| {
+        let Some(c) = m.clusters.get(cluster) else { return vec![] };
+        let mut v: Vec<(String, u16)> = c
+            .haproxy
+            .endpoints
+            .iter()
+            .filter(|(url, _)| stats_host(url).as_deref() == Some(host))
+            .flat_map(|(_, s)| s.value.iter())
+            .filter(|p| p.backend.is_some() && !p.servers.is_empty())
+            .filter(|p| service_kind(cluster, &p.name, cfgs) != crate::model::haproxy::ServiceKind::Stats)
+            .filter_map(|p| Some((p.name.clone(), service_port(cluster, &p.name, host, cfgs)?)))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    })
 }
 
 /// Connects through `sp` and asks who answered; `members` maps a DCS
@@ -177,8 +207,14 @@ fn member_hosts(model: &ModelHandle) -> BTreeMap<String, BTreeMap<String, String
 }
 
 /// One round over every service port; keeps old answers on failures.
-pub async fn probe_once(config: &Config, cfg: &SqlConfig, scope: &Scope, model: &ModelHandle) {
-    let ports = service_ports(config, scope, model);
+pub async fn probe_once(
+    config: &Config,
+    cfg: &SqlConfig,
+    scope: &Scope,
+    model: &ModelHandle,
+    cfgs: &[crate::model::haproxy::layout::CfgProxy],
+) {
+    let ports = service_ports(config, scope, model, cfgs);
     if ports.is_empty() {
         return;
     }
@@ -242,12 +278,13 @@ fn mark_skipped(scope: &Scope, model: &ModelHandle) {
 
 /// The probe task.
 pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
+    let cfgs = super::haproxy_cfg::load();
     let mut tick = tokio::time::interval(PROBE_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         match &config.sql {
-            Some(cfg) => probe_once(&config, cfg, &scope, &model).await,
+            Some(cfg) => probe_once(&config, cfg, &scope, &model, &cfgs).await,
             None => mark_skipped(&scope, &model),
         }
     }

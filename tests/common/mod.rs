@@ -284,6 +284,11 @@ impl SharedLab {
                         && m.get("TL").is_some()
                         && lag(m) == 0
                 });
+            // In synchronous mode, a switchover needs a sync standby: wait
+            // until Patroni has named one again.
+            let sync_ok = self.info.style != pgtui::lab::LabStyle::Autobase
+                || rows.iter().any(|m| m["Role"] == "Sync Standby");
+            let healthy = healthy && sync_ok;
             let leader = rows.iter().find(|m| m["Role"] == "Leader")?["Member"].as_str()?;
             let mut others: Vec<String> = rows
                 .iter()

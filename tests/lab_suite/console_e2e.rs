@@ -30,6 +30,7 @@ fn signal_all(pids: &[i32], sig: nix::sys::signal::Signal) {
 
 pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
     let _x = lab.lock();
+    lab.settle();
     let t = Tmux::start(lab, 160, 48);
     let leader = lab.leader_key();
     let first = t.wait_screen(Duration::from_secs(15), |s| {

@@ -4,6 +4,7 @@
 
 pub mod console_e2e;
 pub mod console_ops;
+pub mod hardened;
 pub mod ops;
 pub mod reconcile;
 pub mod rest_tap;

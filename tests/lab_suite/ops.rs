@@ -163,8 +163,9 @@ fn run_batch(lab: &SharedLab, args: &[&str]) -> (i32, Vec<Value>, String) {
 /// pending-only with nothing pending, and a scheduled restart cancelled.
 pub fn restart_by_role_pending_and_scheduled_then_cancelled(lab: &SharedLab) {
     let _x = lab.lock();
-    lab.settle();
-    let mut reps = replicas(lab);
+    // Every member but the leader, sync standbys too (as patronictl's
+    // `--role replica`).
+    let (_, mut reps) = lab.settle();
     reps.sort();
     let (code, reports, err) = run_batch(lab, &["restart", "pg-test", "--role", "replica"]);
     assert_eq!(code, 0, "{reports:?} {err}");
