@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime};
 
 /// etcd data is live while the watch was confirmed within this long. The
 /// watch's heartbeat runs every second and a sick endpoint is left after
-/// 1.5 s, so a healthy etcd never comes near it.
-pub const DCS_LIVE_FOR: Duration = Duration::from_secs(5);
+/// 1 s without an answer, so moving to a healthy member stays within it.
+pub const DCS_LIVE_FOR: Duration = Duration::from_secs(3);
 
 /// REST data older than this is not "live" on screen.
 pub const REST_LIVE_FOR: Duration = Duration::from_secs(10);

@@ -25,8 +25,11 @@ use etcd_client::{Client, EventType, GetOptions, WatchOptions};
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-/// How often the watch's endpoint is asked whether the watch is current.
+/// How often the watch's endpoint is asked whether the watch is current,
+/// and how long it has to answer: a linearizable read takes milliseconds,
+/// and a member that needs longer is left for another.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(1);
 /// A whole-prefix read may be large; it gets longer than a small request.
 pub const LIST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Heartbeats that saw a change the watch had not delivered, before the
@@ -223,7 +226,7 @@ async fn pick(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<usize, 
 /// One heartbeat: how many keys under `prefix` changed after `rev` (a
 /// linearizable read on the watch's own endpoint), and the lock holders.
 async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) -> Result<(usize, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
-    let timeout = crate::dcs::etcd_client::REQUEST_TIMEOUT;
+    let timeout = HEARTBEAT_TIMEOUT;
     let access = Access::read_prefix(prefix);
     let p = prefix.to_string();
     let changed = etcd

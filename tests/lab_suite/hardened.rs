@@ -254,6 +254,77 @@ macro_rules! hardened_lab_tests {
             hardened_etcd_failures_each_have_their_own_message_and_code => lab_suite::hardened::etcd_failures_each_have_their_own_message_and_code,
             hardened_one_frozen_etcd_member_is_not_etcd_down => lab_suite::hardened::one_frozen_etcd_member_is_not_etcd_down,
             hardened_pgtui_keys_leave_patroni_and_patronictl_alone => lab_suite::hardened::pgtui_keys_leave_patroni_and_patronictl_alone,
+            hardened_haproxy_layout_is_found_without_settings => lab_suite::hardened::haproxy_layout_is_found_without_settings,
         }
     };
+}
+
+/// With no pgtui settings for HAProxy, the console finds autobase's stats
+/// on :7000 and probes its services on their own ports (5000…), not
+/// Pigsty's.
+pub fn haproxy_layout_is_found_without_settings(lab: &SharedLab) {
+    use pgtui::config::{resolve, Inputs, Secret, SqlConfig};
+    use pgtui::model::haproxy::ServiceKind;
+    use pgtui::model::{Model, ModelHandle};
+    let _x = lab.lock();
+    let (leader, _) = lab.settle();
+    let mut config = resolve(
+        &Inputs {
+            config_file: Some(lab.info.patronictl_config.clone()),
+            settings_file: Some("/dev/null".into()),
+            cluster: Some("pg-test".into()),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .expect("resolve the lab's patronictl.yaml");
+    assert!(config.haproxy.is_empty(), "no HAProxy settings in this test");
+    config.sql = Some(SqlConfig {
+        user: lab.info.superuser.clone(),
+        password: Some(Secret::new(lab.info.superuser_password.clone())),
+        dbname: "postgres".into(),
+        connect_timeout: Duration::from_secs(3),
+        poll_interval: Duration::from_secs(2),
+    });
+    let want_ports: std::collections::BTreeSet<u16> = lab.info.haproxy[0].services.values().copied().collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let result = rt.block_on(async {
+        let model = ModelHandle::new(Model::new(&config.namespace));
+        let etcd = pgtui::dcs::Etcd::new(&config.etcd);
+        let _running = pgtui::sources::spawn_all(&config, &etcd, pgtui::sources::Scope::only(vec!["pg-test".into()]), &model);
+        let end = Instant::now() + Duration::from_secs(40);
+        loop {
+            let r = model.read(|m| -> Result<(), String> {
+                let h = &m.clusters.get("pg-test").ok_or("no cluster")?.haproxy;
+                let urls: Vec<&String> = h.endpoints.keys().collect();
+                if urls.len() != lab.info.haproxy.len() || !urls.iter().all(|u| u.contains(":7000/")) {
+                    return Err(format!("stats endpoints {urls:?}, errors {:?}", h.errors));
+                }
+                for hx in &lab.info.haproxy {
+                    let ports: std::collections::BTreeSet<u16> =
+                        h.probes.keys().filter(|sp| sp.host == hx.host).map(|sp| sp.port).collect();
+                    if ports != want_ports {
+                        return Err(format!("{}: probed ports {ports:?}, want {want_ports:?}; errors {:?}", hx.host, h.probe_errors));
+                    }
+                    let primary = h
+                        .probes
+                        .iter()
+                        .find(|(sp, _)| sp.host == hx.host && sp.kind == ServiceKind::Primary)
+                        .ok_or("no primary service")?;
+                    if primary.0.port != 5000 || primary.1.value.member.as_deref() != Some(leader.as_str()) {
+                        return Err(format!("{:?} answered {:?}; leader {leader}", primary.0, primary.1.value));
+                    }
+                }
+                Ok(())
+            });
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() > end => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    });
+    if let Err(e) = result {
+        panic!("autobase's HAProxy layout was not found without settings: {e}");
+    }
 }
