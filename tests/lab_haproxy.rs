@@ -116,7 +116,12 @@ fn stats_and_service_ports_agree_with_the_leader() {
     rt.block_on(async {
         let config = config(lab, true);
         let model = ModelHandle::new(Model::new(&config.namespace));
-        let _running = spawn_all(&config, &pgtui::dcs::Etcd::new(&config.etcd), Scope::only(vec![CLUSTER.into()]), &model);
+        let _running = spawn_all(
+            &config,
+            &pgtui::dcs::Etcd::new(&config.etcd),
+            Scope::only(vec![CLUSTER.into()]),
+            &model,
+        );
 
         // Every HAProxy's stats: pg-test-primary routes to the leader only.
         let urls: BTreeSet<String> = lab

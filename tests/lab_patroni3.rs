@@ -14,3 +14,8 @@ fn lab() -> &'static SharedLab {
 }
 
 all_lab_suite_tests!();
+
+#[test]
+fn etcd_credentials_without_auth_are_dropped_as_patronictl_does() {
+    lab_suite::etcd_credentials_without_auth_are_dropped(lab());
+}

@@ -129,8 +129,14 @@ fn a_click_selects_the_row_under_it() {
     let app = App::new(Some("pg-test".into()), Theme::mono());
     let area = ratatui::layout::Rect::new(0, 0, 160, 48);
     // Header 2 lines, block border, table header: the first member is on row 4.
-    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 4, SystemTime::now()), Some(0));
-    assert_eq!(pgtui::tui::views::row_at(area, &m, &app.ui, 6, SystemTime::now()), Some(2));
+    assert_eq!(
+        pgtui::tui::views::row_at(area, &m, &app.ui, 4, SystemTime::now()),
+        Some(0)
+    );
+    assert_eq!(
+        pgtui::tui::views::row_at(area, &m, &app.ui, 6, SystemTime::now()),
+        Some(2)
+    );
     assert_eq!(
         pgtui::tui::views::row_at(area, &m, &app.ui, 7, SystemTime::now()),
         None,
@@ -379,4 +385,54 @@ fn an_async_failover_in_synchronous_mode_needs_ctrl_a() {
             ..
         }
     ));
+}
+
+#[test]
+fn bang_shows_the_full_text_of_a_cut_error_and_each_etcd_endpoint() {
+    let mut m = model();
+    let now = SystemTime::now();
+    let long = format!(
+        "etcd at 127.0.0.1:2379,127.0.0.1:22379 did not answer within 1.5 s (read /pg/*): {}END-OF-MESSAGE",
+        "x".repeat(200)
+    );
+    m.source_mut(SourceId::Etcd)
+        .ok(now - std::time::Duration::from_secs(60));
+    m.source_mut(SourceId::Etcd)
+        .failed(now - std::time::Duration::from_secs(30), long);
+    m.etcd_endpoints = vec![pgtui::dcs::EndpointHealth {
+        endpoint: "127.0.0.1:22379".into(),
+        ok: false,
+        checked: Some(now),
+        fault: Some(pgtui::dcs::Fault::Timeout),
+        error: Some("no answer".into()),
+        ..Default::default()
+    }];
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    let area = ratatui::layout::Rect::new(0, 0, 100, 40);
+    let screen = |app: &App| -> String {
+        let buf = app.render(area, &m, now);
+        (0..40)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let before = screen(&app);
+    assert!(
+        before.contains("etcd NOT ANSWERING") || before.contains("etcd UNREACHABLE"),
+        "{before}"
+    );
+    assert!(
+        !before.contains("END-OF-MESSAGE"),
+        "the banner is cut at the edge"
+    );
+    press(&mut app, &m, "!");
+    let after = screen(&app);
+    let flat: String = after.split_whitespace().collect();
+    assert!(
+        flat.contains("END-OF-MESSAGE"),
+        "the full text, wrapped:\n{after}"
+    );
+    assert!(after.contains("127.0.0.1:22379: NOT ANSWERING"), "{after}");
+    press(&mut app, &m, "\x1b");
+    assert!(!screen(&app).contains("END-OF-MESSAGE"));
 }

@@ -49,7 +49,13 @@ fn not_current(s: &Session, name: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-        .map(|w| if w.is_empty() { "etcd has not confirmed it".to_string() } else { w })
+        .map(|w| {
+            if w.is_empty() {
+                "etcd has not confirmed it".to_string()
+            } else {
+                w
+            }
+        })
     })
 }
 

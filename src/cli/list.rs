@@ -64,17 +64,27 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     session.wait_first_data().await?;
     session.ensure_exist(&names).await?;
     let colour = render::colour_enabled();
-    // What the answer lacks, if anything: `None` when it is current.
-    let frame = |s: &Session| -> anyhow::Result<(String, Option<String>)> {
+    // The text, what the answer lacks (`None` when it is current), and the
+    // text with every age blanked: `--watch` prints again when that
+    // changes, not each time a source's age ticks up.
+    let frame = |s: &Session| -> anyhow::Result<(String, Option<String>, String)> {
         let now = SystemTime::now();
-        let views = s.views_with_freshness(&names, now)?;
+        let mut views = s.views_with_freshness(&names, now)?;
         let stale = s
             .model
             .read(|m| render::staleness(&m.source(SourceId::Etcd), now));
         let lacking = lacking(&views, stale.as_deref());
-        Ok((render(&views, args.format, stale, colour), lacking))
+        let text = render(&views, args.format, stale.clone(), colour);
+        for (_, f) in views.iter_mut() {
+            for r in f.sources.values_mut() {
+                r.age_ms = r.age_ms.map(|_| 0);
+            }
+        }
+        let stale_key = stale.map(|s| s.split(" for ").next().unwrap_or("").to_string());
+        let key = render(&views, args.format, stale_key, colour);
+        Ok((text, lacking, key))
     };
-    let (first, lacks) = frame(&session)?;
+    let (first, lacks, first_key) = frame(&session)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{first}")?;
     out.flush()?;
@@ -90,7 +100,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
         };
     }
 
-    let mut last = first;
+    let mut last = first_key;
     let mut last_lacks = lacks.clone();
     if let Some(why) = &lacks {
         eprintln!("pgtui: STALE: {why}");
@@ -109,10 +119,10 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
         // Coalesce a burst (a switchover touches several keys at once).
         tokio::time::sleep(Duration::from_millis(30)).await;
         changes.borrow_and_update();
-        let (text, lacks) = match frame(&session) {
+        let (text, lacks, key) = match frame(&session) {
             Ok(t) => t,
             // A cluster that vanished mid-watch is worth a line, not an exit.
-            Err(e) => (format!("! {e}"), None),
+            Err(e) => (format!("! {e}"), None, format!("! {e}")),
         };
         if lacks.is_some() != last_lacks.is_some() {
             match &lacks {
@@ -126,12 +136,15 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
                         .and_then(|t| t.elapsed().ok())
                         .map(|d| format!(" after {} s", d.as_secs()))
                         .unwrap_or_default();
-                    eprintln!("pgtui: {} live again{for_s}: etcd confirms the state shown", humantime_now());
+                    eprintln!(
+                        "pgtui: {} live again{for_s}: etcd confirms the state shown",
+                        humantime_now()
+                    );
                 }
             }
             last_lacks = lacks.clone();
         }
-        if text != last {
+        if key != last {
             let mut out = std::io::stdout().lock();
             if args.format == Format::Table {
                 writeln!(out, "\n--- {}", humantime_now())?;
@@ -140,7 +153,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
             if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
                 return Ok(());
             }
-            last = text;
+            last = key;
         }
     }
 }

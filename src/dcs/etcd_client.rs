@@ -85,13 +85,18 @@ impl Etcd {
     /// request with a message naming it); connects lazily.
     pub fn new(cfg: &EtcdConfig) -> Etcd {
         let load = || -> Result<Option<etcd_client::TlsOptions>, EtcdError> {
-            let Some(files) = &cfg.tls else { return Ok(None) };
+            let Some(files) = &cfg.tls else {
+                return Ok(None);
+            };
             let mut t = etcd_client::TlsOptions::new();
             if let Some(ca) = &files.cacert {
                 t = t.ca_certificate(etcd_client::Certificate::from_pem(read_file(ca)?));
             }
             if let (Some(c), Some(k)) = (&files.cert, &files.key) {
-                t = t.identity(etcd_client::Identity::from_pem(read_file(c)?, read_file(k)?));
+                t = t.identity(etcd_client::Identity::from_pem(
+                    read_file(c)?,
+                    read_file(k)?,
+                ));
             }
             Ok(Some(t))
         };
@@ -181,9 +186,9 @@ impl Etcd {
         let fut = Client::connect([ep], Some(self.options(with_user)));
         match tokio::time::timeout(CONNECT_TIMEOUT, fut).await {
             Ok(r) => r,
-            Err(_) => Err(etcd_client::Error::GRpcStatus(tonic::Status::deadline_exceeded(
-                "no answer while connecting",
-            ))),
+            Err(_) => Err(etcd_client::Error::GRpcStatus(
+                tonic::Status::deadline_exceeded("no answer while connecting"),
+            )),
         }
     }
 
@@ -222,7 +227,10 @@ impl Etcd {
 
     fn mark(&self, i: usize, result: Result<(), &EtcdError>) {
         let now = SystemTime::now();
-        let mut h = self.inner.nodes[i].health.lock().unwrap_or_else(|p| p.into_inner());
+        let mut h = self.inner.nodes[i]
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         h.checked = Some(now);
         match result {
             Ok(()) => {
@@ -246,7 +254,10 @@ impl Etcd {
         let first = self.inner.preferred.load(Ordering::Relaxed) % n.max(1);
         let mut v: Vec<usize> = (0..n).map(|k| (first + k) % n).collect();
         let healthy = |i: &usize| {
-            let h = self.inner.nodes[*i].health.lock().unwrap_or_else(|p| p.into_inner());
+            let h = self.inner.nodes[*i]
+                .health
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             h.ok || h.checked.is_none()
         };
         v.sort_by_key(|i| (Some(*i) == avoid, !healthy(i)));
@@ -255,12 +266,19 @@ impl Etcd {
 
     /// Runs `f` on one endpoint after another until one answers. `f` gets a
     /// client of that endpoint; each attempt is bounded by `timeout`.
-    pub async fn request<T, F, Fut>(&self, access: &Access, timeout: Duration, f: F) -> Result<T, EtcdError>
+    pub async fn request<T, F, Fut>(
+        &self,
+        access: &Access,
+        timeout: Duration,
+        f: F,
+    ) -> Result<T, EtcdError>
     where
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, etcd_client::Error>>,
     {
-        self.request_avoiding(access, timeout, None, f).await.map(|(t, _)| t)
+        self.request_avoiding(access, timeout, None, f)
+            .await
+            .map(|(t, _)| t)
     }
 
     /// Like [`Etcd::request`], trying `avoid` last; returns which endpoint
@@ -291,7 +309,13 @@ impl Etcd {
     }
 
     /// One endpoint, with one retry after renewing an expired token.
-    pub async fn request_on<T, F, Fut>(&self, i: usize, access: &Access, timeout: Duration, f: &F) -> Result<T, EtcdError>
+    pub async fn request_on<T, F, Fut>(
+        &self,
+        i: usize,
+        access: &Access,
+        timeout: Duration,
+        f: &F,
+    ) -> Result<T, EtcdError>
     where
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, etcd_client::Error>>,
@@ -326,7 +350,8 @@ impl Etcd {
             if e.fault != Fault::PermissionDenied {
                 self.forget(i).await;
             }
-            let has_user = self.inner.cfg.username.is_some() && !self.inner.auth_off.load(Ordering::Relaxed);
+            let has_user =
+                self.inner.cfg.username.is_some() && !self.inner.auth_off.load(Ordering::Relaxed);
             if e.fault == Fault::Unauthenticated && has_user && !renewed {
                 renewed = true;
                 continue;
@@ -378,8 +403,15 @@ impl Etcd {
         self.request_on(i, access, REQUEST_TIMEOUT, &|mut c: Client| {
             let k = key.clone();
             async move {
-                c.get(k, Some(etcd_client::GetOptions::new().with_prefix().with_count_only()))
-                    .await
+                c.get(
+                    k,
+                    Some(
+                        etcd_client::GetOptions::new()
+                            .with_prefix()
+                            .with_count_only(),
+                    ),
+                )
+                .await
             }
         })
         .await
@@ -395,6 +427,8 @@ impl Etcd {
     }
 
     pub fn health_all(&self) -> Vec<EndpointHealth> {
-        (0..self.inner.nodes.len()).map(|i| self.health(i)).collect()
+        (0..self.inner.nodes.len())
+            .map(|i| self.health(i))
+            .collect()
     }
 }

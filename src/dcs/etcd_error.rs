@@ -140,7 +140,12 @@ pub struct EtcdError {
 }
 
 impl EtcdError {
-    pub fn new(fault: Fault, endpoints: impl Into<String>, access: &Access, detail: impl Into<String>) -> Self {
+    pub fn new(
+        fault: Fault,
+        endpoints: impl Into<String>,
+        access: &Access,
+        detail: impl Into<String>,
+    ) -> Self {
         EtcdError {
             fault,
             endpoints: endpoints.into(),
@@ -292,7 +297,11 @@ mod tests {
             (tonic::Code::Unauthenticated, false, Fault::Unauthenticated),
             (tonic::Code::InvalidArgument, true, Fault::Unauthenticated),
             (tonic::Code::InvalidArgument, false, Fault::Other),
-            (tonic::Code::PermissionDenied, false, Fault::PermissionDenied),
+            (
+                tonic::Code::PermissionDenied,
+                false,
+                Fault::PermissionDenied,
+            ),
             (tonic::Code::Unavailable, false, Fault::Unavailable),
             (tonic::Code::DeadlineExceeded, false, Fault::Timeout),
         ];
@@ -306,7 +315,10 @@ mod tests {
     #[test]
     fn messages_carry_no_metadata_and_name_the_grant() {
         let (fault, detail) = classify(
-            &status(tonic::Code::PermissionDenied, "etcdserver: permission denied"),
+            &status(
+                tonic::Code::PermissionDenied,
+                "etcdserver: permission denied",
+            ),
             false,
         );
         let mut e = EtcdError::new(
@@ -317,7 +329,10 @@ mod tests {
         );
         e.user = Some("patroni".into());
         let m = e.to_string();
-        assert!(!m.contains("MetadataMap") && !m.contains("content-type"), "{m}");
+        assert!(
+            !m.contains("MetadataMap") && !m.contains("content-type"),
+            "{m}"
+        );
         assert!(
             m.contains("etcdctl --user root role grant-permission ROLE readwrite /service/.pgtui/locks/pg-test"),
             "{m}"

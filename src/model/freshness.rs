@@ -124,7 +124,10 @@ pub fn cluster(m: &Model, c: &ClusterState, now: SystemTime) -> ClusterFreshness
     let etcd = m.source(SourceId::Etcd);
     let d = dcs(&etcd, now);
     let from_etcd = c.dcs.members.values().any(|e| e.source == SourceId::Etcd)
-        || c.dcs.leader.as_ref().is_some_and(|e| e.source == SourceId::Etcd);
+        || c.dcs
+            .leader
+            .as_ref()
+            .is_some_and(|e| e.source == SourceId::Etcd);
     let mut sources = std::collections::BTreeMap::new();
     let (fault, error) = match &d {
         Dcs::Stale { fault, why, .. } => (*fault, Some(why.clone())),

@@ -222,10 +222,19 @@ pub async fn run(
         since: audit::now_rfc3339(),
     };
     let lock = if opts.no_lock {
-        progress("no operation lock (--no-lock): nothing stops another pgtui acting on this cluster now");
+        progress(
+            "no operation lock (--no-lock): nothing stops another pgtui acting on this cluster now",
+        );
         None
     } else {
-        match super::lock::acquire(&session.etcd, &session.config.pgtui_prefix, op.cluster(), &holder).await {
+        match super::lock::acquire(
+            &session.etcd,
+            &session.config.pgtui_prefix,
+            op.cluster(),
+            &holder,
+        )
+        .await
+        {
             Ok(l) => Some(l),
             Err(e) => {
                 return refuse(report, e.to_string());

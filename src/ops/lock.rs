@@ -37,20 +37,34 @@ pub struct OpLock {
     keeper: tokio::task::JoinHandle<()>,
 }
 
-pub async fn acquire(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, holder: &Holder) -> Result<OpLock, LockError> {
+pub async fn acquire(
+    etcd: &Etcd,
+    pgtui_prefix: &str,
+    cluster: &str,
+    holder: &Holder,
+) -> Result<OpLock, LockError> {
     let k = key(pgtui_prefix, cluster);
-    let e = |source: EtcdError| LockError::Etcd { key: k.clone(), source };
+    let e = |source: EtcdError| LockError::Etcd {
+        key: k.clone(),
+        source,
+    };
     let lease = etcd
-        .request(&Access::call("grant a lease"), TIMEOUT, |mut c: Client| async move {
-            c.lease_grant(LEASE_TTL, None).await
-        })
+        .request(
+            &Access::call("grant a lease"),
+            TIMEOUT,
+            |mut c: Client| async move { c.lease_grant(LEASE_TTL, None).await },
+        )
         .await
         .map_err(e)?
         .id();
     let value = serde_json::to_string(holder).expect("holder serialises");
     let txn = Txn::new()
         .when([Compare::create_revision(k.clone(), CompareOp::Equal, 0)])
-        .and_then([TxnOp::put(k.clone(), value, Some(PutOptions::new().with_lease(lease)))])
+        .and_then([TxnOp::put(
+            k.clone(),
+            value,
+            Some(PutOptions::new().with_lease(lease)),
+        )])
         .or_else([TxnOp::get(k.clone(), None)]);
     let taken = etcd
         .request(&Access::write_key(&k), TIMEOUT, |mut c: Client| {
@@ -91,11 +105,15 @@ pub async fn acquire(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, holder: &Ho
                 // Any endpoint will do: a member that froze mid-operation
                 // must not let the lock lapse.
                 let _ = etcd
-                    .request(&Access::call("renew a lease"), TIMEOUT, |mut c: Client| async move {
-                        let (mut keeper, mut stream) = c.lease_keep_alive(lease).await?;
-                        keeper.keep_alive().await?;
-                        stream.message().await
-                    })
+                    .request(
+                        &Access::call("renew a lease"),
+                        TIMEOUT,
+                        |mut c: Client| async move {
+                            let (mut keeper, mut stream) = c.lease_keep_alive(lease).await?;
+                            keeper.keep_alive().await?;
+                            stream.message().await
+                        },
+                    )
                     .await;
             }
         })
@@ -109,9 +127,11 @@ pub async fn acquire(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, holder: &Ho
 
 async fn revoke(etcd: &Etcd, lease: i64) {
     let _ = etcd
-        .request(&Access::call("revoke a lease"), TIMEOUT, |mut c: Client| async move {
-            c.lease_revoke(lease).await
-        })
+        .request(
+            &Access::call("revoke a lease"),
+            TIMEOUT,
+            |mut c: Client| async move { c.lease_revoke(lease).await },
+        )
         .await;
 }
 
@@ -119,9 +139,17 @@ async fn revoke(etcd: &Etcd, lease: i64) {
 /// pgtui is known to be dead (the reconciler checked its pid), so waiting
 /// out the lease would only block the next operation. Returns whether a
 /// lock was broken.
-pub async fn break_dead(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, id: &str) -> Result<bool, LockError> {
+pub async fn break_dead(
+    etcd: &Etcd,
+    pgtui_prefix: &str,
+    cluster: &str,
+    id: &str,
+) -> Result<bool, LockError> {
     let k = key(pgtui_prefix, cluster);
-    let e = |source: EtcdError| LockError::Etcd { key: k.clone(), source };
+    let e = |source: EtcdError| LockError::Etcd {
+        key: k.clone(),
+        source,
+    };
     let kk = k.clone();
     let resp = etcd
         .request(&Access::read_key(&k), TIMEOUT, |mut c: Client| {
@@ -139,7 +167,11 @@ pub async fn break_dead(etcd: &Etcd, pgtui_prefix: &str, cluster: &str, id: &str
     }
     // Only that exact version of the key: a lock taken since is left alone.
     let txn = Txn::new()
-        .when([Compare::mod_revision(k.clone(), CompareOp::Equal, kv.mod_revision())])
+        .when([Compare::mod_revision(
+            k.clone(),
+            CompareOp::Equal,
+            kv.mod_revision(),
+        )])
         .and_then([TxnOp::delete(k.clone(), None)]);
     Ok(etcd
         .request(&Access::write_key(&k), TIMEOUT, |mut c: Client| {

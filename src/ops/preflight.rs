@@ -40,7 +40,8 @@ impl Preflight {
     }
 
     fn not_member(&mut self, name: &str, cluster: &str) {
-        self.refusals.push(format!("{name} is not a member of {cluster}"));
+        self.refusals
+            .push(format!("{name} is not a member of {cluster}"));
         self.unknown_members.push(name.to_string());
     }
 }

@@ -270,9 +270,14 @@ pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconcile
             continue;
         }
         if o.record.host == host {
-            super::lock::break_dead(&session.etcd, &session.config.pgtui_prefix, &cluster, &o.record.id)
-                .await
-                .map_err(|e| e.to_string())?;
+            super::lock::break_dead(
+                &session.etcd,
+                &session.config.pgtui_prefix,
+                &cluster,
+                &o.record.id,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
         }
         let (c, rev) = super::execute::fresh_state(session, &cluster)
             .await

@@ -139,3 +139,32 @@ pub async fn send(http: &reqwest::Client, cfg: &RestConfig, req: &Request) -> Re
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_hand_lines_carry_the_config_and_the_ca() {
+        let b = ByHand {
+            config_file: Some("/etc/patroni/patronictl.yml".into()),
+            rest_user: Some("admin".into()),
+            cacert: Some("/etc/patroni/ca.crt".into()),
+            ..Default::default()
+        };
+        assert_eq!(b.patronictl(), "patronictl -c /etc/patroni/patronictl.yml");
+        let r = Request {
+            method: "POST".into(),
+            url: "https://10.0.0.1:8008/switchover".into(),
+            body: None,
+        };
+        assert_eq!(
+            r.as_curl(&b),
+            "curl -s --cacert /etc/patroni/ca.crt -u admin:PASSWORD -X POST https://10.0.0.1:8008/switchover"
+        );
+        assert!(
+            !r.as_curl(&ByHand::default()).contains("-u "),
+            "no user, no -u"
+        );
+    }
+}

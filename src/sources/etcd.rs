@@ -41,7 +41,11 @@ pub type Listing = (i64, Vec<(Vec<u8>, Vec<u8>, i64)>);
 
 /// One consistent read of `prefix`; returns the listing and which endpoint
 /// answered.
-pub async fn list(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<(Listing, usize), EtcdError> {
+pub async fn list(
+    etcd: &Etcd,
+    prefix: &str,
+    avoid: Option<usize>,
+) -> Result<(Listing, usize), EtcdError> {
     let access = Access::read_prefix(prefix);
     let p = prefix.to_string();
     let (resp, i) = etcd
@@ -172,7 +176,13 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
             },
             None => match list(&etcd, &prefix, avoid).await {
                 Ok(((rev, kvs), i)) => {
-                    apply_list(&model, &keys.scope, &keys.pgtui_prefix, &kvs, SystemTime::now());
+                    apply_list(
+                        &model,
+                        &keys.scope,
+                        &keys.pgtui_prefix,
+                        &kvs,
+                        SystemTime::now(),
+                    );
                     (rev, i)
                 }
                 Err(e) => {
@@ -215,17 +225,31 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
 async fn pick(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<usize, EtcdError> {
     let access = Access::read_prefix(prefix);
     let p = prefix.to_string();
-    etcd.request_avoiding(&access, crate::dcs::etcd_client::REQUEST_TIMEOUT, avoid, |mut c: Client| {
-        let p = p.clone();
-        async move { c.get(p, Some(GetOptions::new().with_prefix().with_count_only())).await }
-    })
+    etcd.request_avoiding(
+        &access,
+        crate::dcs::etcd_client::REQUEST_TIMEOUT,
+        avoid,
+        |mut c: Client| {
+            let p = p.clone();
+            async move {
+                c.get(p, Some(GetOptions::new().with_prefix().with_count_only()))
+                    .await
+            }
+        },
+    )
     .await
     .map(|(_, i)| i)
 }
 
 /// One heartbeat: how many keys under `prefix` changed after `rev` (a
 /// linearizable read on the watch's own endpoint), and the lock holders.
-async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) -> Result<(usize, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
+async fn heartbeat(
+    etcd: &Etcd,
+    at: usize,
+    keys: &Keys,
+    prefix: &str,
+    rev: i64,
+) -> Result<(usize, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
     let timeout = HEARTBEAT_TIMEOUT;
     let access = Access::read_prefix(prefix);
     let p = prefix.to_string();
@@ -237,7 +261,12 @@ async fn heartbeat(etcd: &Etcd, at: usize, keys: &Keys, prefix: &str, rev: i64) 
                 // the revision filter, so it would count every key.
                 c.get(
                     p,
-                    Some(GetOptions::new().with_prefix().with_keys_only().with_min_mod_revision(rev + 1)),
+                    Some(
+                        GetOptions::new()
+                            .with_prefix()
+                            .with_keys_only()
+                            .with_min_mod_revision(rev + 1),
+                    ),
                 )
                 .await
             }
@@ -295,7 +324,12 @@ async fn watch(
         return match list(etcd, prefix, None).await {
             Err(e) => WatchEnd::Lost(e),
             Ok(_) => {
-                let mut e = EtcdError::new(crate::dcs::Fault::PermissionDenied, etcd.endpoint(at), &access, "etcd refused the watch");
+                let mut e = EtcdError::new(
+                    crate::dcs::Fault::PermissionDenied,
+                    etcd.endpoint(at),
+                    &access,
+                    "etcd refused the watch",
+                );
                 e.user = etcd.user();
                 WatchEnd::Lost(e)
             }

@@ -14,9 +14,9 @@ const EVERY: Duration = Duration::from_secs(1);
 /// Whether two readings differ in anything a view shows.
 fn same(a: &[EndpointHealth], b: &[EndpointHealth]) -> bool {
     a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| (&x.endpoint, x.ok, x.fault, &x.error) == (&y.endpoint, y.ok, y.fault, &y.error))
+        && a.iter().zip(b).all(|(x, y)| {
+            (&x.endpoint, x.ok, x.fault, &x.error) == (&y.endpoint, y.ok, y.fault, &y.error)
+        })
 }
 
 pub async fn run(etcd: Etcd, probe_key: String, model: ModelHandle) {

@@ -121,12 +121,13 @@ pub fn targets_with(
                     let mut c = crate::model::haproxy::layout::stats_candidates(h, cfgs);
                     let url = c.remove(0);
                     Target {
-                    cluster: cluster.clone(),
-                    url,
-                    alternatives: c,
-                    user: creds.and_then(|c| c.user.clone()),
-                    password: creds.and_then(|c| c.password.clone()),
-                }}))
+                        cluster: cluster.clone(),
+                        url,
+                        alternatives: c,
+                        user: creds.and_then(|c| c.user.clone()),
+                        password: creds.and_then(|c| c.password.clone()),
+                    }
+                }))
             }
         }
     }
@@ -202,7 +203,10 @@ pub async fn fetch(
 async fn fetch_any(
     http: &reqwest::Client,
     t: &Target,
-) -> (String, Result<Vec<crate::model::haproxy::Proxy>, HaproxyError>) {
+) -> (
+    String,
+    Result<Vec<crate::model::haproxy::Proxy>, HaproxyError>,
+) {
     let first = fetch(http, t).await;
     if first.is_ok() || t.alternatives.is_empty() {
         return (t.url.clone(), first);
@@ -239,7 +243,10 @@ pub async fn poll_once(
     let now = SystemTime::now();
     let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (t, (u, _)) in targets.iter().zip(&results) {
-        wanted.entry(t.cluster.clone()).or_default().insert(u.clone());
+        wanted
+            .entry(t.cluster.clone())
+            .or_default()
+            .insert(u.clone());
     }
     model.update(|m| {
         let mut any_ok = false;
@@ -256,7 +263,11 @@ pub async fn poll_once(
                 Err(e) => {
                     let mut msg = e.to_string();
                     if !t.alternatives.is_empty() {
-                        msg = format!("{msg} (also tried {}; or set [haproxy.{}] stats_urls)", t.alternatives.join(", "), t.cluster);
+                        msg = format!(
+                            "{msg} (also tried {}; or set [haproxy.{}] stats_urls)",
+                            t.alternatives.join(", "),
+                            t.cluster
+                        );
                     }
                     h.errors.insert(url.clone(), (now, msg.clone()));
                     last_err = Some((msg, e.is_auth()));

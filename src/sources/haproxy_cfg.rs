@@ -13,7 +13,9 @@ pub fn files() -> Vec<PathBuf> {
     let mut out = vec![];
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
-            let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else { continue };
+            let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
             let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
             let is_haproxy = args
                 .first()

@@ -48,7 +48,12 @@ impl Drop for Running {
 }
 
 /// Starts every source that the configuration enables.
-pub fn spawn_all(config: &Config, etcd: &crate::dcs::Etcd, scope: Scope, model: &ModelHandle) -> Running {
+pub fn spawn_all(
+    config: &Config,
+    etcd: &crate::dcs::Etcd,
+    scope: Scope,
+    model: &ModelHandle,
+) -> Running {
     let keys = etcd::Keys {
         namespace: config.namespace.clone(),
         pgtui_prefix: config.pgtui_prefix.clone(),

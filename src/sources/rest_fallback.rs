@@ -192,3 +192,51 @@ pub async fn fill_from_rest(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `GET /cluster` as Patroni answers it in synchronous mode.
+    const BODY: &str = r#"{"members":[
+        {"name":"pg-test-1","role":"leader","state":"running","api_url":"https://127.0.0.11:8008/patroni","host":"127.0.0.11","port":5432,"timeline":3},
+        {"name":"pg-test-2","role":"sync_standby","state":"streaming","api_url":"https://127.0.0.12:8008/patroni","host":"127.0.0.12","port":5432,"timeline":3,"lag":0},
+        {"name":"pg-test-3","role":"replica","state":"streaming","api_url":"https://127.0.0.13:8008/patroni","host":"127.0.0.13","port":5432,"timeline":3,"lag":0}],
+        "scope":"pg-test"}"#;
+
+    #[test]
+    fn a_sync_standby_stays_one_in_the_fallback() {
+        let rc = decode_cluster_body(BODY.as_bytes()).unwrap();
+        assert_eq!(
+            sync_json(&rc),
+            Some(serde_json::json!({"leader":"pg-test-1","sync_standby":"pg-test-2"}))
+        );
+        // Patroni writes a sync standby's own key with role `replica`.
+        assert_eq!(member_json(&rc.members[1])["role"], "replica");
+        let mut c = crate::model::ClusterState::new("pg-test");
+        let now = SystemTime::now();
+        for m in &rc.members {
+            let b = serde_json::to_vec(&member_json(m)).unwrap();
+            c.dcs.apply(
+                &crate::dcs::KeyKind::Member(m.name.clone()),
+                Some(&b),
+                0,
+                SourceId::Rest,
+                now,
+            );
+        }
+        c.dcs.apply(
+            &crate::dcs::KeyKind::Leader,
+            Some(b"pg-test-1"),
+            0,
+            SourceId::Rest,
+            now,
+        );
+        let s = serde_json::to_vec(&sync_json(&rc).unwrap()).unwrap();
+        c.dcs
+            .apply(&crate::dcs::KeyKind::Sync, Some(&s), 0, SourceId::Rest, now);
+        let v = crate::model::view::cluster_view(&c);
+        let roles: Vec<&str> = v.members.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["leader", "sync_standby", "replica"]);
+    }
+}

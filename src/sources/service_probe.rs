@@ -85,7 +85,8 @@ pub fn service_ports(
             None => discovered_ports(model, &t.cluster, &host, cfgs),
         };
         for (service, port) in ports {
-            let kind = match crate::model::haproxy::layout::service_kind(&t.cluster, &service, cfgs) {
+            let kind = match crate::model::haproxy::layout::service_kind(&t.cluster, &service, cfgs)
+            {
                 crate::model::haproxy::ServiceKind::Other => classify_service(&t.cluster, &service),
                 k => k,
             };
@@ -113,7 +114,9 @@ fn discovered_ports(
 ) -> Vec<(String, u16)> {
     use crate::model::haproxy::layout::{service_kind, service_port};
     model.read(|m| {
-        let Some(c) = m.clusters.get(cluster) else { return vec![] };
+        let Some(c) = m.clusters.get(cluster) else {
+            return vec![];
+        };
         let mut v: Vec<(String, u16)> = c
             .haproxy
             .endpoints
@@ -121,7 +124,9 @@ fn discovered_ports(
             .filter(|(url, _)| stats_host(url).as_deref() == Some(host))
             .flat_map(|(_, s)| s.value.iter())
             .filter(|p| p.backend.is_some() && !p.servers.is_empty())
-            .filter(|p| service_kind(cluster, &p.name, cfgs) != crate::model::haproxy::ServiceKind::Stats)
+            .filter(|p| {
+                service_kind(cluster, &p.name, cfgs) != crate::model::haproxy::ServiceKind::Stats
+            })
             .filter_map(|p| Some((p.name.clone(), service_port(cluster, &p.name, host, cfgs)?)))
             .collect();
         v.sort();

@@ -97,7 +97,9 @@ pub fn console_follows_switchover_and_etcd_outage(lab: &SharedLab) {
     let pids = lab.etcd_pids();
     signal_all(&pids, nix::sys::signal::Signal::SIGSTOP);
     let froze = Instant::now();
-    let banner = t.wait_screen(Duration::from_secs(8), |s| s.contains("⚠ etcd NOT ANSWERING"));
+    let banner = t.wait_screen(Duration::from_secs(8), |s| {
+        s.contains("⚠ etcd NOT ANSWERING")
+    });
     let banner_after = froze.elapsed();
     // Still usable while etcd is down: switch screens.
     t.keys("2");

@@ -176,6 +176,32 @@ pub fn list_without_a_cluster_shows_the_fleet(lab: &SharedLab) {
     );
 }
 
+/// patronictl's behaviour: `etcd3.username/password` against an etcd whose
+/// authentication is off works (the credentials are dropped). Only for a
+/// lab without etcd auth (the Pigsty style).
+pub fn etcd_credentials_without_auth_are_dropped(lab: &SharedLab) {
+    assert!(
+        lab.info.etcd_root_user.is_none(),
+        "this lab's etcd has auth on"
+    );
+    let out = Command::new(crate::common::bin())
+        .arg("-c")
+        .arg(&lab.info.patronictl_config)
+        .args(["list", "pg-test", "-f", "json"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .env("PATRONI_ETCD3_USERNAME", "patroni")
+        .env("PATRONI_ETCD3_PASSWORD", "whatever")
+        .output()
+        .unwrap();
+    let v = json(&out, "pgtui list with credentials, etcd without auth");
+    assert_eq!(v["clusters"][0]["stale"], Value::Bool(false), "{v}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Exit codes: cluster not found, DCS unreachable.
 pub fn exit_codes_are_distinct(lab: &SharedLab) {
     let out = lab.pgtui(&["list", "no-such-cluster"]);

@@ -26,7 +26,8 @@ fn bind_addr(tok: &str) -> Option<(Option<String>, u16)> {
     let (host, port) = tok.rsplit_once(':')?;
     let port: u16 = port.parse().ok()?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = (!host.is_empty() && host != "*" && host != "0.0.0.0" && host != "::").then(|| host.to_string());
+    let host = (!host.is_empty() && host != "*" && host != "0.0.0.0" && host != "::")
+        .then(|| host.to_string());
     Some((host, port))
 }
 
@@ -99,13 +100,15 @@ pub fn kind_from_check(path: &str) -> ServiceKind {
 
 /// The port the reference stacks give a proxy of this name.
 pub fn known_port(cluster: &str, proxy: &str) -> Option<u16> {
-    let pigsty = proxy.strip_prefix(&format!("{cluster}-")).and_then(|s| match s {
-        "primary" => Some(5433),
-        "replica" => Some(5434),
-        "default" => Some(5436),
-        "offline" => Some(5438),
-        _ => None,
-    });
+    let pigsty = proxy
+        .strip_prefix(&format!("{cluster}-"))
+        .and_then(|s| match s {
+            "primary" => Some(5433),
+            "replica" => Some(5434),
+            "default" => Some(5436),
+            "offline" => Some(5438),
+            _ => None,
+        });
     pigsty.or(match proxy {
         // autobase
         "master" => Some(5000),
@@ -122,13 +125,20 @@ pub fn known_port(cluster: &str, proxy: &str) -> Option<u16> {
 /// Stats endpoints to try on a host with no configured `stats_urls`:
 /// those the local configs declare, then Pigsty's and autobase's defaults.
 pub fn stats_candidates(host: &str, cfgs: &[CfgProxy]) -> Vec<String> {
-    let h = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+    let h = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
     let mut v: Vec<String> = cfgs
         .iter()
         .filter_map(|p| Some((p.stats_uri.as_ref()?, p.binds.first()?)))
         .map(|(uri, (_, port))| format!("http://{h}:{port}{};csv", uri.trim_end_matches(';')))
         .collect();
-    for d in [format!("http://{h}:9101/stats;csv"), format!("http://{h}:7000/;csv")] {
+    for d in [
+        format!("http://{h}:9101/stats;csv"),
+        format!("http://{h}:7000/;csv"),
+    ] {
         if !v.contains(&d) {
             v.push(d);
         }
@@ -178,12 +188,27 @@ mod tests {
         assert_eq!(c[0].stats_uri.as_deref(), Some("/"));
         assert_eq!(c[1].binds, vec![(Some("10.0.0.1".into()), 5000)]);
         assert_eq!(c[1].check_path.as_deref(), Some("/primary"));
-        assert_eq!(kind_from_check(c[2].check_path.as_deref().unwrap()), ServiceKind::ReplicaSync);
-        assert_eq!(stats_candidates("10.0.0.2", &c)[0], "http://10.0.0.2:7000/;csv");
+        assert_eq!(
+            kind_from_check(c[2].check_path.as_deref().unwrap()),
+            ServiceKind::ReplicaSync
+        );
+        assert_eq!(
+            stats_candidates("10.0.0.2", &c)[0],
+            "http://10.0.0.2:7000/;csv"
+        );
         assert_eq!(service_port("pg", "master", "10.0.0.1", &c), Some(5000));
-        assert_eq!(service_port("pg", "replicas_sync", "10.0.0.9", &c), Some(5002));
-        assert_eq!(service_port("pg", "replicas_async", "10.0.0.9", &[]), Some(5003));
-        assert_eq!(service_port("pg-test", "pg-test-replica", "h", &[]), Some(5434));
+        assert_eq!(
+            service_port("pg", "replicas_sync", "10.0.0.9", &c),
+            Some(5002)
+        );
+        assert_eq!(
+            service_port("pg", "replicas_async", "10.0.0.9", &[]),
+            Some(5003)
+        );
+        assert_eq!(
+            service_port("pg-test", "pg-test-replica", "h", &[]),
+            Some(5434)
+        );
         assert_eq!(service_port("pg", "custom", "h", &[]), None);
     }
 }

@@ -176,7 +176,7 @@ pub fn banner_shown(model: &Model, now: SystemTime) -> bool {
 }
 
 /// What the banner calls etcd's trouble: the failure's kind when known.
-fn trouble(fault: Option<crate::dcs::Fault>, failed: bool) -> &'static str {
+pub fn trouble(fault: Option<crate::dcs::Fault>, failed: bool) -> &'static str {
     match (fault, failed) {
         (Some(f), _) => f.label(),
         (None, true) => "UNREACHABLE",
@@ -257,14 +257,23 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let sick: Vec<String> = eps
         .iter()
         .filter(|e| e.checked.is_some() && !e.ok)
-        .map(|e| format!("{} {}", e.endpoint, e.fault.map(|f| f.label()).unwrap_or("?")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.endpoint,
+                e.fault.map(|f| f.label()).unwrap_or("?")
+            )
+        })
         .collect();
     let members = (!eps.is_empty()).then(|| {
         let up = eps.len() - sick.len();
         if sick.is_empty() {
             Span::styled(format!(" {up}/{}", eps.len()), t.fg(t.ok))
         } else {
-            Span::styled(format!(" {up}/{} ⚠ {}", eps.len(), sick.join(", ")), t.fg(t.warn))
+            Span::styled(
+                format!(" {up}/{} ⚠ {}", eps.len(), sick.join(", ")),
+                t.fg(t.warn),
+            )
         }
     });
     let mut l1 = vec![

@@ -19,17 +19,23 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
     let mut out = vec![];
     if ctx.ui.screen == Screen::Events {
         if let Some(e) = super::events::visible(m, ctx.ui).get(ctx.ui.selected) {
-            out.push(format!("event at {} UTC ({} ago):", clock(e.at), ago(ctx.now, e.at)));
+            out.push(format!(
+                "event at {} UTC ({} ago):",
+                clock(e.at),
+                ago(ctx.now, e.at)
+            ));
             out.push(e.message.clone());
             out.push(String::new());
         }
     }
     match dcs(&m.source(SourceId::Etcd), ctx.now) {
-        Dcs::Live => out.push("etcd: live (the watch was confirmed within the last seconds)".into()),
+        Dcs::Live => {
+            out.push("etcd: live (the watch was confirmed within the last seconds)".into())
+        }
         Dcs::Connecting => out.push("etcd: connecting".into()),
         Dcs::Stale { since, fault, why } => out.push(format!(
             "etcd: {} since {} UTC ({} ago): {why}",
-            fault.map(|f| f.label()).unwrap_or("NOT CONFIRMED"),
+            super::common::trouble(fault, m.source(SourceId::Etcd).down_since.is_some()),
             clock(since),
             ago(ctx.now, since)
         )),
@@ -51,8 +57,16 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
     for id in [SourceId::Rest, SourceId::Haproxy, SourceId::Sql] {
         let h = m.source(id);
         if let Some((at, err)) = &h.last_error {
-            let state = if h.down_since.is_some() { "failing" } else { "last error" };
-            out.push(format!("{} {state} at {} UTC: {err}", id.label(), clock(*at)));
+            let state = if h.down_since.is_some() {
+                "failing"
+            } else {
+                "last error"
+            };
+            out.push(format!(
+                "{} {state} at {} UTC: {err}",
+                id.label(),
+                clock(*at)
+            ));
         }
     }
     if let Some(c) = ctx.ui.cluster.as_ref().and_then(|n| m.clusters.get(n)) {
@@ -64,12 +78,20 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
-    let text: Vec<Line> = lines(ctx)
+    let lines = lines(ctx);
+    let w = area.width.saturating_sub(4);
+    // Rows once wrapped (a little generous: words wrap before the edge).
+    let inner = w.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.chars().count() * 11 / 10 / inner + 1)
+        .sum();
+    let h = (rows as u16 + 2).max(6);
+    let text: Vec<Line> = lines
         .into_iter()
         .map(|l| Line::from(Span::raw(l)))
         .collect();
-    let h = (text.len() as u16 * 2 + 2).max(6);
-    let r = super::common::overlay(area, buf, ctx, area.width.saturating_sub(4), h);
+    let r = super::common::overlay(area, buf, ctx, w, h);
     Paragraph::new(text)
         .wrap(Wrap { trim: false })
         .block(block(ctx, "details — Esc or ! closes", true))
