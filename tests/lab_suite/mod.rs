@@ -179,6 +179,7 @@ pub fn list_without_a_cluster_shows_the_fleet(lab: &SharedLab) {
 /// patronictl's behaviour: `etcd3.username/password` against an etcd whose
 /// authentication is off works (the credentials are dropped). Only for a
 /// lab without etcd auth (the Pigsty style).
+#[allow(dead_code)] // Not for the autobase lab, whose etcd has auth on.
 pub fn etcd_credentials_without_auth_are_dropped(lab: &SharedLab) {
     assert!(
         lab.info.etcd_root_user.is_none(),
@@ -234,6 +235,22 @@ pub fn exit_codes_are_distinct(lab: &SharedLab) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The same etcd failure during a dry run is the same code.
+    let out = Command::new(crate::common::bin())
+        .args(["--dcs-url", &format!("etcd3://{host}:1/pg"), "switchover", "pg-test", "--dry-run"])
+        .env("PGTUI_SETTINGS", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    // A member that does not exist is "not found" for every command.
+    for args in [
+        &["switchover", "pg-test", "--candidate", "no-such-member", "--dry-run"][..],
+        &["dsn", "pg-test", "--member", "no-such-member"][..],
+        &["reload", "pg-test", "no-such-member", "--dry-run"][..],
+    ] {
+        let out = lab.pgtui(args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let out = Command::new(crate::common::bin())
         .args(["--dcs-url", "etcd3://nonsense", "list"])
         .output()
