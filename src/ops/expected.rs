@@ -97,8 +97,17 @@ pub fn changes(seen: &Expected, now: &Expected) -> Vec<String> {
             onoff(now.paused)
         ));
     }
+    // Which kind of member the target is: leading, following, or gone. A
+    // standby turning sync or async is no change of kind (a rolling restart
+    // moves the sync role itself); where it matters, for a switchover or
+    // failover candidate, the scorecard's checks change and say so below.
+    let kind = |r: &str| match r {
+        "leader" | "standby_leader" => 0,
+        "absent" => 2,
+        _ => 1,
+    };
     if let (Some(a), Some(b)) = (&seen.target, &now.target) {
-        if a.role != b.role {
+        if kind(&a.role) != kind(&b.role) {
             out.push(format!("{} was {}, now {}", a.member, a.role, b.role));
         }
         if a.failing != b.failing {
