@@ -237,19 +237,41 @@ pub fn exit_codes_are_distinct(lab: &SharedLab) {
     );
     // The same etcd failure during a dry run is the same code.
     let out = Command::new(crate::common::bin())
-        .args(["--dcs-url", &format!("etcd3://{host}:1/pg"), "switchover", "pg-test", "--dry-run"])
+        .args([
+            "--dcs-url",
+            &format!("etcd3://{host}:1/pg"),
+            "switchover",
+            "pg-test",
+            "--dry-run",
+        ])
         .env("PGTUI_SETTINGS", "/dev/null")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A member that does not exist is "not found" for every command.
     for args in [
-        &["switchover", "pg-test", "--candidate", "no-such-member", "--dry-run"][..],
+        &[
+            "switchover",
+            "pg-test",
+            "--candidate",
+            "no-such-member",
+            "--dry-run",
+        ][..],
         &["dsn", "pg-test", "--member", "no-such-member"][..],
         &["reload", "pg-test", "no-such-member", "--dry-run"][..],
     ] {
         let out = lab.pgtui(args);
-        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = Command::new(crate::common::bin())
         .args(["--dcs-url", "etcd3://nonsense", "list"])
