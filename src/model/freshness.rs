@@ -123,11 +123,13 @@ fn age_ms(now: SystemTime, at: Option<SystemTime>) -> Option<u64> {
 pub fn cluster(m: &Model, c: &ClusterState, now: SystemTime) -> ClusterFreshness {
     let etcd = m.source(SourceId::Etcd);
     let d = dcs(&etcd, now);
-    let from_etcd = c.dcs.members.values().any(|e| e.source == SourceId::Etcd)
-        || c.dcs
+    // Only data another source filled in (the REST fallback) is not etcd's;
+    // a cluster whose member keys all expired is still etcd's picture.
+    let from_etcd = c.dcs.members.values().all(|e| e.source == SourceId::Etcd)
+        && c.dcs
             .leader
             .as_ref()
-            .is_some_and(|e| e.source == SourceId::Etcd);
+            .is_none_or(|e| e.source == SourceId::Etcd);
     let mut sources = std::collections::BTreeMap::new();
     let (fault, error) = match &d {
         Dcs::Stale { fault, why, .. } => (*fault, Some(why.clone())),

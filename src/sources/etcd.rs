@@ -98,6 +98,8 @@ pub fn apply_list(
         for c in m.clusters.values_mut() {
             if scope.includes(&c.name) {
                 c.dcs = Default::default();
+                // etcd answers again: nothing is missing any more.
+                c.partial = None;
             }
         }
         let mut seen = BTreeSet::new();
@@ -249,7 +251,7 @@ async fn heartbeat(
     keys: &Keys,
     prefix: &str,
     rev: i64,
-) -> Result<(usize, Vec<(Vec<u8>, Vec<u8>)>), EtcdError> {
+) -> Result<(usize, Option<Vec<(Vec<u8>, Vec<u8>)>>), EtcdError> {
     let timeout = HEARTBEAT_TIMEOUT;
     let access = Access::read_prefix(prefix);
     let p = prefix.to_string();
@@ -281,13 +283,20 @@ async fn heartbeat(
             let p = locks.clone();
             async move { c.get(p, Some(GetOptions::new().with_prefix())).await }
         })
-        .await?;
+        .await;
+    // The locks are a side dish: a credential that may read its cluster
+    // but not pgtui's keys still watches; only the member failing ends it.
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) if e.fault.try_next_endpoint() => return Err(e),
+        Err(_) => return Ok((changed, None)),
+    };
     let kvs = resp
         .kvs()
         .iter()
         .map(|kv| (kv.key().to_vec(), kv.value().to_vec()))
         .collect();
-    Ok((changed, kvs))
+    Ok((changed, Some(kvs)))
 }
 
 /// Follows changes after `rev` on endpoint `at`, advancing `rev` as
@@ -368,7 +377,10 @@ async fn watch(
                     // A progress notification: everything up to its revision
                     // has been delivered. (Not so the "created" answer, whose
                     // revision is etcd's current one, before the replay.)
-                    if let (false, Some(h)) = (resp.created(), resp.header()) {
+                    if resp.created() {
+                        continue;
+                    }
+                    if let Some(h) = resp.header() {
                         *rev = (*rev).max(h.revision());
                     }
                     model.update_quiet(|m| m.source_mut(SourceId::Etcd).ok(now));
@@ -396,7 +408,10 @@ async fn watch(
                     Ok((0, kvs)) => {
                         silent = 0;
                         let now = SystemTime::now();
-                        let locks = crate::model::lock::parse(&keys.pgtui_prefix, &kvs);
+                        let locks = match kvs {
+                            Some(kvs) => crate::model::lock::parse(&keys.pgtui_prefix, &kvs),
+                            None => model.read(|m| m.locks.clone()),
+                        };
                         let was_down = model.read(|m| m.source(SourceId::Etcd).down_since.is_some());
                         if was_down || model.read(|m| m.locks != locks) {
                             model.update(|m| { m.locks = locks; m.source_mut(SourceId::Etcd).ok(now); });
