@@ -146,14 +146,6 @@ impl Etcd {
         self.inner.cfg.username.clone()
     }
 
-    pub fn len(&self) -> usize {
-        self.inner.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.inner.nodes.is_empty()
-    }
-
     fn err(&self, i: usize, fault: Fault, access: &Access, detail: String) -> EtcdError {
         let mut e = EtcdError::new(fault, self.endpoint(i), access, detail);
         e.user = self.inner.cfg.username.clone();
@@ -424,11 +416,5 @@ impl Etcd {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-    }
-
-    pub fn health_all(&self) -> Vec<EndpointHealth> {
-        (0..self.inner.nodes.len())
-            .map(|i| self.health(i))
-            .collect()
     }
 }

@@ -214,7 +214,9 @@ pub fn classify(e: &etcd_client::Error, invalid_argument_is_auth: bool) -> (Faul
                 Code::Unauthenticated => Fault::Unauthenticated,
                 Code::InvalidArgument if invalid_argument_is_auth => Fault::Unauthenticated,
                 Code::PermissionDenied => Fault::PermissionDenied,
-                Code::Unavailable => transport_fault(s.source_ref()).unwrap_or(Fault::Unavailable),
+                Code::Unavailable => {
+                    transport_fault(std::error::Error::source(s)).unwrap_or(Fault::Unavailable)
+                }
                 Code::DeadlineExceeded | Code::Cancelled => Fault::Timeout,
                 _ => Fault::Other,
             };
@@ -233,16 +235,6 @@ pub fn classify(e: &etcd_client::Error, invalid_argument_is_auth: bool) -> (Faul
 /// without credentials, and so do we).
 pub fn auth_not_enabled(e: &etcd_client::Error) -> bool {
     matches!(e, etcd_client::Error::GRpcStatus(s) if s.code() == tonic::Code::FailedPrecondition)
-}
-
-trait SourceRef {
-    fn source_ref(&self) -> Option<&(dyn std::error::Error + 'static)>;
-}
-
-impl SourceRef for tonic::Status {
-    fn source_ref(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(self)
-    }
 }
 
 /// The I/O error kind deepest in a chain decides refused vs timed out vs TLS.

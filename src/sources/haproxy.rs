@@ -17,8 +17,6 @@ use std::time::{Duration, SystemTime};
 
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub const TIMEOUT: Duration = Duration::from_millis(1500);
-/// Pigsty's HAProxy stats port.
-pub const PIGSTY_STATS_PORT: u16 = 9101;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HaproxyError {
@@ -132,15 +130,6 @@ pub fn targets_with(
         }
     }
     out
-}
-
-/// `http://HOST:9101/stats;csv` (IPv6 literals bracketed).
-pub fn default_stats_url(host: &str) -> String {
-    if host.contains(':') {
-        format!("http://[{host}]:{PIGSTY_STATS_PORT}/stats;csv")
-    } else {
-        format!("http://{host}:{PIGSTY_STATS_PORT}/stats;csv")
-    }
 }
 
 pub fn client() -> Result<reqwest::Client, HaproxyError> {

@@ -19,13 +19,6 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio_postgres::NoTls;
 
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
-/// Pigsty's service ports.
-pub const PIGSTY_PORTS: [(&str, u16); 4] = [
-    ("primary", 5433),
-    ("replica", 5434),
-    ("default", 5436),
-    ("offline", 5438),
-];
 const WHO_SQL: &str = "SELECT host(inet_server_addr()), inet_server_port(), pg_is_in_recovery()";
 
 pub const NO_CREDENTIALS: &str = "no SQL credentials: the service-port probe is off; set [sql] user/password in pgtui's settings, PGTUI_SQL_USER/PGTUI_SQL_PASSWORD, or postgresql.authentication.superuser in the YAML";
