@@ -1,0 +1,2 @@
+//! See the module docs of `tests/lab_hostile.rs`.
+use crate::lab as _lab;
