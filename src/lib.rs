@@ -18,4 +18,5 @@ pub mod lab;
 pub mod model;
 pub mod ops;
 pub mod sources;
+pub mod text;
 pub mod tui;

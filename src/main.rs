@@ -129,7 +129,10 @@ fn main() {
     let code = match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {
-            eprintln!("pgtui: {e:#}");
+            eprintln!(
+                "pgtui: {}",
+                pgtui::text::terminal_safe(&format!("{e:#}"), false)
+            );
             code_for(&e)
         }
     };

@@ -107,6 +107,7 @@ fn view(leader: Option<&str>, states: [&str; 3]) -> ClusterView {
             })
             .collect(),
         unparseable_keys: vec![],
+        findings: vec![],
     }
 }
 

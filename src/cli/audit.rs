@@ -29,10 +29,10 @@ pub async fn run(
                 let session = Session::start(config, Scope::only(clusters));
                 session.wait_first_data().await?;
                 if let Err(e) = crate::ops::reconcile::run(&session).await {
-                    eprintln!("warning: {e}");
+                    errln!("warning: {e}");
                 }
             }
-            Err(e) => eprintln!(
+            Err(e) => errln!(
                 "warning: {} operation(s) never finished and cannot be reconciled: {e}",
                 orphans.len()
             ),
@@ -41,7 +41,7 @@ pub async fn run(
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("no audit log yet at {}", path.display());
+            outln!("no audit log yet at {}", path.display());
             return Ok(());
         }
         Err(e) => {
@@ -54,7 +54,7 @@ pub async fn run(
     };
     let lines: Vec<&str> = text.lines().collect();
     for l in &lines[lines.len().saturating_sub(last)..] {
-        println!("{l}");
+        outln!("{l}");
     }
     Ok(())
 }

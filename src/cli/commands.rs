@@ -92,15 +92,15 @@ fn require_key(s: &Session, name: &str, key: &str, known: bool) -> anyhow::Resul
         )
         .into());
     }
-    eprintln!("pgtui: STALE: the last known {key} of {name}, not confirmed now: {why}");
+    errln!("pgtui: STALE: the last known {key} of {name}, not confirmed now: {why}");
     Ok(())
 }
 
 fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String) {
     match format {
-        Format::Json => println!("{}", serde_json::to_string(value).expect("serialisable")),
-        Format::Yaml => print!("{}", serde_yaml::to_string(value).expect("serialisable")),
-        Format::Table => println!("{}", table()),
+        Format::Json => outln!("{}", serde_json::to_string(value).expect("serialisable")),
+        Format::Yaml => out!("{}", serde_yaml::to_string(value).expect("serialisable")),
+        Format::Table => outln!("{}", table()),
     }
 }
 
@@ -271,8 +271,8 @@ pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result
         None => serde_json::json!({}),
     };
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string(&value)?),
-        _ => print!("{}", serde_yaml::to_string(&value)?),
+        Format::Json => outln!("{}", serde_json::to_string(&value)?),
+        _ => out!("{}", serde_yaml::to_string(&value)?),
     }
     Ok(())
 }
@@ -402,6 +402,6 @@ pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
             format!("member {} publishes no conn_url", pick.name),
         )
     })?;
-    println!("host={host} port={}", pick.port.unwrap_or(5432));
+    outln!("host={host} port={}", pick.port.unwrap_or(5432));
     finish(&s, &name)
 }

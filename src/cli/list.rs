@@ -86,7 +86,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     };
     let (first, lacks, first_key) = frame(&session)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{first}")?;
+    writeln!(out, "{}", super::out::stdout_safe(&first))?;
     out.flush()?;
     drop(out);
     if !args.watch {
@@ -103,7 +103,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     let mut last = first_key;
     let mut last_lacks = lacks.clone();
     if let Some(why) = &lacks {
-        eprintln!("pgtui: STALE: {why}");
+        errln!("pgtui: STALE: {why}");
     }
     let mut changes = session.model.subscribe();
     // Staleness comes with time as well as with changes: re-judge every
@@ -128,7 +128,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
             match &lacks {
                 Some(why) => {
                     went_stale_at.set(Some(SystemTime::now()));
-                    eprintln!("pgtui: {} STALE: {why}", humantime_now());
+                    errln!("pgtui: {} STALE: {why}", humantime_now());
                 }
                 None => {
                     let for_s = went_stale_at
@@ -136,7 +136,7 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
                         .and_then(|t| t.elapsed().ok())
                         .map(|d| format!(" after {} s", d.as_secs()))
                         .unwrap_or_default();
-                    eprintln!(
+                    errln!(
                         "pgtui: {} live again{for_s}: etcd confirms the state shown",
                         humantime_now()
                     );
@@ -150,7 +150,10 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
                 writeln!(out, "\n--- {}", humantime_now())?;
             }
             // A closed pipe (`| head`) ends the watch quietly.
-            if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+            if writeln!(out, "{}", super::out::stdout_safe(&text))
+                .and_then(|_| out.flush())
+                .is_err()
+            {
                 return Ok(());
             }
             last = key;

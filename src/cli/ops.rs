@@ -278,12 +278,17 @@ fn confirm(plans: &[(Operation, Preflight)]) -> Option<bool> {
     }
     let mut err = std::io::stderr();
     for (op, plan) in plans {
-        let _ = writeln!(err, "\n{} on {}:", op.name(), op.cluster());
+        let _ = writeln!(
+            err,
+            "\n{} on {}:",
+            op.name(),
+            super::out::stderr_safe(op.cluster())
+        );
         for p in &plan.plan {
-            let _ = writeln!(err, "  • {p}");
+            let _ = writeln!(err, "  • {}", super::out::stderr_safe(p));
         }
         for w in &plan.warnings {
-            let _ = writeln!(err, "  ! {w}");
+            let _ = writeln!(err, "  ! {}", super::out::stderr_safe(w));
         }
     }
     let typed = plans.iter().find(|(op, _)| op.needs_typed_confirmation());
@@ -291,6 +296,7 @@ fn confirm(plans: &[(Operation, Preflight)]) -> Option<bool> {
         Some((op, _)) => op.cluster().to_string(),
         None => "yes".to_string(),
     };
+    let want = super::out::stderr_safe(&want);
     let _ = write!(err, "Type {want:?} to proceed, anything else cancels: ");
     let _ = err.flush();
     let mut line = String::new();
@@ -300,34 +306,34 @@ fn confirm(plans: &[(Operation, Preflight)]) -> Option<bool> {
 
 fn print(report: &Report, format: Format) {
     match format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string(report).expect("report serialises")
         ),
-        Format::Yaml => print!(
+        Format::Yaml => out!(
             "{}",
             serde_yaml::to_string(report).expect("report serialises")
         ),
         Format::Table => {
-            println!(
+            outln!(
                 "{} {}: {:?}",
                 report.operation.name(),
                 report.operation.cluster(),
                 report.outcome
             );
             for p in &report.preflight.plan {
-                println!("  plan: {p}");
+                outln!("  plan: {p}");
             }
             for w in &report.preflight.warnings {
-                println!("  warning: {w}");
+                outln!("  warning: {w}");
             }
-            println!("  {}", report.message);
+            outln!("  {}", report.message);
             // A refusal offers no way round itself: the checks are the point.
             if report.outcome != Outcome::Refused {
                 if let Some(c) = &report.curl {
-                    println!("  by hand: {c}");
+                    outln!("  by hand: {c}");
                 }
-                println!("  or: {}", report.patronictl);
+                outln!("  or: {}", report.patronictl);
             }
         }
     }
@@ -351,7 +357,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     match crate::ops::reconcile::run(&session).await {
         Ok(done) => {
             for r in done {
-                eprintln!(
+                errln!(
                     "note: an earlier {} ({}) never finished; reconciled: {:?}: {}",
                     r.orphan.record.operation.name(),
                     r.orphan.record.id,
@@ -360,7 +366,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        Err(e) => eprintln!("warning: {e}"),
+        Err(e) => errln!("warning: {e}"),
     }
     let state = session
         .model
@@ -370,8 +376,8 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     if ops.is_empty() {
         let msg = format!("nothing to do on {cluster}: no member matches");
         match flags.format {
-            Format::Table => println!("{msg}"),
-            _ => println!(
+            Format::Table => outln!("{msg}"),
+            _ => outln!(
                 "{}",
                 serde_json::json!({ "outcome": "nothing_to_do", "message": msg })
             ),
@@ -419,7 +425,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
         };
         let report = execute::run(op, &session, opts, &mut |line| {
             if !json {
-                eprintln!("  … {line}");
+                errln!("  … {line}");
             }
         })
         .await?;

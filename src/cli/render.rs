@@ -1,7 +1,7 @@
 //! Text renderings of cluster views, shaped like patronictl's so a DBA's eye
 //! (and grep) finds things where it expects them.
 
-use crate::model::view::{role, ClusterView, MemberView};
+use crate::model::view::{role, ClusterView, MemberView, SHOWN_CHARS};
 use crate::model::SourceHealth;
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::time::SystemTime;
@@ -10,6 +10,12 @@ use std::time::SystemTime;
 pub fn colour_enabled() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Text from outside as a cell shows it: escaped, and cut with a marker
+/// past [`SHOWN_CHARS`] (`-f json` has the whole value).
+pub fn shown(s: &str) -> String {
+    crate::text::clip(&crate::text::escape(s), SHOWN_CHARS).into_owned()
 }
 
 fn table(colour: bool) -> Table {
@@ -44,7 +50,8 @@ fn mb(bytes: Option<u64>) -> String {
 }
 
 fn tags(m: &MemberView) -> String {
-    m.tags
+    let all = m
+        .tags
         .iter()
         .map(|(k, v)| {
             format!(
@@ -55,7 +62,8 @@ fn tags(m: &MemberView) -> String {
             )
         })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    shown(&all)
 }
 
 fn host(m: &MemberView, show_port: bool) -> String {
@@ -107,6 +115,9 @@ pub fn footer(v: &ClusterView) -> Vec<String> {
     for k in &v.unparseable_keys {
         out.push(format!(" ! unparseable DCS key {k}"));
     }
+    for f in &v.findings {
+        out.push(format!(" ! {}", shown(f)));
+    }
     for m in &v.members {
         if let Some(raw) = &m.raw {
             out.push(format!(" ! raw value of members/{}: {raw}", m.name));
@@ -157,8 +168,8 @@ pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
     }
     t.set_header(header);
     for m in &v.members {
-        let mut role_cell = Cell::new(role_label(&m.role));
-        let mut state_cell = Cell::new(&m.state);
+        let mut role_cell = Cell::new(shown(&role_label(&m.role)));
+        let mut state_cell = Cell::new(shown(&m.state));
         if colour {
             if m.role == role::LEADER || m.role == role::STANDBY_LEADER {
                 role_cell = role_cell.fg(Color::Green);
@@ -173,8 +184,8 @@ pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
             lag_cell = lag_cell.fg(Color::Yellow);
         }
         let mut row = vec![
-            Cell::new(&m.name),
-            Cell::new(host(m, show_port)),
+            Cell::new(shown(&m.name)),
+            Cell::new(shown(&host(m, show_port))),
             role_cell,
             state_cell,
             Cell::new(m.timeline.map(|t| t.to_string()).unwrap_or_default())
@@ -185,12 +196,14 @@ pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
         ];
         if extended {
             row.push(Cell::new(if m.pending_restart { "*" } else { "" }));
-            row.push(Cell::new(m.scheduled_restart.as_deref().unwrap_or("")));
+            row.push(Cell::new(shown(
+                m.scheduled_restart.as_deref().unwrap_or(""),
+            )));
             row.push(Cell::new(tags(m)));
         }
         t.add_row(row);
     }
-    let mut out = banner(v);
+    let mut out = shown(&banner(v));
     out.push('\n');
     out.push_str(&t.to_string());
     for line in footer(v) {
@@ -206,7 +219,7 @@ pub fn simple_table(header: &[&str], rows: Vec<Vec<String>>, right: &[usize]) ->
     t.set_header(header.to_vec());
     for r in rows {
         t.add_row(r.into_iter().enumerate().map(|(i, c)| {
-            let cell = Cell::new(c);
+            let cell = Cell::new(shown(&c));
             if right.contains(&i) {
                 cell.set_alignment(CellAlignment::Right)
             } else {

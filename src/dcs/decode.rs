@@ -48,37 +48,53 @@ pub enum DcsValue {
     Other(Decoded<String>),
 }
 
-/// Raw bytes made printable: invalid UTF-8 is shown with escapes, and very
-/// long values are cut so a hostile key cannot flood a terminal.
+/// Raw bytes made printable: invalid UTF-8 and control characters are shown
+/// as escapes, and very long values are cut so a hostile key cannot flood a
+/// terminal.
 pub fn printable_raw(bytes: &[u8]) -> String {
-    const MAX: usize = 4096;
-    let shown = &bytes[..bytes.len().min(MAX)];
-    let mut s = String::new();
-    for chunk in shown.utf8_chunks() {
-        s.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            s.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    if bytes.len() > MAX {
-        s.push_str(&format!("… ({} bytes in all)", bytes.len()));
-    }
-    s
+    crate::text::printable_bytes(bytes, 4096)
 }
 
 fn unparseable<T>(bytes: &[u8], error: impl Into<String>) -> Decoded<T> {
     Decoded::Unparseable {
         raw: printable_raw(bytes),
-        error: error.into(),
+        error: crate::text::escape(&error.into()).into_owned(),
     }
 }
 
-fn json<T: DeserializeOwned>(bytes: &[u8]) -> Decoded<T> {
+/// Fields whose text held characters a terminal would obey, escaped on the
+/// way in (see [`crate::text`]): dotted JSON paths, or `value` for a plain
+/// string key.
+pub type Escaped = Vec<String>;
+
+fn json<T: DeserializeOwned>(bytes: &[u8], object: bool) -> (Decoded<T>, Escaped) {
     // serde_json refuses nesting deeper than 128 levels instead of recursing
     // without bound, so deep or hostile values end up here as errors.
-    match serde_json::from_slice::<T>(bytes) {
-        Ok(v) => Decoded::Ok(v),
-        Err(e) => unparseable(bytes, format!("invalid JSON for this key: {e}")),
+    let mut v = match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                unparseable(bytes, format!("invalid JSON for this key: {e}")),
+                Vec::new(),
+            )
+        }
+    };
+    // Patroni always writes objects for these keys; an array or a scalar that
+    // happens to fit a struct with all-optional fields must not pass.
+    if object && !v.is_object() {
+        let found = kind_name(&v);
+        return (
+            unparseable(bytes, format!("expected a JSON object, found {found}")),
+            Vec::new(),
+        );
+    }
+    let escaped = crate::text::escape_json(&mut v);
+    match serde_json::from_value::<T>(v) {
+        Ok(v) => (Decoded::Ok(v), escaped),
+        Err(e) => (
+            unparseable(bytes, format!("invalid JSON for this key: {e}")),
+            escaped,
+        ),
     }
 }
 
@@ -86,24 +102,20 @@ fn text(bytes: &[u8]) -> Result<&str, Decoded<String>> {
     std::str::from_utf8(bytes).map_err(|e| unparseable(bytes, format!("not UTF-8: {e}")))
 }
 
-fn plain_string(bytes: &[u8]) -> Decoded<String> {
+fn string(bytes: &[u8], trim: bool) -> (Decoded<String>, Escaped) {
     match text(bytes) {
-        Ok(s) if s.trim().is_empty() => unparseable(bytes, "empty value"),
-        Ok(s) => Decoded::Ok(s.trim().to_string()),
-        Err(d) => d,
-    }
-}
-
-fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Decoded<T> {
-    // Patroni always writes objects for these keys; an array or a scalar that
-    // happens to fit a struct with all-optional fields must not pass.
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(_)) => json(bytes),
-        Ok(other) => unparseable(
-            bytes,
-            format!("expected a JSON object, found {}", kind_name(&other)),
-        ),
-        Err(e) => unparseable(bytes, format!("invalid JSON for this key: {e}")),
+        Ok(s) if trim && s.trim().is_empty() => (unparseable(bytes, "empty value"), Vec::new()),
+        Ok(s) => {
+            let s = if trim { s.trim() } else { s };
+            let e = crate::text::escape(s);
+            let flagged = if e.len() != s.len() {
+                vec!["value".to_string()]
+            } else {
+                Vec::new()
+            };
+            (Decoded::Ok(e.into_owned()), flagged)
+        }
+        Err(d) => (d, Vec::new()),
     }
 }
 
@@ -120,33 +132,45 @@ fn kind_name(v: &Value) -> &'static str {
 
 /// Decodes the value of a key of the given kind.
 pub fn decode_value(kind: &KeyKind, bytes: &[u8]) -> DcsValue {
+    decode_flagged(kind, bytes).0
+}
+
+/// Decodes the value of a key of the given kind, with every string made safe
+/// to show, and says which fields had to be escaped.
+pub fn decode_flagged(kind: &KeyKind, bytes: &[u8]) -> (DcsValue, Escaped) {
+    fn wrap<T>(
+        f: impl FnOnce(Decoded<T>) -> DcsValue,
+        (d, e): (Decoded<T>, Escaped),
+    ) -> (DcsValue, Escaped) {
+        (f(d), e)
+    }
     match kind {
-        KeyKind::Config => DcsValue::Config(json_object(bytes)),
-        KeyKind::Leader => DcsValue::Leader(plain_string(bytes)),
-        KeyKind::Member(_) => DcsValue::Member(Box::new(json_object(bytes))),
-        KeyKind::History => DcsValue::History(json(bytes)),
-        KeyKind::Status => DcsValue::Status(json_object(bytes)),
-        KeyKind::OptimeLeader => DcsValue::OptimeLeader(match text(bytes) {
-            Ok(s) => s
-                .trim()
-                .parse()
-                .map(Decoded::Ok)
-                .unwrap_or_else(|e| unparseable(bytes, format!("not an LSN: {e}"))),
-            Err(Decoded::Unparseable { raw, error }) => Decoded::Unparseable { raw, error },
-            Err(Decoded::Ok(_)) => unreachable!("text() only errs with Unparseable"),
-        }),
-        KeyKind::Sync => DcsValue::Sync(json_object(bytes)),
+        KeyKind::Config => wrap(DcsValue::Config, json(bytes, true)),
+        KeyKind::Leader => wrap(DcsValue::Leader, string(bytes, true)),
+        KeyKind::Member(_) => wrap(|d| DcsValue::Member(Box::new(d)), json(bytes, true)),
+        KeyKind::History => wrap(DcsValue::History, json(bytes, false)),
+        KeyKind::Status => wrap(DcsValue::Status, json(bytes, true)),
+        KeyKind::OptimeLeader => (
+            DcsValue::OptimeLeader(match text(bytes) {
+                Ok(s) => s
+                    .trim()
+                    .parse()
+                    .map(Decoded::Ok)
+                    .unwrap_or_else(|e| unparseable(bytes, format!("not an LSN: {e}"))),
+                Err(Decoded::Unparseable { raw, error }) => Decoded::Unparseable { raw, error },
+                Err(Decoded::Ok(_)) => unreachable!("text() only errs with Unparseable"),
+            }),
+            Vec::new(),
+        ),
+        KeyKind::Sync => wrap(DcsValue::Sync, json(bytes, true)),
         // An empty object means "no failover pending".
-        KeyKind::Failover => DcsValue::Failover(if bytes.is_empty() {
-            Decoded::Ok(Failover::default())
-        } else {
-            json_object(bytes)
-        }),
-        KeyKind::Failsafe => DcsValue::Failsafe(json_object(bytes)),
-        KeyKind::Initialize => DcsValue::Initialize(plain_string(bytes)),
-        KeyKind::Other(_) => DcsValue::Other(match text(bytes) {
-            Ok(s) => Decoded::Ok(s.to_string()),
-            Err(d) => d,
-        }),
+        KeyKind::Failover if bytes.is_empty() => (
+            DcsValue::Failover(Decoded::Ok(Failover::default())),
+            Vec::new(),
+        ),
+        KeyKind::Failover => wrap(DcsValue::Failover, json(bytes, true)),
+        KeyKind::Failsafe => wrap(DcsValue::Failsafe, json(bytes, true)),
+        KeyKind::Initialize => wrap(DcsValue::Initialize, string(bytes, true)),
+        KeyKind::Other(_) => wrap(DcsValue::Other, string(bytes, false)),
     }
 }

@@ -18,6 +18,25 @@ pub enum KeyKind {
     Other(String),
 }
 
+impl KeyKind {
+    /// The key's path under its cluster, as Patroni names it.
+    pub fn tail(&self) -> String {
+        match self {
+            KeyKind::Config => "config".into(),
+            KeyKind::Leader => "leader".into(),
+            KeyKind::Member(n) => format!("members/{n}"),
+            KeyKind::History => "history".into(),
+            KeyKind::Status => "status".into(),
+            KeyKind::OptimeLeader => "optime/leader".into(),
+            KeyKind::Sync => "sync".into(),
+            KeyKind::Failover => "failover".into(),
+            KeyKind::Failsafe => "failsafe".into(),
+            KeyKind::Initialize => "initialize".into(),
+            KeyKind::Other(k) => k.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedKey {
     pub cluster: String,
@@ -37,9 +56,17 @@ pub fn normalize_namespace(ns: &str) -> String {
 
 /// Parses a key relative to `namespace` (already normalised). Returns `None`
 /// for keys outside the namespace or without a cluster component.
+///
+/// Bytes that are not UTF-8 and characters a terminal would obey are kept as
+/// escapes (`\xff`, `\e`), so such a key still lands in its cluster and is
+/// flagged there instead of vanishing; the same bytes always give the same
+/// name, so a later delete finds it.
 pub fn parse_key(namespace: &str, key: &[u8]) -> Option<ParsedKey> {
-    let key = std::str::from_utf8(key).ok()?;
-    let rest = key.strip_prefix(namespace)?;
+    let rest = key.strip_prefix(namespace.as_bytes())?;
+    let rest = match std::str::from_utf8(rest) {
+        Ok(s) => crate::text::escape(s),
+        Err(_) => std::borrow::Cow::Owned(crate::text::printable_bytes(rest, usize::MAX)),
+    };
     let (cluster, tail) = rest.split_once('/')?;
     if cluster.is_empty() {
         return None;
@@ -96,6 +123,11 @@ mod tests {
         );
         assert!(parse_key("/pg/", b"/other/pg-test/leader").is_none());
         assert!(parse_key("/pg/", b"/pg/pg-test").is_none());
-        assert!(parse_key("/pg/", b"/pg/\xff/leader").is_none());
+        assert_eq!(
+            parse_key("/pg/", b"/pg/pg-test/members/a\xff\x1b")
+                .unwrap()
+                .kind,
+            KeyKind::Member("a\\xff\\e".into())
+        );
     }
 }

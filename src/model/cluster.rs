@@ -3,10 +3,8 @@
 use super::rest::RestStatus;
 use super::source::{SourceId, Sourced};
 use super::sql::SqlMember;
-use crate::dcs::decode::DcsValue;
-use crate::dcs::{
-    decode_value, Decoded, Failover, HistoryEntry, KeyKind, MemberData, Status, SyncState,
-};
+use crate::dcs::decode::{decode_flagged, DcsValue};
+use crate::dcs::{Decoded, Failover, HistoryEntry, KeyKind, MemberData, Status, SyncState};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -34,6 +32,9 @@ pub struct DcsCluster {
     pub failsafe: Option<DcsEntry<BTreeMap<String, Value>>>,
     pub initialize: Option<DcsEntry<String>>,
     pub other: BTreeMap<String, DcsEntry<String>>,
+    /// Per key (`members/x`, `config`): the fields whose text held
+    /// characters a terminal would obey, escaped on the way in.
+    pub escaped: BTreeMap<String, Vec<String>>,
 }
 
 impl DcsCluster {
@@ -62,6 +63,7 @@ impl DcsCluster {
             });
         }
         let Some(bytes) = bytes else {
+            self.escaped.remove(&kind.tail());
             match kind {
                 KeyKind::Config => self.config = None,
                 KeyKind::Leader => self.leader = None,
@@ -82,7 +84,13 @@ impl DcsCluster {
             return;
         };
         let (r, s, t) = (mod_revision, source, at);
-        match (kind, decode_value(kind, bytes)) {
+        let (value, escaped) = decode_flagged(kind, bytes);
+        if escaped.is_empty() {
+            self.escaped.remove(&kind.tail());
+        } else {
+            self.escaped.insert(kind.tail(), escaped);
+        }
+        match (kind, value) {
             (_, DcsValue::Config(v)) => put(&mut self.config, Some((v, r, s, t))),
             (_, DcsValue::Leader(v)) => put(&mut self.leader, Some((v, r, s, t))),
             (KeyKind::Member(n), DcsValue::Member(v)) => {

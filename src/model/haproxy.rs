@@ -222,6 +222,9 @@ pub fn parse_stats_csv(text: &str) -> Result<Vec<Proxy>, ParseError> {
             limit: MAX_STATS_BYTES,
         });
     }
+    // Check descriptions quote what servers answered; nothing of it may
+    // reach a terminal raw.
+    let text = &*crate::text::escape_keep_lines(text);
     // The header is the first non-blank line; `body_start` is where the rows begin.
     let (mut body_start, mut header) = (0, None);
     for (i, l) in text.split_inclusive('\n').enumerate() {

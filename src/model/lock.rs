@@ -34,10 +34,13 @@ pub fn parse(pgtui_prefix: &str, kvs: &[(Vec<u8>, Vec<u8>)]) -> BTreeMap<String,
     kvs.iter()
         .filter_map(|(k, v)| {
             let cluster = std::str::from_utf8(k).ok()?.strip_prefix(&p)?.to_string();
-            let holder = serde_json::from_slice(v).unwrap_or_else(|_| LockHolder {
+            let holder = crate::text::json_escaped(v).unwrap_or_else(|_| LockHolder {
                 user: "?".into(),
                 host: "?".into(),
-                operation: format!("unreadable lock value {}", String::from_utf8_lossy(v)),
+                operation: format!(
+                    "unreadable lock value {}",
+                    crate::text::printable_bytes(v, 200)
+                ),
                 id: "?".into(),
                 since: "?".into(),
             });

@@ -27,6 +27,10 @@ pub struct ClusterView {
     pub members: Vec<MemberView>,
     /// DCS keys of this cluster that did not decode: `key: reason`.
     pub unparseable_keys: Vec<String>,
+    /// What pgtui noticed in the data and will not pass over silently:
+    /// values that held control characters, keys it cannot place, a leader
+    /// key naming no member, values too long to show whole.
+    pub findings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,6 +65,8 @@ pub mod role {
     pub const SYNC_STANDBY: &str = "sync_standby";
     pub const QUORUM_STANDBY: &str = "quorum_standby";
     pub const REPLICA: &str = "replica";
+    /// A member whose value could not be read: pgtui does not guess.
+    pub const UNKNOWN: &str = "unknown";
 }
 
 fn quorum_mode(c: &ClusterState) -> bool {
@@ -123,7 +129,7 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
                 m.role = if is_leader {
                     role::LEADER.into()
                 } else {
-                    role::REPLICA.into()
+                    role::UNKNOWN.into()
                 };
                 m.unparseable = Some(error.clone());
                 m.raw = Some(raw.clone());
@@ -217,6 +223,66 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
         scheduled_switchover,
         members,
         unparseable_keys: unparseable_keys(c),
+        findings: findings(c),
+    }
+}
+
+/// Longest text a cell shows before it is cut with a marker; `-f json`
+/// carries the whole value.
+pub const SHOWN_CHARS: usize = 200;
+
+fn findings(c: &ClusterState) -> Vec<String> {
+    let d = &c.dcs;
+    let mut out = Vec::new();
+    if c.name.contains('\\') {
+        out.push(format!(
+            "the cluster name {} held control characters or bytes that are not UTF-8; shown escaped",
+            c.name
+        ));
+    }
+    for (key, fields) in &d.escaped {
+        out.push(format!(
+            "{key}: {} held control characters; shown escaped",
+            fields.join(", ")
+        ));
+    }
+    for (name, e) in &d.members {
+        if name.contains('\\') {
+            out.push(format!(
+                "members/{name}: the member name held control characters or bytes that are not UTF-8; shown escaped"
+            ));
+        }
+        let long = e.value.ok().into_iter().flat_map(|m| {
+            m.tags
+                .iter()
+                .filter(|(_, v)| shown_len(v) > SHOWN_CHARS)
+                .map(|(k, v)| (k.clone(), shown_len(v)))
+        });
+        for (tag, len) in long {
+            out.push(format!(
+                "members/{name}: tag {tag} is {len} characters; shown cut, whole in -f json"
+            ));
+        }
+    }
+    for k in d.other.keys() {
+        out.push(format!(
+            "key {k}: not a key Patroni writes, so pgtui cannot place it; check who wrote it"
+        ));
+    }
+    if let Some(l) = d.leader_name() {
+        if !d.members.contains_key(l) {
+            out.push(format!(
+                "the leader key names {l}, which has no member key: no running Patroni answers for the leader"
+            ));
+        }
+    }
+    out
+}
+
+fn shown_len(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.chars().count(),
+        other => other.to_string().chars().count(),
     }
 }
 

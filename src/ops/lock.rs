@@ -86,7 +86,7 @@ pub async fn acquire(
             _ => None,
         });
         let raw = raw.unwrap_or_default();
-        return Err(match serde_json::from_slice::<Holder>(&raw) {
+        return Err(match crate::text::json_escaped::<Holder>(&raw) {
             Ok(holder) => LockError::Held {
                 cluster: cluster.into(),
                 holder,
@@ -161,7 +161,7 @@ pub async fn break_dead(
     let Some(kv) = resp.kvs().first() else {
         return Ok(false);
     };
-    match serde_json::from_slice::<Holder>(kv.value()) {
+    match crate::text::json_escaped::<Holder>(kv.value()) {
         Ok(h) if h.id == id => {}
         _ => return Ok(false),
     }

@@ -99,7 +99,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
             body: crate::dcs::decode::printable_raw(&body[..body.len().min(200)]),
         });
     }
-    serde_json::from_slice(&body).map_err(|e| RestError::Decode {
+    crate::text::json_escaped(&body).map_err(|e| RestError::Decode {
         url,
         reason: e.to_string(),
     })

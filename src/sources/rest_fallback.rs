@@ -42,7 +42,7 @@ pub struct RestClusterMember {
 }
 
 pub fn decode_cluster_body(bytes: &[u8]) -> Result<RestCluster, serde_json::Error> {
-    serde_json::from_slice(bytes)
+    crate::text::json_escaped(bytes)
 }
 
 /// The `sync` key Patroni would have written for the sync (or quorum)

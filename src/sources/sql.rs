@@ -24,6 +24,11 @@ const REPLICATION_SQL: &str = "SELECT application_name, client_addr::text, state
 const SLOTS_SQL: &str = "SELECT slot_name::text, slot_type, active, restart_lsn::text, confirmed_flush_lsn::text FROM pg_replication_slots";
 const RECEIVER_SQL: &str = "SELECT status, sender_host, sender_port, received_tli::bigint, flushed_lsn::text, slot_name::text FROM pg_stat_wal_receiver";
 
+/// Text a server sent (an `application_name` any client may set), escaped.
+fn safe(s: Option<String>) -> Option<String> {
+    s.map(|s| crate::text::escape(&s).into_owned())
+}
+
 fn lsn(s: Option<String>) -> Option<u64> {
     s.as_deref().and_then(parse_lsn)
 }
@@ -64,10 +69,10 @@ pub async fn probe(client: &Client) -> Result<SqlMember, tokio_postgres::Error> 
     if !m.in_recovery {
         for r in client.query(REPLICATION_SQL, &[]).await? {
             m.replication.push(ReplicationRow {
-                application_name: r.get::<_, Option<String>>(0).unwrap_or_default(),
-                client_addr: r.get(1),
-                state: r.get(2),
-                sync_state: r.get(3),
+                application_name: safe(r.get(0)).unwrap_or_default(),
+                client_addr: safe(r.get(1)),
+                state: safe(r.get(2)),
+                sync_state: safe(r.get(3)),
                 sent_lsn: lsn(r.get(4)),
                 write_lsn: lsn(r.get(5)),
                 flush_lsn: lsn(r.get(6)),
@@ -79,18 +84,18 @@ pub async fn probe(client: &Client) -> Result<SqlMember, tokio_postgres::Error> 
         }
     } else if let Some(r) = client.query_opt(RECEIVER_SQL, &[]).await? {
         m.wal_receiver = Some(WalReceiverRow {
-            status: r.get(0),
-            sender_host: r.get(1),
+            status: safe(r.get(0)),
+            sender_host: safe(r.get(1)),
             sender_port: r.get(2),
             received_tli: r.get::<_, Option<i64>>(3).map(|v| v as u64),
             flushed_lsn: lsn(r.get(4)),
-            slot_name: r.get(5),
+            slot_name: safe(r.get(5)),
         });
     }
     for r in client.query(SLOTS_SQL, &[]).await? {
         m.slots.push(SlotRow {
-            slot_name: r.get(0),
-            slot_type: r.get(1),
+            slot_name: safe(r.get(0)).unwrap_or_default(),
+            slot_type: safe(r.get(1)),
             active: r.get(2),
             restart_lsn: lsn(r.get(3)),
             confirmed_flush_lsn: lsn(r.get(4)),

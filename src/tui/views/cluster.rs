@@ -149,9 +149,15 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         super::services::compact(svc, buf, ctx, &v);
         super::events::compact(ev, buf, ctx, &v.name);
     }
-    if !v.unparseable_keys.is_empty() && top.height > 3 {
+    let mut problems: Vec<String> = v
+        .unparseable_keys
+        .iter()
+        .map(|k| format!("unparseable: {k}"))
+        .collect();
+    problems.extend(v.findings.iter().cloned());
+    if !problems.is_empty() && top.height > 3 {
         let line = Line::from(Span::styled(
-            format!(" ! unparseable: {}", v.unparseable_keys.join("; ")),
+            format!(" ! {} (! shows all)", problems.join("; ")),
             t.alarm(),
         ));
         let y = top.y + top.height - 2;

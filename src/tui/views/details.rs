@@ -70,6 +70,13 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
         }
     }
     if let Some(c) = ctx.ui.cluster.as_ref().and_then(|n| m.clusters.get(n)) {
+        let v = crate::model::view::cluster_view(c);
+        for k in &v.unparseable_keys {
+            out.push(format!("{} unparseable key {k}", c.name));
+        }
+        for f in &v.findings {
+            out.push(format!("{}: {f}", c.name));
+        }
         for (member, (at, err)) in &c.rest_errors {
             out.push(format!("{member} REST at {} UTC: {err}", clock(*at)));
         }

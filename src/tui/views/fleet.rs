@@ -54,6 +54,8 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                 ("! NO LEADER", t.alarm())
             } else if !v.unparseable_keys.is_empty() {
                 ("! UNPARSEABLE", t.alarm())
+            } else if !v.findings.is_empty() {
+                ("! ODD DATA", t.alarm())
             } else if streaming < replicas.len() {
                 ("! DEGRADED", t.alarm())
             } else if v.paused {

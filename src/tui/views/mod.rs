@@ -39,8 +39,33 @@ pub struct Ctx<'a> {
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
 
-/// Draws the whole screen.
+/// Draws the whole screen. Whatever a view drew, no cell leaves here
+/// holding a character a terminal would obey ([`no_controls`]).
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
+    draw(area, buf, ctx);
+    no_controls(buf);
+}
+
+/// The last net before the terminal. Text from outside is escaped where it
+/// enters pgtui (`crate::text`), but a view that formats some other string
+/// (a server's error text) must not be able to retitle or clear the
+/// operator's terminal: ratatui writes zero-width characters such as ESC
+/// into the previous cell, raw. Such characters are dropped, and a cell that
+/// held nothing else shows `�`.
+pub fn no_controls(buf: &mut Buffer) {
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        if crate::text::has_unsafe(sym) {
+            let kept: String = sym
+                .chars()
+                .filter(|c| !crate::text::is_unsafe(*c))
+                .collect();
+            cell.set_symbol(if kept.is_empty() { "\u{fffd}" } else { &kept });
+        }
+    }
+}
+
+fn draw(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     buf.set_style(area, ctx.theme.base());
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
