@@ -8,6 +8,8 @@
 
 mod common;
 mod hostile;
+#[path = "lab_suite/tmux.rs"]
+mod tmux;
 
 use common::SharedLab;
 use std::sync::OnceLock;

@@ -15,6 +15,18 @@ impl Tmux {
 
     /// The console on pg-test with extra environment (`A=b C=d`) and flags.
     pub fn start_with(lab: &SharedLab, w: u16, h: u16, env: &str, flags: &str) -> Tmux {
+        Tmux::start_on(lab, "pg-test", w, h, env, flags)
+    }
+
+    /// The console on `cluster`, with extra environment and flags.
+    pub fn start_on(
+        lab: &SharedLab,
+        cluster: &str,
+        w: u16,
+        h: u16,
+        env: &str,
+        flags: &str,
+    ) -> Tmux {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let session = format!(
             "pgtui-e2e-{}-{}-{}",
@@ -23,7 +35,7 @@ impl Tmux {
             N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
         let cmd = format!(
-            "PGTUI_SETTINGS=/dev/null {env} {} -c {} --cluster pg-test {flags}",
+            "PGTUI_SETTINGS=/dev/null {env} {} -c {} --cluster {cluster} {flags}",
             bin().display(),
             lab.info.patronictl_config.display()
         );
