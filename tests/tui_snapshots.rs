@@ -94,6 +94,26 @@ fn paused() -> Model {
     m
 }
 
+/// A member key written by someone hostile: a terminal title and a
+/// clipboard write in its state and tags, a bidi override, a long tag.
+fn hostile() -> Model {
+    let mut m = normal();
+    let value = serde_json::json!({
+        "state": "run\u{1b}]0;PWNED\u{7}ning",
+        "role": "replica",
+        "conn_url": "postgres://10.10.10.99:5432/postgres",
+        "api_url": "http://10.10.10.99:8008/patroni",
+        "timeline": 13,
+        "tags": {"note": "\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}gnp.exe", "big": "x".repeat(5000)}
+    });
+    put(
+        &mut m,
+        "/pg/pg-test/members/evil\u{1b}[5m",
+        &value.to_string(),
+    );
+    m
+}
+
 fn member_down() -> Model {
     let mut m = normal();
     put(
@@ -190,7 +210,9 @@ fn every_screen_at_both_sizes() {
 
 #[test]
 fn odd_states_at_both_sizes() {
-    let cases: [(&str, Model, Screen); 6] = [
+    let cases: [(&str, Model, Screen); 8] = [
+        ("hostile", hostile(), Screen::Cluster),
+        ("hostile_fleet", hostile(), Screen::Fleet),
         ("paused", paused(), Screen::Cluster),
         ("member_down", member_down(), Screen::Cluster),
         ("stale_dcs", stale_dcs(), Screen::Cluster),
@@ -208,6 +230,31 @@ fn odd_states_at_both_sizes() {
                 format!("{name}_{w}x{h}"),
                 text(&render(&m, screen, w, h, dark()))
             );
+        }
+    }
+}
+
+#[test]
+fn hostile_text_is_shown_escaped_and_never_raw() {
+    for screen in [
+        Screen::Cluster,
+        Screen::Fleet,
+        Screen::Replication,
+        Screen::Events,
+    ] {
+        let buf = render(&hostile(), screen, 160, 48, dark());
+        for cell in buf.content.iter() {
+            assert!(
+                !pgtui::text::has_unsafe(cell.symbol()),
+                "{screen:?}: a cell holds {:?}",
+                cell.symbol()
+            );
+        }
+        if screen == Screen::Cluster {
+            let t = text(&buf);
+            assert!(t.contains("evil\\e[5m"), "{t}");
+            assert!(t.contains("run\\e]0;PW"), "{t}");
+            assert!(t.contains("held control characters"), "{t}");
         }
     }
 }
