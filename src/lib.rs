@@ -8,7 +8,12 @@
 //! - [`cli`] renders the model for runbooks (table/json/yaml);
 //! - [`lab`] starts a real throwaway cluster for demos and tests.
 //!
-//! Only `src/tui/` (a later addition) may import a terminal UI library.
+//! - [`text`] makes text from outside safe to show;
+//! - [`ops`] is the one layer that writes to a cluster;
+//! - [`tui`] is the console, and the only module that imports a terminal UI
+//!   library.
+//!
+//! ARCHITECTURE.md has the map.
 
 pub mod cli;
 pub mod config;
