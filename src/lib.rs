@@ -7,7 +7,6 @@
 //! - [`dcs`] decodes Patroni's etcd keys, tolerating every malformed value;
 //! - [`cli`] renders the model for runbooks (table/json/yaml);
 //! - [`lab`] starts a real throwaway cluster for demos and tests.
-//!
 //! - [`text`] makes text from outside safe to show;
 //! - [`ops`] is the one layer that writes to a cluster;
 //! - [`tui`] is the console, and the only module that imports a terminal UI
