@@ -168,6 +168,14 @@ impl SharedLab {
     /// etcdctl against the given members (`host:port`), with the lab's
     /// scheme, CA and root login.
     pub fn etcdctl_at(&self, endpoints: &[String], args: &[&str]) -> std::process::Output {
+        self.etcdctl_cmd(endpoints)
+            .args(args)
+            .output()
+            .expect("run etcdctl")
+    }
+
+    /// etcdctl against the given members, ready for its arguments.
+    pub fn etcdctl_cmd(&self, endpoints: &[String]) -> Command {
         let urls: Vec<String> = endpoints
             .iter()
             .map(|e| format!("{}://{e}", self.info.etcd_scheme))
@@ -181,7 +189,7 @@ impl SharedLab {
         if let (Some(u), Some(p)) = (&self.info.etcd_root_user, &self.info.etcd_root_password) {
             cmd.arg(format!("--user={u}:{p}"));
         }
-        cmd.args(args).output().expect("run etcdctl")
+        cmd
     }
 
     /// What pgtui needs besides `--dcs-url` to reach this lab's etcd as a

@@ -37,21 +37,7 @@ fn key(lab: &SharedLab, tail: &[u8]) -> OsString {
 /// etcdctl as root, with arguments that need not be UTF-8 and, for `put`,
 /// the value on stdin (a 1 MB argument is over the kernel's limit).
 fn etcdctl(lab: &SharedLab, args: &[&OsStr], stdin: Option<&str>) -> std::process::Output {
-    let urls: Vec<String> = lab
-        .info
-        .etcd_endpoints
-        .iter()
-        .map(|e| format!("{}://{e}", lab.info.etcd_scheme))
-        .collect();
-    let mut cmd = Command::new("etcdctl");
-    cmd.env("ETCDCTL_API", "3")
-        .arg(format!("--endpoints={}", urls.join(",")));
-    if let Some(ca) = &lab.info.ca_file {
-        cmd.arg(format!("--cacert={}", ca.display()));
-    }
-    if let (Some(u), Some(p)) = (&lab.info.etcd_root_user, &lab.info.etcd_root_password) {
-        cmd.arg(format!("--user={u}:{p}"));
-    }
+    let mut cmd = lab.etcdctl_cmd(&lab.info.etcd_endpoints);
     cmd.args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
