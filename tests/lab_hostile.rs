@@ -8,6 +8,7 @@
 
 mod common;
 mod hostile;
+#[allow(dead_code)]
 #[path = "lab_suite/tmux.rs"]
 mod tmux;
 
