@@ -277,3 +277,45 @@ fn bad_values_are_rejected_clearly() {
     let e = resolve(&inputs(), &env_of(&[("PATRONI_ETCD3_PROTOCOL", "gopher")])).unwrap_err();
     assert!(e.to_string().contains("protocol"), "{e}");
 }
+
+#[test]
+fn a_password_in_the_wrong_shape_is_named_by_field_not_shown() {
+    setup();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.yml");
+    std::fs::write(&p, "restapi:\n  authentication: \"admin:S3CRET\"\n").unwrap();
+    let e = resolve(
+        &Inputs {
+            config_file: Some(p),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, ConfigError::Malformed { line: Some(2), .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("restapi.authentication")
+            && msg.contains("expected a map with username and password, found a string"),
+        "{msg}"
+    );
+    assert!(!msg.contains("S3CRET"), "{msg}");
+    let t = dir.path().join("s.toml");
+    std::fs::write(&t, "[sql]\nuser = \"m\"\nconnect_timeout_ms = \"S3CRET\"\n").unwrap();
+    let msg = resolve(
+        &Inputs {
+            settings_file: Some(t),
+            ..Default::default()
+        },
+        &no_env(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        msg.contains("line 3") && msg.contains("sql.connect_timeout_ms") && !msg.contains("S3CRET"),
+        "{msg}"
+    );
+}

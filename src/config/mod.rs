@@ -10,6 +10,7 @@ pub mod patroni_file;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
+pub mod shape;
 
 pub use resolve::{resolve, Inputs};
 pub use secret::Secret;
