@@ -138,7 +138,7 @@ pub async fn send(http: &reqwest::Client, cfg: &RestConfig, req: &Request) -> Re
             after_ms: started.elapsed().as_millis() as u64,
         },
         Err(e) if e.is_connect() => Reply::NotSent {
-            reason: e.to_string(),
+            reason: crate::config::userinfo::redact(&e.to_string()),
         },
         // Sent, but the connection broke before an answer: treat as unknown.
         Err(_) => Reply::TimedOut {

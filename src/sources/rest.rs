@@ -83,16 +83,18 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     base: &str,
     path: &str,
 ) -> Result<T, RestError> {
-    let url = format!("{base}{path}");
-    let resp =
-        http.get(&url)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| RestError::Unreachable {
-                url: url.clone(),
-                reason: super::error_chain(&e),
-            })?;
+    let target = format!("{base}{path}");
+    // The address comes from the DCS; it is shown without any userinfo.
+    let url = crate::config::userinfo::redact(&target);
+    let resp = http
+        .get(&target)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| RestError::Unreachable {
+            url: url.clone(),
+            reason: super::error_chain(&e),
+        })?;
     let status = resp.status().as_u16();
     if status == 401 || status == 403 {
         return Err(RestError::Auth { url, status });
