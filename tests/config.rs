@@ -277,3 +277,137 @@ fn bad_values_are_rejected_clearly() {
     let e = resolve(&inputs(), &env_of(&[("PATRONI_ETCD3_PROTOCOL", "gopher")])).unwrap_err();
     assert!(e.to_string().contains("protocol"), "{e}");
 }
+
+#[test]
+fn dcs_url_credentials_are_the_etcd_user_and_password() {
+    setup();
+    let with = |url: &str, env: &[(&str, &str)]| {
+        resolve(
+            &Inputs {
+                config_file: Some(fixture("pigsty-patroni.yml")),
+                dcs_url: Some(url.into()),
+                ..inputs()
+            },
+            &env_of(env),
+        )
+    };
+    let c = with("etcd3://dba:p%40ss:w@127.0.0.9:2379,127.0.0.8:2379/ns", &[]).unwrap();
+    assert_eq!(c.etcd.username.as_deref(), Some("dba"));
+    assert_eq!(c.etcd.password.as_ref().unwrap().expose(), "p@ss:w");
+    assert_eq!(
+        c.etcd.endpoints,
+        ["http://127.0.0.9:2379", "http://127.0.0.8:2379"]
+    );
+    assert_eq!(c.namespace, "/ns/");
+    // The URL's user wins over the environment's; a password left out of
+    // the URL comes from there.
+    let env = [
+        ("PATRONI_ETCD3_USERNAME", "envuser"),
+        ("PATRONI_ETCD3_PASSWORD", "envpw"),
+    ];
+    let c = with("etcd3://dba@127.0.0.9:2379/ns", &env).unwrap();
+    assert_eq!(c.etcd.username.as_deref(), Some("dba"));
+    assert_eq!(c.etcd.password.as_ref().unwrap().expose(), "envpw");
+}
+
+#[test]
+fn credentials_in_other_addresses_are_refused_by_field() {
+    setup();
+    let dir = tempfile::tempdir().unwrap();
+    for (yml, field) in [
+        (
+            "etcd3:\n  url: https://root:S3CRET@10.0.0.1:2379\n",
+            "etcd3.url",
+        ),
+        (
+            "etcd3:\n  hosts: root:S3CRET@10.0.0.1:2379\n",
+            "etcd3.hosts",
+        ),
+        ("etcd:\n  host: root:S3CRET@10.0.0.1:2379\n", "etcd.host"),
+    ] {
+        let p = dir.path().join("p.yml");
+        std::fs::write(&p, yml).unwrap();
+        let e = resolve(
+            &Inputs {
+                config_file: Some(p),
+                ..inputs()
+            },
+            &no_env(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(field) && e.contains("credentials"), "{e}");
+        assert!(!e.contains("S3CRET"), "{e}");
+    }
+    let e = resolve(
+        &inputs(),
+        &env_of(&[("PATRONI_ETCD3_HOSTS", "root:S3CRET@10.0.0.1:2379")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("PATRONI_ETCD3_HOSTS") && !e.contains("S3CRET"),
+        "{e}"
+    );
+    let t = dir.path().join("s.toml");
+    std::fs::write(
+        &t,
+        "[haproxy.pg-test]\nstats_urls = [\"http://admin:S3CRET@10.0.0.1:9101/stats;csv\"]\n",
+    )
+    .unwrap();
+    let e = resolve(
+        &Inputs {
+            settings_file: Some(t),
+            ..Default::default()
+        },
+        &no_env(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("haproxy.pg-test.stats_urls") && !e.contains("S3CRET"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_password_in_the_wrong_shape_is_named_by_field_not_shown() {
+    setup();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.yml");
+    std::fs::write(&p, "restapi:\n  authentication: \"admin:S3CRET\"\n").unwrap();
+    let e = resolve(
+        &Inputs {
+            config_file: Some(p),
+            ..inputs()
+        },
+        &no_env(),
+    )
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, ConfigError::Malformed { line: Some(2), .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("restapi.authentication")
+            && msg.contains("expected a map with username and password, found a string"),
+        "{msg}"
+    );
+    assert!(!msg.contains("S3CRET"), "{msg}");
+    let t = dir.path().join("s.toml");
+    std::fs::write(&t, "[sql]\nuser = \"m\"\nconnect_timeout_ms = \"S3CRET\"\n").unwrap();
+    let msg = resolve(
+        &Inputs {
+            settings_file: Some(t),
+            ..Default::default()
+        },
+        &no_env(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        msg.contains("line 3") && msg.contains("sql.connect_timeout_ms") && !msg.contains("S3CRET"),
+        "{msg}"
+    );
+}

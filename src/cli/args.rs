@@ -31,8 +31,11 @@ pub struct GlobalArgs {
         global = true
     )]
     pub config_file: Option<PathBuf>,
-    /// DCS address and namespace: etcd3://HOST:PORT[,HOST:PORT...]/NAMESPACE
-    #[arg(long, env = "PGTUI_DCS_URL", global = true)]
+    /// DCS address and namespace:
+    /// etcd3://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/NAMESPACE (the user
+    /// and password are etcd's).
+    // The env value may hold a password: --help must not show it.
+    #[arg(long, env = "PGTUI_DCS_URL", hide_env_values = true, global = true)]
     pub dcs_url: Option<String>,
     /// Default cluster (Patroni `scope`).
     #[arg(long, env = "PGTUI_CLUSTER", global = true)]

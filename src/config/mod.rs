@@ -10,6 +10,8 @@ pub mod patroni_file;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
+pub mod shape;
+pub mod userinfo;
 
 pub use resolve::{resolve, Inputs};
 pub use secret::Secret;
@@ -29,10 +31,9 @@ pub enum ConfigError {
         line: Option<usize>,
         reason: String,
     },
-    #[error(
-        "invalid --dcs-url {url:?}: {reason}; expected etcd3://HOST:PORT[,HOST:PORT...]/NAMESPACE"
-    )]
-    DcsUrl { url: String, reason: String },
+    /// The URL itself is never repeated: it may hold a password.
+    #[error("invalid --dcs-url (or PGTUI_DCS_URL): {reason}; expected etcd3://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/NAMESPACE")]
+    DcsUrl { reason: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }

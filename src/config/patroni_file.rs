@@ -110,7 +110,7 @@ impl PatroniFile {
         serde_yaml::from_str(text).map_err(|e| ConfigError::Malformed {
             path: path.to_path_buf(),
             line: e.location().map(|l| l.line()),
-            reason: e.to_string(),
+            reason: super::shape::describe(&e.to_string()),
         })
     }
 

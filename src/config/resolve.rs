@@ -3,6 +3,7 @@
 use super::dcs_url;
 use super::patroni_file::{EtcdSection, PatroniFile};
 use super::settings::Settings;
+use super::userinfo;
 use super::{Config, ConfigError, EtcdConfig, RestConfig, Secret, SqlConfig, TlsFiles};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,15 +30,18 @@ pub const DEFAULT_NAMESPACE: &str = "/service/";
 /// Patroni's default etcd address.
 pub const DEFAULT_ETCD: &str = "127.0.0.1:2379";
 
+/// Checks one `host:port`. The reason does not repeat `h`, which may be
+/// a password put in the wrong place.
 pub fn check_host_port(h: &str) -> Result<(), String> {
-    let (host, port) = h
-        .rsplit_once(':')
-        .ok_or_else(|| format!("{h:?} has no port"))?;
+    let (host, port) = h.rsplit_once(':').ok_or("has no port")?;
     if host.is_empty() {
-        return Err(format!("{h:?} has no host"));
+        return Err("has no host".into());
     }
-    port.parse::<u16>()
-        .map_err(|_| format!("{h:?} has an invalid port"))?;
+    let bracketed = host.starts_with('[') && host.ends_with(']');
+    if host.contains(':') && !bracketed {
+        return Err("has an invalid host (an IPv6 address goes in brackets: [::1]:2379)".into());
+    }
+    port.parse::<u16>().map_err(|_| "has an invalid port")?;
     Ok(())
 }
 
@@ -46,27 +50,37 @@ pub fn default_patronictl_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("patroni").join("patronictl.yaml"))
 }
 
-fn etcd_hosts(s: &EtcdSection) -> Result<Vec<String>, ConfigError> {
-    let raw: Vec<String> = if let Some(h) = &s.hosts {
-        h.to_vec()
+/// The etcd hosts of a patroni.yml section, with the field they came from.
+fn etcd_hosts(s: &EtcdSection, section: &str) -> Result<(Vec<String>, String), ConfigError> {
+    let (raw, field): (Vec<String>, &str) = if let Some(h) = &s.hosts {
+        (h.to_vec(), "hosts")
     } else if let Some(h) = &s.host {
-        vec![h.clone()]
-    } else if let Some(u) = s.url.as_ref().or(s.proxy.as_ref()) {
-        vec![u.clone()]
+        (vec![h.clone()], "host")
+    } else if let Some(u) = &s.url {
+        (vec![u.clone()], "url")
+    } else if let Some(u) = &s.proxy {
+        (vec![u.clone()], "proxy")
     } else if s.srv.is_some() {
         return Err(ConfigError::Invalid(
             "etcd3.srv (DNS SRV discovery) is not supported; list the endpoints in etcd3.hosts"
                 .into(),
         ));
     } else {
-        vec![]
+        (vec![], "hosts")
     };
+    let field = format!("{section}.{field}");
+    if raw.iter().any(|h| userinfo::present(h)) {
+        return Err(ConfigError::Invalid(format!(
+            "{field} carries credentials (user:password@ in an address); pgtui does not take them from there: put them in {section}.username and {section}.password"
+        )));
+    }
     // Entries may carry a scheme (`url`, `proxy`); keep only host:port.
-    Ok(raw
+    let hosts = raw
         .into_iter()
         .map(|h| h.split_once("://").map(|(_, r)| r.to_string()).unwrap_or(h))
         .map(|h| h.trim_end_matches('/').to_string())
-        .collect())
+        .collect();
+    Ok((hosts, field))
 }
 
 /// Resolves the configuration. `env` is the process environment (injected so
@@ -91,8 +105,20 @@ pub fn resolve(
         Some(p) => Settings::load(p)?,
         None => Settings::default(),
     };
+    for (cluster, h) in &settings.haproxy {
+        if let Some(i) = h.stats_urls.iter().position(|u| userinfo::present(u)) {
+            return Err(ConfigError::Invalid(format!(
+                "haproxy.{cluster}.stats_urls entry {} carries credentials (user:password@); put them in haproxy.{cluster}.user and haproxy.{cluster}.password",
+                i + 1
+            )));
+        }
+    }
 
-    let etcd_section = file.etcd3.clone().or(file.etcd.clone()).unwrap_or_default();
+    let (section_name, etcd_section) = match (&file.etcd3, &file.etcd) {
+        (Some(s), _) => ("etcd3", s.clone()),
+        (None, Some(s)) => ("etcd", s.clone()),
+        (None, None) => ("etcd3", EtcdSection::default()),
+    };
     let url = inputs.dcs_url.as_deref().map(dcs_url::parse).transpose()?;
 
     // Hosts: flag > env > file > default.
@@ -102,20 +128,27 @@ pub fn resolve(
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
     });
-    let hosts = match (&url, env_hosts) {
-        (Some(u), _) => u.hosts.clone(),
-        (None, Some(h)) if !h.is_empty() => h,
+    if env_hosts.iter().flatten().any(|h| userinfo::present(h)) {
+        return Err(ConfigError::Invalid(
+            "PATRONI_ETCD3_HOSTS carries credentials (user:password@); pgtui does not take them from there: set PATRONI_ETCD3_USERNAME and PATRONI_ETCD3_PASSWORD".into(),
+        ));
+    }
+    let (hosts, hosts_from) = match (&url, env_hosts) {
+        (Some(u), _) => (u.hosts.clone(), "--dcs-url".to_string()),
+        (None, Some(h)) if !h.is_empty() => (h, "PATRONI_ETCD3_HOSTS".to_string()),
         _ => {
-            let h = etcd_hosts(&etcd_section)?;
+            let (h, field) = etcd_hosts(&etcd_section, section_name)?;
             if h.is_empty() {
-                vec![DEFAULT_ETCD.to_string()]
+                (vec![DEFAULT_ETCD.to_string()], "the default".to_string())
             } else {
-                h
+                (h, field)
             }
         }
     };
-    for h in &hosts {
-        check_host_port(h).map_err(|r| ConfigError::Invalid(format!("etcd endpoint {r}")))?;
+    for (i, h) in hosts.iter().enumerate() {
+        check_host_port(h).map_err(|r| {
+            ConfigError::Invalid(format!("etcd endpoint {} of {hosts_from} {r}", i + 1))
+        })?;
     }
     let protocol = env("PATRONI_ETCD3_PROTOCOL")
         .or(etcd_section.protocol.clone())
@@ -145,6 +178,16 @@ pub fn resolve(
             .map(Secret::new)
             .or(etcd_section.password.clone()),
         tls: https.then_some(etcd_tls),
+    };
+    // `--dcs-url etcd3://USER[:PASSWORD]@...`: the flag's user wins; a
+    // password left out of the URL comes from the environment or the file.
+    let etcd = match url.as_ref().and_then(|u| u.credentials.clone()) {
+        Some(c) => EtcdConfig {
+            username: Some(c.username),
+            password: c.password.or(etcd.password),
+            ..etcd
+        },
+        None => etcd,
     };
     if etcd.username.is_some() != etcd.password.is_some() {
         return Err(ConfigError::Invalid(

@@ -74,12 +74,17 @@ pub struct HaproxySettings {
 
 impl Settings {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Malformed {
-            path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-            reason: e.message().to_string(),
+        toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|s| s.start.min(text.len()));
+            let reason = super::shape::describe(e.message());
+            ConfigError::Malformed {
+                path: path.to_path_buf(),
+                line: at.map(|a| text[..a].matches('\n').count() + 1),
+                reason: match at.and_then(|a| super::shape::toml_field(text, a)) {
+                    Some(field) => format!("{field}: {reason}"),
+                    None => reason,
+                },
+            }
         })
     }
 

@@ -1,4 +1,10 @@
 //! The one write request of an operation, and Patroni's answer made readable.
+//!
+//! [`send`] is the only place pgtui hands Patroni's REST credentials to
+//! anyone. It gets its request from [`super::request::request_for`], which
+//! addresses a member of the cluster being operated on, as the linearizable
+//! read before the preflight names it, and it attaches them only to
+//! Patroni's unsafe methods: every GET goes out without them.
 
 use crate::config::RestConfig;
 use serde::Serialize;
@@ -113,8 +119,9 @@ pub fn explain(status: u16, body: &str) -> String {
 pub async fn send(http: &reqwest::Client, cfg: &RestConfig, req: &Request) -> Reply {
     let method =
         reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    let unsafe_method = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
     let mut rb = http.request(method, &req.url);
-    if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+    if let (true, Some(u), Some(p)) = (unsafe_method, &cfg.username, &cfg.password) {
         rb = rb.basic_auth(u, Some(p.expose()));
     }
     if let Some(b) = &req.body {
@@ -131,7 +138,7 @@ pub async fn send(http: &reqwest::Client, cfg: &RestConfig, req: &Request) -> Re
             after_ms: started.elapsed().as_millis() as u64,
         },
         Err(e) if e.is_connect() => Reply::NotSent {
-            reason: e.to_string(),
+            reason: crate::config::userinfo::redact(&e.to_string()),
         },
         // Sent, but the connection broke before an answer: treat as unknown.
         Err(_) => Reply::TimedOut {

@@ -23,7 +23,8 @@ use crate::model::ModelHandle;
 use tokio::task::JoinHandle;
 
 /// An error with its causes, `outer: inner: innermost` (reqwest's own
-/// message hides why a connection failed).
+/// message hides why a connection failed), with any URL's `user:password@`
+/// replaced by `***@`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -31,7 +32,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         s = format!("{s}: {inner}");
         src = inner.source();
     }
-    s
+    crate::config::userinfo::redact(&s)
 }
 
 /// The running source tasks; dropping this aborts them.

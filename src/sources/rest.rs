@@ -5,12 +5,17 @@
 //! which keeps per-member facts live during a DCS outage. `/cluster` and
 //! `/history` do not (they hang for seconds when etcd is unreachable), so they
 //! are only used by one-shot fallbacks with short timeouts.
+//!
+//! Every request here is a GET, and none carries the REST credentials:
+//! Patroni asks for them only on its unsafe (writing) endpoints, and a
+//! member's `api_url` is whatever anyone who can write its DCS key put
+//! there. Only the ops layer sends them ([`crate::ops::rest_call::send`]).
 
 use super::Scope;
 use crate::config::RestConfig;
 use crate::model::rest::RestStatus;
 use crate::model::{ModelHandle, SourceId, Sourced};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
@@ -31,10 +36,13 @@ pub enum RestError {
 }
 
 /// Builds the HTTP client once, with auth-independent settings (TLS, timeout).
+/// It follows no redirect: Patroni sends none, and following one would
+/// carry an operation's request (and its credentials) to another address.
 pub fn client(cfg: &RestConfig) -> Result<reqwest::Client, RestError> {
     let mut b = reqwest::Client::builder()
         .timeout(cfg.timeout)
         .connect_timeout(cfg.timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
     if let Some(ca) = &cfg.tls.cacert {
         let pem =
@@ -67,22 +75,26 @@ pub fn base_url(api_url: &str) -> String {
         .to_string()
 }
 
-/// GETs `base + path` and decodes JSON.
+/// GETs `base + path` (without credentials, see the module docs) within
+/// `timeout` and decodes JSON.
 pub async fn get_json<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
-    cfg: &RestConfig,
+    timeout: Duration,
     base: &str,
     path: &str,
 ) -> Result<T, RestError> {
-    let url = format!("{base}{path}");
-    let mut req = http.get(&url);
-    if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
-        req = req.basic_auth(u, Some(p.expose()));
-    }
-    let resp = req.send().await.map_err(|e| RestError::Unreachable {
-        url: url.clone(),
-        reason: super::error_chain(&e),
-    })?;
+    let target = format!("{base}{path}");
+    // The address comes from the DCS; it is shown without any userinfo.
+    let url = crate::config::userinfo::redact(&target);
+    let resp = http
+        .get(&target)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| RestError::Unreachable {
+            url: url.clone(),
+            reason: super::error_chain(&e),
+        })?;
     let status = resp.status().as_u16();
     if status == 401 || status == 403 {
         return Err(RestError::Auth { url, status });
@@ -130,7 +142,7 @@ pub async fn poll_once(
     let results = futures::future::join_all(
         targets
             .iter()
-            .map(|(_, _, base)| get_json::<RestStatus>(http, cfg, base, "/patroni")),
+            .map(|(_, _, base)| get_json::<RestStatus>(http, cfg.timeout, base, "/patroni")),
     )
     .await;
     let now = SystemTime::now();

@@ -110,12 +110,9 @@ pub async fn fill_from_rest(
     model: &ModelHandle,
 ) -> Result<(), RestError> {
     let base = base_url(api);
-    let short = RestConfig {
-        timeout: cfg.timeout.min(Duration::from_secs(3)),
-        ..cfg.clone()
-    };
+    let short = cfg.timeout.min(Duration::from_secs(3));
     let now = SystemTime::now();
-    match get_json::<RestCluster>(http, &short, &base, "/cluster").await {
+    match get_json::<RestCluster>(http, short, &base, "/cluster").await {
         Ok(rc) => {
             model.update(|m| {
                 let c = m.cluster_mut(cluster);
@@ -157,7 +154,7 @@ pub async fn fill_from_rest(
             Ok(())
         }
         Err(_) => {
-            let st: RestStatus = get_json(http, &short, &base, "/patroni").await?;
+            let st: RestStatus = get_json(http, short, &base, "/patroni").await?;
             let name = st
                 .patroni
                 .as_ref()
