@@ -117,10 +117,8 @@ pub async fn poll_once(
             .values()
             .filter(|c| scope.includes(&c.name))
             .flat_map(|c| {
-                c.dcs.members.iter().filter_map(move |(name, e)| {
-                    let api = e.value.ok()?.api_url.clone()?;
-                    Some((c.name.clone(), name.clone(), base_url(&api)))
-                })
+                c.rest_targets()
+                    .map(|(name, api)| (c.name.clone(), name.clone(), base_url(api)))
             })
             .collect()
     });
@@ -186,9 +184,7 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
             _ = tick.tick() => {}
             r = changes.changed() => {
                 if r.is_err() { return; }
-                let unknown = model.read(|m| m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| {
-                    c.dcs.members.keys().any(|n| !c.rest.contains_key(n) && !c.rest_errors.contains_key(n))
-                }));
+                let unknown = model.read(|m| m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| c.rest_pending()));
                 if !unknown { continue; }
             }
         }
