@@ -36,9 +36,11 @@ pub fn check_host_port(h: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err(format!("{h:?} has no host"));
     }
-    port.parse::<u16>()
-        .map_err(|_| format!("{h:?} has an invalid port"))?;
-    Ok(())
+    match port.parse::<u16>() {
+        Ok(0) => Err(format!("{h:?} has port 0; give the port etcd listens on")),
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!("{h:?} has an invalid port")),
+    }
 }
 
 /// patronictl's default: `~/.config/patroni/patronictl.yaml`.

@@ -17,6 +17,7 @@ pub mod views;
 
 use crate::cli::session::Session;
 use crate::config::Config;
+use crate::exit::{CliError, ExitCode};
 use crate::model::Model;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
 use futures::StreamExt;
@@ -165,9 +166,17 @@ pub fn pick_theme(choice: Option<&str>) -> anyhow::Result<Theme> {
     Ok(Theme::load(choice, user_dir.as_deref())?)
 }
 
+/// Whether `--theme`/config names a theme that loads (whatever `NO_COLOR`
+/// says), so a typo is a usage error in every command.
+pub fn check_theme(choice: Option<&str>) -> Result<(), theme::ThemeError> {
+    let user_dir = dirs::config_dir().map(|d| d.join("pgtui").join("themes"));
+    Theme::load(choice, user_dir.as_deref()).map(|_| ())
+}
+
 /// Runs the console until the user quits or the terminal goes away.
 pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> {
-    let theme = pick_theme(config.theme.as_deref())?;
+    let theme = pick_theme(config.theme.as_deref())
+        .map_err(|e| CliError::new(ExitCode::Usage, e.to_string()))?;
     let scope = crate::sources::Scope::all();
     let read_only = config.read_only.clone();
     let session = Arc::new(Session::start(config, scope));
