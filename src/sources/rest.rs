@@ -37,17 +37,18 @@ pub fn client(cfg: &RestConfig) -> Result<reqwest::Client, RestError> {
         .connect_timeout(cfg.timeout)
         .no_proxy();
     if let Some(ca) = &cfg.tls.cacert {
-        let pem =
-            std::fs::read(ca).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
+        let pem = crate::config::file::read_bytes(ca)
+            .map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
         let cert = reqwest::Certificate::from_pem(&pem)
             .map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
         b = b.add_root_certificate(cert);
     }
     if let (Some(c), Some(k)) = (&cfg.tls.cert, &cfg.tls.key) {
-        let mut pem =
-            std::fs::read(c).map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
+        let mut pem = crate::config::file::read_bytes(c)
+            .map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
         pem.extend(
-            std::fs::read(k).map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?,
+            crate::config::file::read_bytes(k)
+                .map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?,
         );
         let id = reqwest::Identity::from_pem(&pem)
             .map_err(|e| RestError::Setup(format!("client certificate: {e}")))?;
