@@ -134,7 +134,9 @@ fn main() {
     let code = match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {
-            eprintln!("pgtui: {e:#}");
+            // Not eprintln!: it panics when stderr is a terminal that is gone.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "pgtui: {e:#}");
             code_for(&e)
         }
     };
