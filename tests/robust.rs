@@ -1,9 +1,9 @@
 //! Robustness holes of issue 9 (items 4, 5, 6, 8, 9), each against the real
 //! binary with real parts and no Patroni: a scratch etcd (and, for the SQL
-//! login, a scratch PostgreSQL) started here on 127.0.10.20x with free ports
+//! login, a scratch PostgreSQL) started here on 127.0.10.201 with free ports
 //! in a tempdir and killed on drop, or an etcd endpoint nothing listens on.
-//! The console runs in a tmux server of its own (`tmux -L`), so nothing here
-//! touches anyone else's tmux sessions.
+//! The console runs in a tmux server of its own (`tmux -S` in a tempdir), so
+//! nothing here touches anyone else's tmux sessions.
 //!
 //! `PGTUI_ROBUST_BIN=/path/to/pgtui` runs the same tests against another
 //! build (how each was shown to fail on the code before its fix).

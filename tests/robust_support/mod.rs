@@ -292,13 +292,9 @@ pub struct Pane {
 
 impl Pane {
     pub fn console(dcs_url: &str, flags: &str, w: u16, h: u16) -> Pane {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let socket = format!(
-            "pgtui-robust-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
         let home = tempfile::tempdir().unwrap();
+        // The server's socket lives (and goes) with the tempdir.
+        let socket = home.path().join("tmux.sock").display().to_string();
         let h_ = home.path().display();
         let cmd = format!(
             "env -u NO_COLOR PGTUI_SETTINGS=/dev/null XDG_CONFIG_HOME={h_}/config \
@@ -307,7 +303,7 @@ impl Pane {
             bin().display()
         );
         let ok = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(["-S", &socket, "-f", "/dev/null"])
             .args(["new-session", "-d", "-s", "robust", "-x"])
             .arg(w.to_string())
             .arg("-y")
@@ -325,7 +321,7 @@ impl Pane {
 
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket])
+            .args(["-S", &self.socket])
             .args(args)
             .output()
             .unwrap();
