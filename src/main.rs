@@ -18,7 +18,12 @@ fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
         read_only: g.read_only,
         allow_stale: g.allow_stale,
     };
-    config::resolve(&inputs, &|k| std::env::var(k).ok())
+    let config = config::resolve(&inputs, &|k| std::env::var(k).ok())?;
+    // Checked for every command, so `--theme bogus` is the same usage error
+    // for `list` as for the console (which would only find out later).
+    pgtui::tui::check_theme(config.theme.as_deref())
+        .map_err(|e| config::ConfigError::Invalid(e.to_string()))?;
+    Ok(config)
 }
 
 /// pgtui settings for a lab: its HAProxy stats credentials and SQL probes.
@@ -129,7 +134,10 @@ fn main() {
     let code = match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {
-            eprintln!(
+            // Not eprintln!: it panics when stderr is a terminal that is gone.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "pgtui: {}",
                 pgtui::text::terminal_safe(&format!("{e:#}"), false)
             );

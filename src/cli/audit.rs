@@ -27,7 +27,7 @@ pub async fn run(
         match config {
             Ok(config) => {
                 let session = Session::start(config, Scope::only(clusters));
-                session.wait_first_data().await?;
+                session.wait_for_answer(super::session::Needs::Rest).await?;
                 if let Err(e) = crate::ops::reconcile::run(&session).await {
                     errln!("warning: {e}");
                 }

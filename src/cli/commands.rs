@@ -2,7 +2,7 @@
 
 use super::args::{DsnArgs, DsnRole, Format, OneClusterArgs, VersionArgs};
 use super::render::{role_label, simple_table};
-use super::session::{not_found, one_cluster, Session};
+use super::session::{not_found, one_cluster, Needs, Session};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::model::view::{cluster_view, role, ClusterView};
@@ -10,10 +10,14 @@ use crate::model::ClusterState;
 use crate::sources::Scope;
 use serde::Serialize;
 
-async fn load(config: Config, cluster: &Option<String>) -> anyhow::Result<(Session, String)> {
+async fn load(
+    config: Config,
+    cluster: &Option<String>,
+    needs: Needs,
+) -> anyhow::Result<(Session, String)> {
     let name = one_cluster(cluster, &config)?;
     let session = Session::start(config, Scope::only(vec![name.clone()]));
-    session.wait_first_data().await?;
+    session.wait_for_answer(needs).await?;
     session.ensure_exist(std::slice::from_ref(&name)).await?;
     Ok((session, name))
 }
@@ -105,7 +109,7 @@ fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String)
 }
 
 pub async fn history(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
-    let (s, name) = load(config, &args.cluster).await?;
+    let (s, name) = load(config, &args.cluster, Needs::Dcs).await?;
     let entries = with_cluster(&s, &name, |c| {
         c.dcs.history.as_ref().map(|e| e.value.clone())
     })?;
@@ -208,7 +212,7 @@ struct TopoRow<'a> {
 }
 
 pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
-    let (s, name) = load(config, &args.cluster).await?;
+    let (s, name) = load(config, &args.cluster, Needs::Rest).await?;
     let v = with_cluster(&s, &name, cluster_view)?;
     let order = topology_order(&v);
     let rows: Vec<TopoRow> = order
@@ -254,7 +258,7 @@ pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()
 }
 
 pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
-    let (s, name) = load(config, &args.cluster).await?;
+    let (s, name) = load(config, &args.cluster, Needs::Dcs).await?;
     let cfg = with_cluster(&s, &name, |c| {
         c.dcs.config.as_ref().map(|e| e.value.clone())
     })?;
@@ -313,7 +317,7 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     };
-    let (s, name) = load(config, &Some(name)).await?;
+    let (s, name) = load(config, &Some(name), Needs::Rest).await?;
     let members = with_cluster(&s, &name, |c| {
         c.dcs
             .members
@@ -356,7 +360,7 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
 }
 
 pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
-    let (s, name) = load(config, &args.cluster).await?;
+    let (s, name) = load(config, &args.cluster, Needs::Rest).await?;
     let v = with_cluster(&s, &name, cluster_view)?;
     let running =
         |m: &&crate::model::view::MemberView| matches!(m.state.as_str(), "running" | "streaming");

@@ -2,7 +2,7 @@
 
 use super::args::{Format, ListArgs};
 use super::render;
-use super::session::{scope_for, target_clusters, Session};
+use super::session::{scope_for, target_clusters, Needs, Session};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::model::freshness::ClusterFreshness;
@@ -61,7 +61,7 @@ pub fn render(
 pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     let names = target_clusters(&args.clusters, &config);
     let session = Session::start(config, scope_for(&names));
-    session.wait_first_data().await?;
+    session.wait_for_answer(Needs::RestAndSql).await?;
     session.ensure_exist(&names).await?;
     let colour = render::colour_enabled();
     // The text, what the answer lacks (`None` when it is current), and the

@@ -350,7 +350,9 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     }
     let cluster = batch.cluster().to_string();
     let session = Session::start(config, Scope::only(vec![cluster.clone()]));
-    session.wait_first_data().await?;
+    session
+        .wait_for_answer(super::session::Needs::RestAndSql)
+        .await?;
     session.ensure_exist(std::slice::from_ref(&cluster)).await?;
     // An earlier operation that never finished is judged first, so this
     // one is not decided on a misunderstanding of the last.

@@ -19,14 +19,35 @@ pub fn stderr_safe(s: &str) -> Cow<'_, str> {
     crate::text::terminal_safe(s, false)
 }
 
+/// Writes, ignoring a closed pipe or terminal (`| head`, a dropped SSH
+/// session), where `println!` would panic.
+pub fn write(to: &mut dyn std::io::Write, s: &str) {
+    let _ = to.write_all(s.as_bytes()).and_then(|_| to.flush());
+}
+
 macro_rules! outln {
-    ($($t:tt)*) => { std::println!("{}", $crate::cli::out::stdout_safe(&format!($($t)*))) };
+    ($($t:tt)*) => {
+        $crate::cli::out::write(
+            &mut std::io::stdout(),
+            &format!("{}\n", $crate::cli::out::stdout_safe(&format!($($t)*))),
+        )
+    };
 }
 
 macro_rules! out {
-    ($($t:tt)*) => { std::print!("{}", $crate::cli::out::stdout_safe(&format!($($t)*))) };
+    ($($t:tt)*) => {
+        $crate::cli::out::write(
+            &mut std::io::stdout(),
+            &$crate::cli::out::stdout_safe(&format!($($t)*)),
+        )
+    };
 }
 
 macro_rules! errln {
-    ($($t:tt)*) => { std::eprintln!("{}", $crate::cli::out::stderr_safe(&format!($($t)*))) };
+    ($($t:tt)*) => {
+        $crate::cli::out::write(
+            &mut std::io::stderr(),
+            &format!("{}\n", $crate::cli::out::stderr_safe(&format!($($t)*))),
+        )
+    };
 }

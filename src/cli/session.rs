@@ -18,6 +18,17 @@ pub struct Session {
     _running: sources::Running,
 }
 
+/// What a command's answer is made of: it waits for that and no more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Needs {
+    /// Only etcd's keys (history, show-config).
+    Dcs,
+    /// etcd and each member's REST state (roles, versions).
+    Rest,
+    /// Also the SQL probes' lag figures, when credentials are configured.
+    RestAndSql,
+}
+
 /// How long a one-shot command waits for its first complete picture.
 const FIRST_DATA_DEADLINE: Duration = Duration::from_secs(8);
 
@@ -35,35 +46,21 @@ impl Session {
         }
     }
 
-    /// Waits until etcd has answered (or failed) and every known member has
-    /// been polled over REST (and SQL, when configured) once.
+    /// Waits for everything a console shows: etcd, then one REST (and SQL,
+    /// when configured) round over every member that can be asked.
     pub async fn wait_first_data(&self) -> Result<(), CliError> {
+        self.wait_for(Needs::RestAndSql).await
+    }
+
+    /// Waits until etcd has answered (or failed) and, as far as `needs` asks,
+    /// every member that can be asked has answered or failed over REST and
+    /// SQL once; at most [`FIRST_DATA_DEADLINE`]. A member whose key names
+    /// no API or address is not waited for: nothing will ever ask it.
+    pub async fn wait_for(&self, needs: Needs) -> Result<(), CliError> {
         let mut changes = self.model.subscribe();
-        let sql = self.config.sql.is_some();
-        let ready = |m: &Model| {
-            let etcd = m.source(SourceId::Etcd);
-            if etcd.last_ok.is_none() {
-                return etcd.last_error.is_some();
-            }
-            let polled = |c: &crate::model::ClusterState| {
-                c.dcs
-                    .members
-                    .keys()
-                    .all(|n| c.rest.contains_key(n) || c.rest_errors.contains_key(n))
-            };
-            let rest_done = m
-                .clusters
-                .values()
-                .filter(|c| self.scope.includes(&c.name))
-                .all(polled);
-            let sql_done = !sql
-                || m.source(SourceId::Sql).last_ok.is_some()
-                || m.source(SourceId::Sql).last_error.is_some();
-            rest_done && sql_done
-        };
         let wait = async {
             loop {
-                if self.model.read(ready) {
+                if self.model.read(|m| self.missing(m, needs).is_empty()) {
                     return;
                 }
                 if changes.changed().await.is_err() {
@@ -79,6 +76,65 @@ impl Session {
             }
             other => other,
         }
+    }
+
+    /// What `needs` still lacks: empty once the answer can be given.
+    fn missing(&self, m: &Model, needs: Needs) -> Vec<String> {
+        let etcd = m.source(SourceId::Etcd);
+        if etcd.last_ok.is_none() {
+            return match etcd.last_error {
+                Some(_) => vec![],
+                None => vec![format!("etcd at {}", self.config.etcd.endpoints.join(","))],
+            };
+        }
+        let sql = needs == Needs::RestAndSql && self.config.sql.is_some();
+        let mut out = Vec::new();
+        for c in m.clusters.values().filter(|c| self.scope.includes(&c.name)) {
+            if needs >= Needs::Rest && c.rest_pending() {
+                out.push(format!("Patroni REST of {}", c.name));
+            }
+            if sql && c.sql_pending() {
+                out.push(format!("SQL probes of {}", c.name));
+            }
+        }
+        out
+    }
+
+    /// Waits as [`Session::wait_for`] does, then says on stderr what the
+    /// answer will lack: what did not arrive in time, and each member the
+    /// SQL probes could not read (their figures then come from REST).
+    pub async fn wait_for_answer(&self, needs: Needs) -> Result<(), CliError> {
+        self.wait_for(needs).await?;
+        for line in self.shortfalls(needs) {
+            eprintln!("pgtui: {line}");
+        }
+        Ok(())
+    }
+
+    /// The lines [`Session::wait_for_answer`] prints.
+    pub fn shortfalls(&self, needs: Needs) -> Vec<String> {
+        self.model.read(|m| {
+            let mut out: Vec<String> = self
+                .missing(m, needs)
+                .into_iter()
+                .map(|w| {
+                    format!("no answer within {FIRST_DATA_DEADLINE:?} from {w}; shown without it")
+                })
+                .collect();
+            if needs == Needs::RestAndSql && self.config.sql.is_some() {
+                for c in m.clusters.values().filter(|c| self.scope.includes(&c.name)) {
+                    for (member, (_, e)) in &c.sql_errors {
+                        if c.dcs.members.contains_key(member) {
+                            out.push(format!(
+                                "{}/{member}: {e}; its figures come from Patroni REST",
+                                c.name
+                            ));
+                        }
+                    }
+                }
+            }
+            out
+        })
     }
 
     /// etcd is down: read the default cluster from the local node's REST API

@@ -6,6 +6,7 @@
 //! reads the resulting struct and never looks at flags, env or files again.
 
 pub mod dcs_url;
+pub mod file;
 pub mod patroni_file;
 pub mod resolve;
 pub mod secret;

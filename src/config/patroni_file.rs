@@ -104,8 +104,19 @@ pub struct PgAuthentication {
 impl PatroniFile {
     /// Parses YAML text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.trim().is_empty() {
             return Ok(PatroniFile::default());
+        }
+        if let Some(line) = super::file::yaml_too_deep(text, super::file::MAX_DEPTH) {
+            return Err(ConfigError::Malformed {
+                path: path.to_path_buf(),
+                line: Some(line),
+                reason: format!(
+                    "nested deeper than {} levels, more than any Patroni configuration",
+                    super::file::MAX_DEPTH
+                ),
+            });
         }
         serde_yaml::from_str(text).map_err(|e| ConfigError::Malformed {
             path: path.to_path_buf(),
@@ -115,10 +126,6 @@ impl PatroniFile {
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        Self::parse(&text, path)
+        Self::parse(&super::file::read_config(path)?, path)
     }
 }

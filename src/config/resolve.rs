@@ -41,8 +41,11 @@ pub fn check_host_port(h: &str) -> Result<(), String> {
     if host.contains(':') && !bracketed {
         return Err("has an invalid host (an IPv6 address goes in brackets: [::1]:2379)".into());
     }
-    port.parse::<u16>().map_err(|_| "has an invalid port")?;
-    Ok(())
+    match port.parse::<u16>() {
+        Ok(0) => Err("has port 0; give the port etcd listens on".into()),
+        Ok(_) => Ok(()),
+        Err(_) => Err("has an invalid port".into()),
+    }
 }
 
 /// patronictl's default: `~/.config/patroni/patronictl.yaml`.

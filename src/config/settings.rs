@@ -89,11 +89,7 @@ impl Settings {
     }
 
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        Self::parse(&text, path)
+        Self::parse(&super::file::read_config(path)?, path)
     }
 
     /// `$XDG_CONFIG_HOME/pgtui/config.toml`, or `~/.config/pgtui/config.toml`.

@@ -63,7 +63,7 @@ pub struct Etcd {
 }
 
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, EtcdError> {
-    std::fs::read(path).map_err(|e| {
+    crate::config::file::read_bytes(path).map_err(|e| {
         EtcdError::new(
             Fault::Tls,
             path.display().to_string(),

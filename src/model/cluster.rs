@@ -190,6 +190,8 @@ pub struct ClusterState {
     pub rest_errors: BTreeMap<String, (SystemTime, String)>,
     /// SQL probe results per member.
     pub sql: BTreeMap<String, Sourced<SqlMember>>,
+    /// Last SQL error per member (refused, login rejected...).
+    pub sql_errors: BTreeMap<String, (SystemTime, String)>,
     /// HAProxy stats per stats URL, and what each service port answered.
     pub haproxy: super::haproxy::HaproxyState,
     /// What could not be read at all, when the cluster was rebuilt from a
@@ -203,5 +205,36 @@ impl ClusterState {
             name: name.to_string(),
             ..Default::default()
         }
+    }
+
+    /// Members the REST source can ask, with their `api_url`. A member whose
+    /// key does not decode, or names no API, is not one of them; whoever
+    /// waits for "every member asked once" must count only these, or it
+    /// waits for ever (and a source woken by that wait polls in a loop).
+    pub fn rest_targets(&self) -> impl Iterator<Item = (&String, &str)> {
+        self.dcs
+            .members
+            .iter()
+            .filter_map(|(n, e)| Some((n, e.value.ok()?.api_url.as_deref()?)))
+    }
+
+    /// A REST target that has neither answered nor failed yet.
+    pub fn rest_pending(&self) -> bool {
+        self.rest_targets()
+            .any(|(n, _)| !self.rest.contains_key(n) && !self.rest_errors.contains_key(n))
+    }
+
+    /// Members the SQL probes can reach: (name, host, port) from `conn_url`.
+    pub fn sql_targets(&self) -> impl Iterator<Item = (&String, String, u16)> {
+        self.dcs.members.iter().filter_map(|(n, e)| {
+            let (h, p) = e.value.ok()?.host_port();
+            Some((n, h?, p.unwrap_or(5432)))
+        })
+    }
+
+    /// An SQL target that has neither answered nor failed yet.
+    pub fn sql_pending(&self) -> bool {
+        self.sql_targets()
+            .any(|(n, _, _)| !self.sql.contains_key(n) && !self.sql_errors.contains_key(n))
     }
 }

@@ -45,17 +45,18 @@ pub fn client(cfg: &RestConfig) -> Result<reqwest::Client, RestError> {
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
     if let Some(ca) = &cfg.tls.cacert {
-        let pem =
-            std::fs::read(ca).map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
+        let pem = crate::config::file::read_bytes(ca)
+            .map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
         let cert = reqwest::Certificate::from_pem(&pem)
             .map_err(|e| RestError::Setup(format!("{}: {e}", ca.display())))?;
         b = b.add_root_certificate(cert);
     }
     if let (Some(c), Some(k)) = (&cfg.tls.cert, &cfg.tls.key) {
-        let mut pem =
-            std::fs::read(c).map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
+        let mut pem = crate::config::file::read_bytes(c)
+            .map_err(|e| RestError::Setup(format!("{}: {e}", c.display())))?;
         pem.extend(
-            std::fs::read(k).map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?,
+            crate::config::file::read_bytes(k)
+                .map_err(|e| RestError::Setup(format!("{}: {e}", k.display())))?,
         );
         let id = reqwest::Identity::from_pem(&pem)
             .map_err(|e| RestError::Setup(format!("client certificate: {e}")))?;
@@ -129,10 +130,8 @@ pub async fn poll_once(
             .values()
             .filter(|c| scope.includes(&c.name))
             .flat_map(|c| {
-                c.dcs.members.iter().filter_map(move |(name, e)| {
-                    let api = e.value.ok()?.api_url.clone()?;
-                    Some((c.name.clone(), name.clone(), base_url(&api)))
-                })
+                c.rest_targets()
+                    .map(|(name, api)| (c.name.clone(), name.clone(), base_url(api)))
             })
             .collect()
     });
@@ -198,9 +197,7 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
             _ = tick.tick() => {}
             r = changes.changed() => {
                 if r.is_err() { return; }
-                let unknown = model.read(|m| m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| {
-                    c.dcs.members.keys().any(|n| !c.rest.contains_key(n) && !c.rest_errors.contains_key(n))
-                }));
+                let unknown = model.read(|m| m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| c.rest_pending()));
                 if !unknown { continue; }
             }
         }

@@ -33,7 +33,60 @@ fn lsn(s: Option<String>) -> Option<u64> {
     s.as_deref().and_then(parse_lsn)
 }
 
-async fn connect(cfg: &SqlConfig, host: &str, port: u16) -> Result<Client, String> {
+/// Why a member's SQL probe got no answer. A rejected login is told apart
+/// by its SQLSTATE class 28, never by the server's (localised) message.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error("SQL login as {user} to {addr} rejected (SQLSTATE {code}: {reason}); check [sql] user and password in the settings, PGTUI_SQL_USER/PGTUI_SQL_PASSWORD, or postgresql.authentication.superuser")]
+    Login {
+        user: String,
+        addr: String,
+        code: String,
+        reason: String,
+    },
+    #[error("SQL connect to {addr} as {user}: {reason}")]
+    Connect {
+        user: String,
+        addr: String,
+        reason: String,
+    },
+    #[error("SQL connect to {addr} timed out after {after:?}")]
+    Timeout {
+        addr: String,
+        after: std::time::Duration,
+    },
+    #[error("SQL probe of {member} ({addr}): {reason}")]
+    Query {
+        member: String,
+        addr: String,
+        reason: String,
+    },
+}
+
+impl SqlError {
+    pub fn is_auth(&self) -> bool {
+        matches!(self, SqlError::Login { .. })
+    }
+}
+
+/// The server's own words when there are some (tokio-postgres's Display
+/// says only "db error"), else the error chain.
+fn reason(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => super::error_chain(e),
+    }
+}
+
+/// SQLSTATE 28000 (invalid_authorization_specification: no pg_hba entry,
+/// role cannot log in) and 28P01 (invalid_password).
+fn login_rejected(e: &tokio_postgres::Error) -> Option<String> {
+    let code = e.code()?.code();
+    code.starts_with("28").then(|| code.to_string())
+}
+
+async fn connect(cfg: &SqlConfig, host: &str, port: u16) -> Result<Client, SqlError> {
+    let addr = format!("{host}:{port}");
     let mut pg = tokio_postgres::Config::new();
     pg.host(host)
         .port(port)
@@ -46,8 +99,23 @@ async fn connect(cfg: &SqlConfig, host: &str, port: u16) -> Result<Client, Strin
     }
     let (client, conn) = tokio::time::timeout(cfg.connect_timeout, pg.connect(NoTls))
         .await
-        .map_err(|_| format!("SQL connect to {host}:{port} timed out"))?
-        .map_err(|e| format!("SQL connect to {host}:{port} as {}: {e}", cfg.user))?;
+        .map_err(|_| SqlError::Timeout {
+            addr: addr.clone(),
+            after: cfg.connect_timeout,
+        })?
+        .map_err(|e| match login_rejected(&e) {
+            Some(code) => SqlError::Login {
+                user: cfg.user.clone(),
+                addr: addr.clone(),
+                code,
+                reason: reason(&e),
+            },
+            None => SqlError::Connect {
+                user: cfg.user.clone(),
+                addr: addr.clone(),
+                reason: reason(&e),
+            },
+        })?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -104,67 +172,118 @@ pub async fn probe(client: &Client) -> Result<SqlMember, tokio_postgres::Error> 
     Ok(m)
 }
 
-/// The source task.
-pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
-    let mut clients: HashMap<(String, u16), Client> = HashMap::new();
-    let mut tick = tokio::time::interval(cfg.poll_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let targets: Vec<(String, String, String, u16)> = model.read(|m| {
-            m.clusters
-                .values()
-                .filter(|c| scope.includes(&c.name))
-                .flat_map(|c| {
-                    c.dcs.members.iter().filter_map(move |(name, e)| {
-                        let (h, p) = e.value.ok()?.host_port();
-                        Some((c.name.clone(), name.clone(), h?, p.unwrap_or(5432)))
-                    })
-                })
-                .collect()
-        });
+/// One member's probe over a kept connection, or a new one.
+async fn probe_member(
+    cfg: &SqlConfig,
+    member: &str,
+    host: &str,
+    port: u16,
+    kept: Option<Client>,
+) -> (Option<Client>, Result<SqlMember, SqlError>) {
+    let client = match kept.filter(|c| !c.is_closed()) {
+        Some(c) => c,
+        None => match connect(cfg, host, port).await {
+            Ok(c) => c,
+            Err(e) => return (None, Err(e)),
+        },
+    };
+    match probe(&client).await {
+        Ok(m) => (Some(client), Ok(m)),
+        Err(e) => {
+            let reason = reason(&e);
+            let addr = format!("{host}:{port}");
+            let member = member.to_string();
+            (
+                None,
+                Err(SqlError::Query {
+                    member,
+                    addr,
+                    reason,
+                }),
+            )
+        }
+    }
+}
+
+/// One round over every member in scope, all at once: each gets an answer
+/// or an error, so a one-shot command waiting for the round never waits
+/// past it.
+async fn round(
+    cfg: &SqlConfig,
+    scope: &Scope,
+    model: &ModelHandle,
+    clients: &mut HashMap<(String, u16), Client>,
+) {
+    let targets: Vec<(String, String, String, u16)> = model.read(|m| {
+        m.clusters
+            .values()
+            .filter(|c| scope.includes(&c.name))
+            .flat_map(|c| {
+                c.sql_targets()
+                    .map(|(n, h, p)| (c.name.clone(), n.clone(), h, p))
+            })
+            .collect()
+    });
+    if targets.is_empty() {
+        return;
+    }
+    let results = futures::future::join_all(targets.iter().map(|(_, member, host, port)| {
+        let kept = clients.remove(&(host.clone(), *port));
+        probe_member(cfg, member, host, *port, kept)
+    }))
+    .await;
+    let now = SystemTime::now();
+    model.update(|m| {
         let mut any_ok = false;
         let mut last_err = None;
-        for (cluster, member, host, port) in targets {
-            let key = (host.clone(), port);
-            if !clients.contains_key(&key) || clients[&key].is_closed() {
-                match connect(&cfg, &host, port).await {
-                    Ok(c) => {
-                        clients.insert(key.clone(), c);
-                    }
-                    Err(e) => {
-                        last_err = Some(e);
-                        continue;
-                    }
-                }
+        for ((cluster, member, host, port), (client, r)) in targets.into_iter().zip(results) {
+            if let Some(c) = client {
+                clients.insert((host, port), c);
             }
-            match probe(&clients[&key]).await {
+            let c = m.cluster_mut(&cluster);
+            match r {
                 Ok(snapshot) => {
                     any_ok = true;
-                    let now = SystemTime::now();
-                    model.update(|m| {
-                        m.cluster_mut(&cluster)
-                            .sql
-                            .insert(member, Sourced::new(snapshot, SourceId::Sql, now));
-                    });
+                    c.sql_errors.remove(&member);
+                    c.sql
+                        .insert(member, Sourced::new(snapshot, SourceId::Sql, now));
                 }
                 Err(e) => {
-                    clients.remove(&key);
-                    last_err = Some(format!("SQL probe of {member} ({host}:{port}): {e}"));
+                    c.sql_errors.insert(member, (now, e.to_string()));
+                    last_err = Some(e);
                 }
             }
         }
-        let now = SystemTime::now();
-        model.update(|m| {
-            let s = m.source_mut(SourceId::Sql);
-            match (any_ok, last_err) {
-                (true, _) => s.ok(now),
-                (false, Some(e)) => {
-                    s.auth_failed = e.contains("password authentication failed");
-                    s.failed(now, e)
-                }
-                _ => {}
+        let s = m.source_mut(SourceId::Sql);
+        match (any_ok, last_err) {
+            (true, _) => s.ok(now),
+            (false, Some(e)) => {
+                s.failed(now, e.to_string());
+                s.auth_failed = e.is_auth();
             }
-        });
+            (false, None) => {}
+        }
+    });
+}
+
+/// The source task: a round every `poll_interval`, and right away when the
+/// DCS brings a member not probed yet.
+pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
+    let mut clients: HashMap<(String, u16), Client> = HashMap::new();
+    let mut changes = model.subscribe();
+    let mut tick = tokio::time::interval(cfg.poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            r = changes.changed() => {
+                if r.is_err() { return; }
+                let pending = model.read(|m| {
+                    m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| c.sql_pending())
+                });
+                if !pending { continue; }
+            }
+        }
+        round(&cfg, &scope, &model, &mut clients).await;
     }
 }

@@ -17,6 +17,7 @@ pub mod views;
 
 use crate::cli::session::Session;
 use crate::config::Config;
+use crate::exit::{CliError, ExitCode};
 use crate::model::Model;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
 use futures::StreamExt;
@@ -165,9 +166,17 @@ pub fn pick_theme(choice: Option<&str>) -> anyhow::Result<Theme> {
     Ok(Theme::load(choice, user_dir.as_deref())?)
 }
 
+/// Whether `--theme`/config names a theme that loads (whatever `NO_COLOR`
+/// says), so a typo is a usage error in every command.
+pub fn check_theme(choice: Option<&str>) -> Result<(), theme::ThemeError> {
+    let user_dir = dirs::config_dir().map(|d| d.join("pgtui").join("themes"));
+    Theme::load(choice, user_dir.as_deref()).map(|_| ())
+}
+
 /// Runs the console until the user quits or the terminal goes away.
 pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> {
-    let theme = pick_theme(config.theme.as_deref())?;
+    let theme = pick_theme(config.theme.as_deref())
+        .map_err(|e| CliError::new(ExitCode::Usage, e.to_string()))?;
     let scope = crate::sources::Scope::all();
     let read_only = config.read_only.clone();
     let session = Arc::new(Session::start(config, scope));
@@ -190,10 +199,54 @@ pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> 
     let mut app = App::new(cluster, theme);
     app.ui.read_only = read_only;
     app.ui.by_hand = crate::ops::rest_call::ByHand::from_config(&session.config);
+    // Before the terminal changes mode, so no signal finds it changed and
+    // unhandled.
+    let mut exits = Exits::new()?;
     let mut term = terminal::enter()?;
-    let result = event_loop(&mut term, &mut app, &session).await;
+    let result = event_loop(&mut term, &mut app, &session, &mut exits).await;
     terminal::restore();
+    if exits.terminal_gone || (result.is_err() && terminal::is_gone()) {
+        // Nothing to tell and nowhere to tell it: ratatui's drop would print
+        // "Failed to show the cursor" to a closed terminal.
+        std::mem::forget(term);
+        return Ok(());
+    }
     result
+}
+
+/// Every way the console is told to end, besides its own keys.
+struct Exits {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+    hangup: tokio::sync::oneshot::Receiver<()>,
+    terminal_gone: bool,
+}
+
+impl Exits {
+    fn new() -> std::io::Result<Exits> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Exits {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            quit: signal(SignalKind::quit())?,
+            hangup: terminal::hangup(),
+            terminal_gone: false,
+        })
+    }
+
+    /// Resolves when one of them comes.
+    async fn any(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+            _ = self.quit.recv() => {}
+            _ = self.hup.recv() => self.terminal_gone = true,
+            _ = &mut self.hangup => self.terminal_gone = true,
+        }
+    }
 }
 
 /// What a running operation reports back to the loop.
@@ -232,13 +285,11 @@ async fn event_loop(
     term: &mut terminal::Term,
     app: &mut App,
     session: &Arc<Session>,
+    exits: &mut Exits,
 ) -> anyhow::Result<()> {
     let (op_tx, mut op_rx) = tokio::sync::mpsc::unbounded_channel::<OpMsg>();
-    use tokio::signal::unix::{signal, SignalKind};
     let mut input = EventStream::new();
     let mut changes = session.model.subscribe();
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term_sig = signal(SignalKind::terminate())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Option<Buffer> = None;
@@ -281,7 +332,10 @@ async fn event_loop(
                 Some(Ok(Event::Resize(_, _))) => { term.autoresize()?; last = None; }
                 Some(Ok(_)) => {}
                 // The terminal is gone (closed pty, SSH disconnect): leave.
-                Some(Err(_)) | None => return Ok(()),
+                Some(Err(_)) | None => {
+                    exits.terminal_gone = true;
+                    return Ok(());
+                }
             },
             r = changes.changed() => {
                 if r.is_err() { return Ok(()); }
@@ -302,8 +356,7 @@ async fn event_loop(
                 }
             }
             _ = tick.tick() => {}
-            _ = hup.recv() => return Ok(()),
-            _ = term_sig.recv() => return Ok(()),
+            _ = exits.any() => return Ok(()),
         }
         if let Some((op, expected)) = app.ui.run_request.take() {
             spawn_op(session, op, expected, op_tx.clone());

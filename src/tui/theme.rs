@@ -163,7 +163,7 @@ impl Theme {
         let Some(path) = path else {
             return Self::built_in(choice);
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| ThemeError::Bad {
+        let text = crate::config::file::read_text(&path).map_err(|e| ThemeError::Bad {
             path: path.clone(),
             reason: e.to_string(),
         })?;
