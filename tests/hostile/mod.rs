@@ -3,4 +3,3 @@
 
 mod credentials;
 mod escapes;
-mod robust;

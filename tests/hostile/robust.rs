@@ -1,2 +1,0 @@
-//! See the module docs of `tests/lab_hostile.rs`.
-use crate::lab as _lab;
