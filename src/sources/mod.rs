@@ -12,6 +12,7 @@ pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod rest;
 pub mod rest_fallback;
+pub mod rounds;
 pub mod scope;
 pub mod service_probe;
 pub mod sql;

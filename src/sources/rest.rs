@@ -189,18 +189,8 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
             return;
         }
     };
-    let mut changes = model.subscribe();
-    let mut tick = tokio::time::interval(cfg.poll_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            r = changes.changed() => {
-                if r.is_err() { return; }
-                let unknown = model.read(|m| m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| c.rest_pending()));
-                if !unknown { continue; }
-            }
-        }
+    let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
+    while rounds.next(&model, &scope, |c| c.rest_pending()).await {
         poll_once(&http, &cfg, &scope, &model).await;
     }
 }

@@ -270,20 +270,8 @@ async fn round(
 /// DCS brings a member not probed yet.
 pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
     let mut clients: HashMap<(String, u16), Client> = HashMap::new();
-    let mut changes = model.subscribe();
-    let mut tick = tokio::time::interval(cfg.poll_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            r = changes.changed() => {
-                if r.is_err() { return; }
-                let pending = model.read(|m| {
-                    m.clusters.values().filter(|c| scope.includes(&c.name)).any(|c| c.sql_pending())
-                });
-                if !pending { continue; }
-            }
-        }
+    let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
+    while rounds.next(&model, &scope, |c| c.sql_pending()).await {
         round(&cfg, &scope, &model, &mut clients).await;
     }
 }

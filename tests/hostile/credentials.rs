@@ -13,17 +13,10 @@ mod http_tap;
 use crate::common::{bin, SharedLab};
 use http_tap::HttpTap;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::common::output_text as text;
 
 /// pgtui with the lab's patronictl.yaml (when `config`), no settings file,
 /// its own audit log and `env`.

@@ -14,14 +14,7 @@ use serde_json::Value;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::common::output_text as text;
 
 /// pgtui with the lab's patronictl.yaml and extra environment.
 fn pgtui_env(lab: &SharedLab, env: &[(&str, &str)], args: &[&str]) -> Output {
