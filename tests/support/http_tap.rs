@@ -29,8 +29,11 @@ impl HttpTap {
                     return;
                 }
                 if let Ok(c) = conn {
-                    if let Some(head) = serve(c) {
+                    // Kept before the answer goes out: a client that has
+                    // its answer must find its request here.
+                    if let Some((head, c)) = read_request(c) {
                         h.lock().unwrap().push(head);
+                        answer(c);
                     }
                 }
             }
@@ -67,8 +70,8 @@ impl Drop for HttpTap {
     }
 }
 
-/// Reads one request (head and body), answers it, returns the head.
-fn serve(c: TcpStream) -> Option<String> {
+/// Reads one request (head and body); returns the head.
+fn read_request(c: TcpStream) -> Option<(String, TcpStream)> {
     c.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     let mut r = BufReader::new(c.try_clone().ok()?);
     let mut head = String::new();
@@ -87,9 +90,11 @@ fn serve(c: TcpStream) -> Option<String> {
     }
     let mut body = vec![0; length.min(1 << 20)];
     let _ = r.read_exact(&mut body);
-    let mut c = c;
+    (!head.is_empty()).then_some((head, c))
+}
+
+fn answer(mut c: TcpStream) {
     let _ = c.write_all(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
     );
-    (!head.is_empty()).then_some(head)
 }
