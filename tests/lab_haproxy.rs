@@ -82,6 +82,7 @@ fn config(lab: &SharedLab, with_stats_urls: bool) -> Config {
         dbname: "postgres".into(),
         connect_timeout: Duration::from_secs(3),
         poll_interval: Duration::from_secs(2),
+        tls: Default::default(),
     });
     c
 }

@@ -359,6 +359,31 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
     finish(&s, &name)
 }
 
+/// The SQL probes' TLS settings as libpq keywords, so that `psql "$(pgtui
+/// dsn)"` verifies the server as pgtui does.
+fn dsn_tls(t: &crate::config::SqlTls) -> String {
+    let mut out = String::new();
+    if t.mode_from != "the default" {
+        out.push_str(&format!(" sslmode={}", t.mode.as_str()));
+    }
+    if let (Some(ca), false) = (&t.rootcert, t.mode == crate::config::SslMode::Disable) {
+        out.push_str(&format!(
+            " sslrootcert={}",
+            libpq_quote(&ca.display().to_string())
+        ));
+    }
+    out
+}
+
+/// A libpq connection-string value: quoted when it holds a space, a quote
+/// or a backslash, or is empty.
+fn libpq_quote(v: &str) -> String {
+    if !v.is_empty() && !v.contains([' ', '\'', '\\']) {
+        return v.to_string();
+    }
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
     let (s, name) = load(config, &args.cluster, Needs::Rest).await?;
     let v = with_cluster(&s, &name, cluster_view)?;
@@ -406,6 +431,12 @@ pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
             format!("member {} publishes no conn_url", pick.name),
         )
     })?;
-    outln!("host={host} port={}", pick.port.unwrap_or(5432));
+    let tls = s
+        .config
+        .sql
+        .as_ref()
+        .map(|c| dsn_tls(&c.tls))
+        .unwrap_or_default();
+    outln!("host={host} port={}{tls}", pick.port.unwrap_or(5432));
     finish(&s, &name)
 }

@@ -12,10 +12,12 @@ pub mod resolve;
 pub mod secret;
 pub mod settings;
 pub mod shape;
+pub mod sql;
 pub mod userinfo;
 
 pub use resolve::{resolve, Inputs};
 pub use secret::Secret;
+pub use sql::{SqlConfig, SqlTls, SslMode};
 
 use settings::HaproxySettings;
 use std::collections::BTreeMap;
@@ -64,15 +66,6 @@ pub struct RestConfig {
     /// Accept any server certificate (`-k`, or `ctl.insecure`).
     pub insecure: bool,
     pub timeout: Duration,
-    pub poll_interval: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct SqlConfig {
-    pub user: String,
-    pub password: Option<Secret>,
-    pub dbname: String,
-    pub connect_timeout: Duration,
     pub poll_interval: Duration,
 }
 

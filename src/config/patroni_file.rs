@@ -98,7 +98,19 @@ pub struct PostgresqlSection {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PgAuthentication {
-    pub superuser: Option<Auth>,
+    pub superuser: Option<PgLogin>,
+}
+
+/// Patroni's `postgresql.authentication.superuser`: a login and libpq's TLS
+/// settings for it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PgLogin {
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<PathBuf>,
+    pub sslcert: Option<PathBuf>,
+    pub sslkey: Option<PathBuf>,
 }
 
 impl PatroniFile {

@@ -4,7 +4,7 @@ use super::dcs_url;
 use super::patroni_file::{EtcdSection, PatroniFile};
 use super::settings::Settings;
 use super::userinfo;
-use super::{Config, ConfigError, EtcdConfig, RestConfig, Secret, SqlConfig, TlsFiles};
+use super::{Config, ConfigError, EtcdConfig, RestConfig, Secret, TlsFiles};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -237,7 +237,7 @@ pub fn resolve(
         )?,
     };
 
-    let sql = sql_config(&settings, &file, env)?;
+    let sql = super::sql::sql_config(&settings, &file, &rest, env)?;
     let local_rest_url = restapi.connect_address.clone().map(|a| {
         let scheme = if restapi.certfile.is_some() {
             "https"
@@ -294,39 +294,11 @@ pub fn resolve(
     })
 }
 
-fn ms(v: Option<u64>, default: u64, name: &str) -> Result<Duration, ConfigError> {
+pub(super) fn ms(v: Option<u64>, default: u64, name: &str) -> Result<Duration, ConfigError> {
     match v.unwrap_or(default) {
         0 => Err(ConfigError::Invalid(format!(
             "{name} must be greater than 0"
         ))),
         n => Ok(Duration::from_millis(n)),
     }
-}
-
-fn sql_config(
-    settings: &Settings,
-    file: &PatroniFile,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<SqlConfig>, ConfigError> {
-    let s = settings.sql.clone().unwrap_or_default();
-    let superuser = file
-        .postgresql
-        .as_ref()
-        .and_then(|p| p.authentication.as_ref())
-        .and_then(|a| a.superuser.clone());
-    let user = env("PGTUI_SQL_USER")
-        .or(s.user.clone())
-        .or_else(|| superuser.as_ref().and_then(|a| a.username.clone()));
-    let password = env("PGTUI_SQL_PASSWORD")
-        .map(Secret::new)
-        .or(s.password.clone())
-        .or_else(|| superuser.and_then(|a| a.password));
-    let Some(user) = user else { return Ok(None) };
-    Ok(Some(SqlConfig {
-        user,
-        password,
-        dbname: s.dbname.clone().unwrap_or_else(|| "postgres".into()),
-        connect_timeout: ms(s.connect_timeout_ms, 2000, "sql.connect_timeout_ms")?,
-        poll_interval: ms(s.poll_interval_ms, 2000, "sql.poll_interval_ms")?,
-    }))
 }

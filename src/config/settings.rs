@@ -59,6 +59,11 @@ pub struct SqlSettings {
     pub dbname: Option<String>,
     pub connect_timeout_ms: Option<u64>,
     pub poll_interval_ms: Option<u64>,
+    /// libpq's meanings; see `config::sql`.
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<PathBuf>,
+    pub sslcert: Option<PathBuf>,
+    pub sslkey: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -9,6 +9,8 @@
 //! limited `patroni` etcd user; REST over https with the node's certificate
 //! (`restapi.certfile/keyfile/cafile`) and `ctl.cacert`, which Patroni also
 //! uses for its own member-to-member REST calls, so every client verifies.
+//! PostgreSQL serves TLS with the same certificate, and its pg_hba takes TCP
+//! logins only over TLS (`hostssl`).
 //! Its `patronictl.yaml` is the one such a team already has on its hosts.
 
 use serde_json::{json, Value};
@@ -121,6 +123,17 @@ pub(crate) fn node_yaml(layout: &Layout, node: &PgNode, s: &Secrets) -> Result<S
     });
     if let Some(ca) = layout.ca_file() {
         let (crt, key) = layout.cert_pair(&node.name);
+        // PostgreSQL serves TLS with the node's certificate and takes TCP
+        // logins only over it, as hardened teams run it.
+        let pg = &mut cfg["postgresql"];
+        pg["parameters"]["ssl"] = json!("on");
+        pg["parameters"]["ssl_cert_file"] = json!(crt);
+        pg["parameters"]["ssl_key_file"] = json!(key);
+        pg["pg_hba"] = json!([
+            "local all all trust",
+            "hostssl replication all 127.0.0.0/8 scram-sha-256",
+            "hostssl all all 127.0.0.0/8 scram-sha-256"
+        ]);
         restapi["certfile"] = json!(crt);
         restapi["keyfile"] = json!(key);
         restapi["cafile"] = json!(ca);

@@ -118,7 +118,11 @@ pub(crate) async fn make(sup: &Supervisor, layout: &Layout) -> Result<(), LabErr
             .map(|a| a.to_string())
             .collect();
             sup.run_task(COMPONENT, OPENSSL.as_ref(), &sign, &[], log)
-                .await
+                .await?;
+            // PostgreSQL refuses a key that group or others can read.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| LabError::io("restricting", &key, e))
         }
     });
     futures::future::try_join_all(jobs).await?;

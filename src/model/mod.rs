@@ -37,6 +37,9 @@ pub struct Model {
     pub etcd_endpoints: Vec<crate::dcs::EndpointHealth>,
     /// The endpoint the etcd watch follows now.
     pub etcd_watching: Option<String>,
+    /// How the SQL probes connect (sslmode, what is verified), set by the
+    /// SQL source when it starts.
+    pub sql_transport: Option<String>,
 }
 
 impl Model {

@@ -13,6 +13,9 @@ pub struct SqlMember {
     pub replay_lsn: Option<u64>,
     pub replay_paused: Option<bool>,
     pub timeline: Option<u64>,
+    /// The probe's own connection: its TLS version (`TLSv1.3`, from
+    /// `pg_stat_ssl`), or none when it is plain TCP.
+    pub tls: Option<String>,
     pub replication: Vec<ReplicationRow>,
     pub slots: Vec<SlotRow>,
     pub wal_receiver: Option<WalReceiverRow>,

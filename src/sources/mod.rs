@@ -10,6 +10,8 @@ pub mod etcd_health;
 pub mod events;
 pub mod haproxy;
 pub mod haproxy_cfg;
+pub mod pg_connect;
+pub mod pg_tls;
 pub mod rest;
 pub mod rest_fallback;
 pub mod rounds;

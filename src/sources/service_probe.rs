@@ -10,13 +10,14 @@
 //! without them it records why it does not run.
 
 use super::haproxy::targets;
+use super::pg_connect::{connect, reason, PgConnectError};
+use super::pg_tls::PgTls;
 use super::Scope;
 use crate::config::{Config, SqlConfig};
 use crate::model::haproxy::{classify_service, stats_host, ProbeAnswer, ServicePort};
 use crate::model::{ModelHandle, SourceId, Sourced};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
-use tokio_postgres::NoTls;
 
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 const WHO_SQL: &str = "SELECT host(inet_server_addr()), inet_server_port(), pg_is_in_recovery()";
@@ -25,21 +26,19 @@ pub const NO_CREDENTIALS: &str = "no SQL credentials: the service-port probe is 
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
-    #[error("service {service} at {host}:{port}: connect as {user} timed out after {after:?}; check that HAProxy listens there and routes to a live server")]
+    #[error("service {service} at {host}:{port}: {source}; check that HAProxy listens there and routes to a live server")]
     Timeout {
         service: String,
         host: String,
         port: u16,
-        user: String,
-        after: Duration,
+        source: PgConnectError,
     },
-    #[error("service {service} at {host}:{port}: connect as {user}: {reason}")]
+    #[error("service {service} at {host}:{port}: {source}")]
     Connect {
         service: String,
         host: String,
         port: u16,
-        user: String,
-        reason: String,
+        source: PgConnectError,
     },
     #[error("service {service} at {host}:{port}: query failed: {reason}")]
     Query {
@@ -48,6 +47,12 @@ pub enum ProbeError {
         port: u16,
         reason: String,
     },
+}
+
+impl ProbeError {
+    pub fn is_auth(&self) -> bool {
+        matches!(self, ProbeError::Connect { source, .. } if source.is_auth())
+    }
 }
 
 /// Every service port of every HAProxy node of the clusters in scope, with
@@ -132,40 +137,32 @@ fn discovered_ports(
 /// `conn_url` host to its member name.
 pub async fn probe(
     cfg: &SqlConfig,
+    tls: &PgTls,
     sp: &ServicePort,
     members: &BTreeMap<String, String>,
 ) -> Result<ProbeAnswer, ProbeError> {
     let started = Instant::now();
-    let mut pg = tokio_postgres::Config::new();
-    pg.host(&sp.host)
-        .port(sp.port)
-        .user(&cfg.user)
-        .dbname(&cfg.dbname)
-        .application_name("pgtui-service-probe")
-        .connect_timeout(cfg.connect_timeout);
-    if let Some(p) = &cfg.password {
-        pg.password(p.expose());
-    }
-    let (client, conn) = tokio::time::timeout(cfg.connect_timeout, pg.connect(NoTls))
+    let client = connect(cfg, tls, &sp.host, sp.port, "pgtui-service-probe")
         .await
-        .map_err(|_| ProbeError::Timeout {
-            service: sp.service.clone(),
-            host: sp.host.clone(),
-            port: sp.port,
-            user: cfg.user.clone(),
-            after: cfg.connect_timeout,
-        })?
-        .map_err(|e| ProbeError::Connect {
-            service: sp.service.clone(),
-            host: sp.host.clone(),
-            port: sp.port,
-            user: cfg.user.clone(),
-            reason: e.to_string(),
+        .map_err(|source| {
+            let (service, host, port) = (sp.service.clone(), sp.host.clone(), sp.port);
+            match source {
+                PgConnectError::Timeout { .. } => ProbeError::Timeout {
+                    service,
+                    host,
+                    port,
+                    source,
+                },
+                _ => ProbeError::Connect {
+                    service,
+                    host,
+                    port,
+                    source,
+                },
+            }
         })?;
-    let conn = tokio::spawn(conn);
     let row = tokio::time::timeout(cfg.connect_timeout, client.query_one(WHO_SQL, &[])).await;
     drop(client);
-    conn.abort();
     let query_err = |reason: String| ProbeError::Query {
         service: sp.service.clone(),
         host: sp.host.clone(),
@@ -174,7 +171,7 @@ pub async fn probe(
     };
     let row = row
         .map_err(|_| query_err(format!("no answer within {:?}", cfg.connect_timeout)))?
-        .map_err(|e| query_err(e.to_string()))?;
+        .map_err(|e| query_err(reason(&e)))?;
     let server_addr: Option<String> = row.get(0);
     let server_port: Option<i32> = row.get(1);
     Ok(ProbeAnswer {
@@ -208,6 +205,7 @@ fn member_hosts(model: &ModelHandle) -> BTreeMap<String, BTreeMap<String, String
 pub async fn probe_once(
     config: &Config,
     cfg: &SqlConfig,
+    tls: &PgTls,
     scope: &Scope,
     model: &ModelHandle,
     cfgs: &[crate::model::haproxy::layout::CfgProxy],
@@ -221,11 +219,11 @@ pub async fn probe_once(
     let results = futures::future::join_all(
         ports
             .iter()
-            .map(|(c, sp)| probe(cfg, sp, hosts.get(c).unwrap_or(&empty))),
+            .map(|(c, sp)| probe(cfg, tls, sp, hosts.get(c).unwrap_or(&empty))),
     )
     .await;
     let now = SystemTime::now();
-    let mut by_cluster: BTreeMap<&str, (bool, Option<String>)> = BTreeMap::new();
+    let mut by_cluster: BTreeMap<&str, (bool, Option<(String, bool)>)> = BTreeMap::new();
     model.update(|m| {
         for ((cluster, sp), r) in ports.iter().zip(results) {
             let h = &mut m.cluster_mut(cluster).haproxy;
@@ -239,7 +237,7 @@ pub async fn probe_once(
                     h.probe_errors.remove(sp);
                 }
                 Err(e) => {
-                    st.1 = Some(e.to_string());
+                    st.1 = Some((e.to_string(), e.is_auth()));
                     h.probe_errors.insert(sp.clone(), (now, e.to_string()));
                 }
             }
@@ -248,8 +246,8 @@ pub async fn probe_once(
             let health = &mut m.cluster_mut(cluster).haproxy.probe_health;
             match (ok, err) {
                 (true, _) => health.ok(now),
-                (false, Some(e)) => {
-                    health.auth_failed = e.contains("password authentication failed");
+                (false, Some((e, auth))) => {
+                    health.auth_failed = auth;
                     health.failed(now, e);
                 }
                 (false, None) => {}
@@ -258,32 +256,47 @@ pub async fn probe_once(
     });
 }
 
-/// Marks every cluster in scope as "probe off, no credentials".
-fn mark_skipped(scope: &Scope, model: &ModelHandle) {
+/// Marks every cluster in scope as "probe off", and why.
+fn mark_skipped(scope: &Scope, model: &ModelHandle, why: &str) {
     let pending = model.read(|m| {
-        m.clusters.values().any(|c| {
-            scope.includes(&c.name) && c.haproxy.probe_skipped.as_deref() != Some(NO_CREDENTIALS)
-        })
+        m.clusters
+            .values()
+            .any(|c| scope.includes(&c.name) && c.haproxy.probe_skipped.as_deref() != Some(why))
     });
     if pending {
         model.update(|m| {
             for c in m.clusters.values_mut().filter(|c| scope.includes(&c.name)) {
-                c.haproxy.probe_skipped = Some(NO_CREDENTIALS.to_string());
+                c.haproxy.probe_skipped = Some(why.to_string());
             }
         });
+    }
+}
+
+/// TLS that cannot be set up turns the probe off, saying why, for every
+/// cluster that comes.
+async fn setup_failed(scope: &Scope, model: &ModelHandle, why: String) {
+    let mut tick = tokio::time::interval(PROBE_INTERVAL);
+    loop {
+        tick.tick().await;
+        mark_skipped(scope, model, &why);
     }
 }
 
 /// The probe task.
 pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
     let cfgs = super::haproxy_cfg::load();
+    let tls = match config.sql.as_ref().map(|c| PgTls::new(&c.tls)) {
+        Some(Err(e)) => return setup_failed(&scope, &model, e.to_string()).await,
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
     let mut tick = tokio::time::interval(PROBE_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match &config.sql {
-            Some(cfg) => probe_once(&config, cfg, &scope, &model, &cfgs).await,
-            None => mark_skipped(&scope, &model),
+        match (&config.sql, &tls) {
+            (Some(cfg), Some(tls)) => probe_once(&config, cfg, tls, &scope, &model, &cfgs).await,
+            _ => mark_skipped(&scope, &model, NO_CREDENTIALS),
         }
     }
 }

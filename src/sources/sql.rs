@@ -5,18 +5,21 @@
 //! position and every standby's flush/replay positions come from one query
 //! round on the leader.
 
+use super::pg_connect::{connect, reason, PgConnectError};
+use super::pg_tls::PgTls;
 use super::Scope;
 use crate::config::SqlConfig;
 use crate::model::sql::{parse_lsn, ReplicationRow, SlotRow, SqlMember, WalReceiverRow};
 use crate::model::{ModelHandle, SourceId, Sourced};
 use std::collections::HashMap;
 use std::time::SystemTime;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 const STATUS_SQL: &str = "SELECT pg_is_in_recovery(), current_setting('server_version'), \
     CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END, \
     pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text, \
-    CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END";
+    CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END, \
+    (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid())";
 const REPLICATION_SQL: &str = "SELECT application_name, client_addr::text, state, sync_state, \
     sent_lsn::text, write_lsn::text, flush_lsn::text, replay_lsn::text, \
     (extract(epoch FROM write_lag) * 1000)::float8, (extract(epoch FROM flush_lag) * 1000)::float8, \
@@ -33,28 +36,11 @@ fn lsn(s: Option<String>) -> Option<u64> {
     s.as_deref().and_then(parse_lsn)
 }
 
-/// Why a member's SQL probe got no answer. A rejected login is told apart
-/// by its SQLSTATE class 28, never by the server's (localised) message.
+/// Why a member's SQL probe got no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
-    #[error("SQL login as {user} to {addr} rejected (SQLSTATE {code}: {reason}); check [sql] user and password in the settings, PGTUI_SQL_USER/PGTUI_SQL_PASSWORD, or postgresql.authentication.superuser")]
-    Login {
-        user: String,
-        addr: String,
-        code: String,
-        reason: String,
-    },
-    #[error("SQL connect to {addr} as {user}: {reason}")]
-    Connect {
-        user: String,
-        addr: String,
-        reason: String,
-    },
-    #[error("SQL connect to {addr} timed out after {after:?}")]
-    Timeout {
-        addr: String,
-        after: std::time::Duration,
-    },
+    #[error(transparent)]
+    Connect(#[from] PgConnectError),
     #[error("SQL probe of {member} ({addr}): {reason}")]
     Query {
         member: String,
@@ -65,61 +51,8 @@ pub enum SqlError {
 
 impl SqlError {
     pub fn is_auth(&self) -> bool {
-        matches!(self, SqlError::Login { .. })
+        matches!(self, SqlError::Connect(e) if e.is_auth())
     }
-}
-
-/// The server's own words when there are some (tokio-postgres's Display
-/// says only "db error"), else the error chain.
-fn reason(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => super::error_chain(e),
-    }
-}
-
-/// SQLSTATE 28000 (invalid_authorization_specification: no pg_hba entry,
-/// role cannot log in) and 28P01 (invalid_password).
-fn login_rejected(e: &tokio_postgres::Error) -> Option<String> {
-    let code = e.code()?.code();
-    code.starts_with("28").then(|| code.to_string())
-}
-
-async fn connect(cfg: &SqlConfig, host: &str, port: u16) -> Result<Client, SqlError> {
-    let addr = format!("{host}:{port}");
-    let mut pg = tokio_postgres::Config::new();
-    pg.host(host)
-        .port(port)
-        .user(&cfg.user)
-        .dbname(&cfg.dbname)
-        .application_name("pgtui")
-        .connect_timeout(cfg.connect_timeout);
-    if let Some(p) = &cfg.password {
-        pg.password(p.expose());
-    }
-    let (client, conn) = tokio::time::timeout(cfg.connect_timeout, pg.connect(NoTls))
-        .await
-        .map_err(|_| SqlError::Timeout {
-            addr: addr.clone(),
-            after: cfg.connect_timeout,
-        })?
-        .map_err(|e| match login_rejected(&e) {
-            Some(code) => SqlError::Login {
-                user: cfg.user.clone(),
-                addr: addr.clone(),
-                code,
-                reason: reason(&e),
-            },
-            None => SqlError::Connect {
-                user: cfg.user.clone(),
-                addr: addr.clone(),
-                reason: reason(&e),
-            },
-        })?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(client)
 }
 
 /// Reads one member.
@@ -132,6 +65,7 @@ pub async fn probe(client: &Client) -> Result<SqlMember, tokio_postgres::Error> 
         receive_lsn: lsn(row.get(3)),
         replay_lsn: lsn(row.get(4)),
         replay_paused: row.get(5),
+        tls: safe(row.get(6)),
         ..Default::default()
     };
     if !m.in_recovery {
@@ -175,6 +109,7 @@ pub async fn probe(client: &Client) -> Result<SqlMember, tokio_postgres::Error> 
 /// One member's probe over a kept connection, or a new one.
 async fn probe_member(
     cfg: &SqlConfig,
+    tls: &PgTls,
     member: &str,
     host: &str,
     port: u16,
@@ -182,9 +117,9 @@ async fn probe_member(
 ) -> (Option<Client>, Result<SqlMember, SqlError>) {
     let client = match kept.filter(|c| !c.is_closed()) {
         Some(c) => c,
-        None => match connect(cfg, host, port).await {
+        None => match connect(cfg, tls, host, port, "pgtui").await {
             Ok(c) => c,
-            Err(e) => return (None, Err(e)),
+            Err(e) => return (None, Err(e.into())),
         },
     };
     match probe(&client).await {
@@ -210,6 +145,7 @@ async fn probe_member(
 /// past it.
 async fn round(
     cfg: &SqlConfig,
+    tls: &PgTls,
     scope: &Scope,
     model: &ModelHandle,
     clients: &mut HashMap<(String, u16), Client>,
@@ -229,7 +165,7 @@ async fn round(
     }
     let results = futures::future::join_all(targets.iter().map(|(_, member, host, port)| {
         let kept = clients.remove(&(host.clone(), *port));
-        probe_member(cfg, member, host, *port, kept)
+        probe_member(cfg, tls, member, host, *port, kept)
     }))
     .await;
     let now = SystemTime::now();
@@ -270,8 +206,48 @@ async fn round(
 /// DCS brings a member not probed yet.
 pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
     let mut clients: HashMap<(String, u16), Client> = HashMap::new();
+    let transport = super::pg_tls::describe(&cfg.tls);
+    model.update(|m| m.sql_transport = Some(transport));
+    let tls = match PgTls::new(&cfg.tls) {
+        Ok(t) => t,
+        Err(e) => return setup_failed(&scope, &model, e.to_string()).await,
+    };
     let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
     while rounds.next(&model, &scope, |c| c.sql_pending()).await {
-        round(&cfg, &scope, &model, &mut clients).await;
+        round(&cfg, &tls, &scope, &model, &mut clients).await;
+    }
+}
+
+/// A TLS setup that cannot work (an unreadable CA) is every member's error,
+/// kept up to date as members come, so no probe looks merely pending.
+async fn setup_failed(scope: &Scope, model: &ModelHandle, why: String) {
+    let mut changes = model.subscribe();
+    let unmarked = |m: &crate::model::Model| -> Vec<(String, String)> {
+        m.clusters
+            .values()
+            .filter(|c| scope.includes(&c.name))
+            .flat_map(|c| {
+                c.sql_targets()
+                    .filter(|(n, _, _)| !c.sql_errors.contains_key(*n))
+                    .map(|(n, _, _)| (c.name.clone(), n.clone()))
+            })
+            .collect()
+    };
+    loop {
+        let todo = model.read(unmarked);
+        if !todo.is_empty() {
+            let now = SystemTime::now();
+            model.update(|m| {
+                for (cluster, member) in todo {
+                    m.cluster_mut(&cluster)
+                        .sql_errors
+                        .insert(member, (now, why.clone()));
+                }
+                m.source_mut(SourceId::Sql).failed(now, why.clone());
+            });
+        }
+        if changes.changed().await.is_err() {
+            return;
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 pub const TABLE: &str = "pgtui_write_load";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -50,10 +50,15 @@ impl Target {
             .password(&self.password)
             .dbname("postgres")
             .application_name("pgtui-write-load")
-            .connect_timeout(CONNECT_TIMEOUT);
+            .connect_timeout(CONNECT_TIMEOUT)
+            .ssl_mode(tokio_postgres::config::SslMode::Prefer);
+        // A hardened lab's pg_hba takes only TLS; like psql, the writer
+        // prefers it, without checking the certificate.
+        let tls = pgtui::sources::pg_tls::PgTls::new(&Default::default())
+            .map_err(|e| format!("TLS setup: {e}"))?;
         // HAProxy accepts the TCP connection itself, so the libpq-style
         // timeout alone would not bound the startup behind it.
-        let (client, conn) = tokio::time::timeout(CONNECT_TIMEOUT, pg.connect(NoTls))
+        let (client, conn) = tokio::time::timeout(CONNECT_TIMEOUT, pg.connect(tls.connector))
             .await
             .map_err(|_| "connect: timeout".to_string())?
             .map_err(|e| format!("connect: {}", pg_error(&e)))?;

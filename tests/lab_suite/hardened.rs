@@ -403,6 +403,7 @@ macro_rules! hardened_lab_tests {
             hardened_one_frozen_etcd_member_is_not_etcd_down => lab_suite::hardened::one_frozen_etcd_member_is_not_etcd_down,
             hardened_pgtui_keys_leave_patroni_and_patronictl_alone => lab_suite::hardened::pgtui_keys_leave_patroni_and_patronictl_alone,
             hardened_haproxy_layout_is_found_without_settings => lab_suite::hardened::haproxy_layout_is_found_without_settings,
+            hardened_sql_probes_speak_tls_as_sslmode_says => lab_suite::sql_tls::sql_probes_speak_tls_as_sslmode_says,
         }
     };
 }
@@ -436,6 +437,7 @@ pub fn haproxy_layout_is_found_without_settings(lab: &SharedLab) {
         dbname: "postgres".into(),
         connect_timeout: Duration::from_secs(3),
         poll_interval: Duration::from_secs(2),
+        tls: Default::default(),
     });
     let want_ports: std::collections::BTreeSet<u16> =
         lab.info.haproxy[0].services.values().copied().collect();

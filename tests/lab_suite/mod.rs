@@ -8,6 +8,7 @@ pub mod hardened;
 pub mod ops;
 pub mod reconcile;
 pub mod rest_tap;
+pub mod sql_tls;
 pub mod tmux;
 pub mod watch_compaction;
 pub mod write_load;

@@ -80,6 +80,13 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
         for (member, (at, err)) in &c.rest_errors {
             out.push(format!("{member} REST at {} UTC: {err}", clock(*at)));
         }
+        if let Some(t) = &m.sql_transport {
+            out.push(format!("SQL probes: {t}"));
+            for (member, s) in &c.sql {
+                let how = s.value.tls.as_deref().unwrap_or("plain TCP, not encrypted");
+                out.push(format!("  {member}: {how}"));
+            }
+        }
     }
     out
 }
