@@ -71,25 +71,3 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
-
-/// The exit code for an error chain: the first [`CliError`] in it decides,
-/// configuration errors are usage errors, anything else is a failure.
-pub fn code_for(err: &anyhow::Error) -> ExitCode {
-    for cause in err.chain() {
-        if let Some(c) = cause.downcast_ref::<CliError>() {
-            return c.code;
-        }
-        if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
-            return ExitCode::Usage;
-        }
-        if let Some(e) = cause.downcast_ref::<crate::dcs::EtcdError>() {
-            return ExitCode::for_fault(e.fault);
-        }
-        if let Some(crate::ops::execute::OpError::Etcd { source, .. }) =
-            cause.downcast_ref::<crate::ops::execute::OpError>()
-        {
-            return ExitCode::for_fault(source.fault);
-        }
-    }
-    ExitCode::Failure
-}

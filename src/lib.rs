@@ -21,6 +21,7 @@ pub mod exit;
 pub mod lab;
 pub mod model;
 pub mod ops;
+pub mod session;
 pub mod sources;
 pub mod text;
 pub mod tui;

@@ -4,8 +4,9 @@
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use pgtui::cli::args::{Cli, Command, DemoArgs, Format, GlobalArgs, ListArgs};
+use pgtui::cli::code_for;
 use pgtui::config::{self, Config, Inputs};
-use pgtui::exit::{code_for, ExitCode};
+use pgtui::exit::ExitCode;
 
 fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
     let inputs = Inputs {
@@ -23,6 +24,7 @@ fn resolve(g: &GlobalArgs) -> Result<Config, config::ConfigError> {
     // for `list` as for the console (which would only find out later).
     pgtui::tui::check_theme(config.theme.as_deref())
         .map_err(|e| config::ConfigError::Invalid(e.to_string()))?;
+    pgtui::cli::render::set_no_color(config.no_color);
     Ok(config)
 }
 

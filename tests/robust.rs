@@ -391,3 +391,46 @@ fn an_endpoint_on_port_zero_is_a_usage_error() {
     );
     assert_eq!(code, Some(2), "{err}");
 }
+
+#[test]
+fn audit_shows_its_log_and_says_the_configuration_is_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let record =
+        r#"{"ts":"2026-12-02T10:00:00Z","phase":"refused","op":"switchover","cluster":"pg-test"}"#;
+    std::fs::write(&log, format!("{record}\n")).unwrap();
+    let (code, out, err, _) = pgtui(
+        &["-c", "/nonexistent/patroni.yml", "audit"],
+        &[("PGTUI_AUDIT_LOG", log.to_str().unwrap())],
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains(record), "the log is not shown: {out}");
+    assert!(
+        err.contains("warning:") && err.contains("/nonexistent/patroni.yml"),
+        "the broken configuration is not said: {err}"
+    );
+}
+
+// ---- item 7: keys pgtui cannot place ---------------------------------------
+
+#[test]
+fn keys_that_name_no_cluster_are_said_not_dropped() {
+    let etcd = ScratchEtcd::start();
+    plant_cluster(&etcd, "pg-x", closed_port(), closed_port());
+    etcd.put("/fleet/junk", "x");
+    etcd.put("/fleet//members/m9", "{}");
+    let (code, out, err, _) = pgtui(
+        &["--dcs-url", &etcd.dcs_url("/fleet"), "list"],
+        &[],
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("pg-x"), "{out}");
+    for k in ["/fleet/junk", "/fleet//members/m9"] {
+        assert!(
+            err.contains(&format!("pgtui: key {k} names no cluster")),
+            "{k} is not said: {err}"
+        );
+    }
+}

@@ -2,17 +2,20 @@
 //! pgtui died mid-way are reconciled first (when their cluster can be
 //! read), so the log ends with what really happened.
 
-use super::session::Session;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::ops::audit;
+use crate::session::Session;
 use crate::sources::Scope;
 
 pub async fn run(
     config: Result<Config, crate::config::ConfigError>,
     last: usize,
 ) -> anyhow::Result<()> {
-    let path = audit::path();
+    let path = match &config {
+        Ok(c) => c.audit_log.clone(),
+        Err(_) => crate::config::audit_log(&|k| std::env::var(k).ok()),
+    };
     let records = audit::read_all(&path).map_err(|e| {
         CliError::new(
             ExitCode::Failure,
@@ -21,13 +24,18 @@ pub async fn run(
     })?;
     let (_, host) = audit::whoami();
     let orphans = crate::ops::reconcile::orphans(&records, &host, &|_| false);
+    // The log is local and shown whatever the configuration; a broken one
+    // is still said, since the next command will need it.
+    if let (true, Err(e)) = (orphans.is_empty(), &config) {
+        errln!("warning: {e}; the audit log is shown as it is");
+    }
     if !orphans.is_empty() {
         let mut clusters: Vec<String> = orphans.iter().map(|o| o.record.cluster.clone()).collect();
         clusters.dedup();
         match config {
             Ok(config) => {
                 let session = Session::start(config, Scope::only(clusters));
-                session.wait_for_answer(super::session::Needs::Rest).await?;
+                crate::cli::wait_for_answer(&session, crate::session::Needs::Rest).await?;
                 if let Err(e) = crate::ops::reconcile::run(&session).await {
                     errln!("warning: {e}");
                 }

@@ -2,11 +2,11 @@
 
 use super::args::{DsnArgs, DsnRole, Format, OneClusterArgs, VersionArgs};
 use super::render::{role_label, simple_table};
-use super::session::{not_found, one_cluster, Needs, Session};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::model::view::{cluster_view, role, ClusterView};
 use crate::model::ClusterState;
+use crate::session::{not_found, one_cluster, Needs, Session};
 use crate::sources::Scope;
 use serde::Serialize;
 
@@ -17,7 +17,7 @@ async fn load(
 ) -> anyhow::Result<(Session, String)> {
     let name = one_cluster(cluster, &config)?;
     let session = Session::start(config, Scope::only(vec![name.clone()]));
-    session.wait_for_answer(needs).await?;
+    crate::cli::wait_for_answer(&session, needs).await?;
     session.ensure_exist(std::slice::from_ref(&name)).await?;
     Ok((session, name))
 }
@@ -281,15 +281,6 @@ pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result
     Ok(())
 }
 
-/// PostgreSQL's integer version as text: 150018 → 15.18, 90624 → 9.6.24.
-pub fn pg_version(v: u64) -> String {
-    if v >= 100000 {
-        format!("{}.{}", v / 10000, v % 10000)
-    } else {
-        format!("{}.{}.{}", v / 10000, (v / 100) % 100, v % 100)
-    }
-}
-
 #[derive(Serialize)]
 struct MemberVersion {
     name: String,
@@ -327,7 +318,9 @@ pub async fn version(config: Config, args: VersionArgs) -> anyhow::Result<()> {
                 MemberVersion {
                     name: n.clone(),
                     patroni: rest.and_then(|r| r.patroni.as_ref()?.version.clone()),
-                    postgresql: rest.and_then(|r| r.server_version).map(pg_version),
+                    postgresql: rest
+                        .and_then(|r| r.server_version)
+                        .map(crate::model::view::pg_version),
                     error: if rest.is_none() {
                         c.rest_errors.get(n).map(|(_, e)| e.clone())
                     } else {

@@ -2,12 +2,12 @@
 
 use super::args::{Format, ListArgs};
 use super::render;
-use super::session::{scope_for, target_clusters, Needs, Session};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::model::freshness::ClusterFreshness;
 use crate::model::view::ClusterView;
 use crate::model::SourceId;
+use crate::session::{scope_for, target_clusters, Needs, Session};
 use serde::Serialize;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
@@ -61,7 +61,7 @@ pub fn render(
 pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     let names = target_clusters(&args.clusters, &config);
     let session = Session::start(config, scope_for(&names));
-    session.wait_for_answer(Needs::RestAndSql).await?;
+    crate::cli::wait_for_answer(&session, Needs::RestAndSql).await?;
     session.ensure_exist(&names).await?;
     let colour = render::colour_enabled();
     // The text, what the answer lacks (`None` when it is current), and the
@@ -89,6 +89,9 @@ pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     writeln!(out, "{}", super::out::stdout_safe(&first))?;
     out.flush()?;
     drop(out);
+    for k in session.model.read(|m| m.stray_keys.clone()) {
+        errln!("pgtui: key {k} names no cluster (Patroni never writes one); it is left alone");
+    }
     if !args.watch {
         return match lacks {
             Some(why) if !session.config.allow_stale => Err(CliError::new(

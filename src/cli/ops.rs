@@ -3,12 +3,12 @@
 
 use super::args::Format;
 pub use super::op_args::{OpCommand, OpFlags};
-use super::session::Session;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::ops::execute::{self, Options, Report};
 use crate::ops::preflight::{restart_targets, Preflight, RoleFilter};
 use crate::ops::{Operation, Outcome};
+use crate::session::Session;
 use crate::sources::Scope;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -350,9 +350,7 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     }
     let cluster = batch.cluster().to_string();
     let session = Session::start(config, Scope::only(vec![cluster.clone()]));
-    session
-        .wait_for_answer(super::session::Needs::RestAndSql)
-        .await?;
+    crate::cli::wait_for_answer(&session, crate::session::Needs::RestAndSql).await?;
     session.ensure_exist(std::slice::from_ref(&cluster)).await?;
     // An earlier operation that never finished is judged first, so this
     // one is not decided on a misunderstanding of the last.

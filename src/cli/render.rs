@@ -6,10 +6,18 @@ use crate::model::SourceHealth;
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::time::SystemTime;
 
+static NO_COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Takes `NO_COLOR` from the resolved configuration, once per process;
+/// before that (a library caller), colour follows the terminal alone.
+pub fn set_no_color(no_color: bool) {
+    let _ = NO_COLOR.set(no_color);
+}
+
 /// Whether to colour: a terminal, and `NO_COLOR` unset.
 pub fn colour_enabled() -> bool {
     use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal() && !NO_COLOR.get().copied().unwrap_or(false)
 }
 
 /// Text from outside as a cell shows it: escaped, and cut with a marker

@@ -121,4 +121,24 @@ pub struct Config {
     pub local_rest_url: Option<String>,
     pub config_file: Option<PathBuf>,
     pub settings_file: Option<PathBuf>,
+    /// Where operations are recorded (`PGTUI_AUDIT_LOG`, see [`audit_log`]).
+    pub audit_log: PathBuf,
+    /// `NO_COLOR` set and not empty: no colour anywhere.
+    pub no_color: bool,
+}
+
+/// `PGTUI_AUDIT_LOG`, else `$XDG_STATE_HOME/pgtui/audit.jsonl`. Kept apart
+/// from [`resolve`] so `pgtui audit` finds the log when the rest of the
+/// configuration is broken.
+pub fn audit_log(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    env("PGTUI_AUDIT_LOG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::state_dir().map(|d| d.join("pgtui").join("audit.jsonl")))
+        .unwrap_or_else(|| PathBuf::from("pgtui-audit.jsonl"))
+}
+
+/// `NO_COLOR`'s rule: set to anything but the empty string.
+pub fn no_color(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    env("NO_COLOR").is_some_and(|v| !v.is_empty())
 }

@@ -291,6 +291,8 @@ pub fn resolve(
         local_rest_url,
         config_file,
         settings_file,
+        audit_log: super::audit_log(env),
+        no_color: super::no_color(env),
     })
 }
 

@@ -42,6 +42,35 @@ impl DcsCluster {
         *self == DcsCluster::default()
     }
 
+    /// Replaces every key with a fresh listing (the etcd source's list, an
+    /// operation's linearizable read). A member or status key whose
+    /// revision did not change keeps the time it was first seen: Patroni
+    /// wrote it then, and taking it as new would let a loop-old position
+    /// outrank a REST answer that is seconds old.
+    pub fn reload<'a>(
+        &mut self,
+        keys: impl IntoIterator<Item = (KeyKind, &'a [u8], i64)>,
+        source: SourceId,
+        at: SystemTime,
+    ) {
+        let known = std::mem::take(self);
+        for (kind, bytes, rev) in keys {
+            self.apply(&kind, Some(bytes), rev, source, at);
+        }
+        for (name, e) in self.members.iter_mut() {
+            if let Some(old) = known.members.get(name) {
+                if old.mod_revision == e.mod_revision {
+                    e.at = old.at;
+                }
+            }
+        }
+        if let (Some(e), Some(old)) = (self.status.as_mut(), known.status.as_ref()) {
+            if old.mod_revision == e.mod_revision {
+                e.at = old.at;
+            }
+        }
+    }
+
     /// Sets (`Some(bytes)`) or removes (`None`) one key.
     pub fn apply(
         &mut self,

@@ -40,6 +40,9 @@ pub struct Model {
     /// How the SQL probes connect (sslmode, what is verified), set by the
     /// SQL source when it starts.
     pub sql_transport: Option<String>,
+    /// Keys under the namespace that name no cluster (`/service/junk`,
+    /// `/service//x`), escaped: Patroni never writes one, so each is said.
+    pub stray_keys: std::collections::BTreeSet<String>,
 }
 
 impl Model {

@@ -78,3 +78,33 @@ impl SourceHealth {
         self.down_since.is_some() || self.last_ok.is_none()
     }
 }
+
+/// One polling round's verdict, the same for every polling source: live when
+/// any target answered, failing with the last error (and whether it was a
+/// rejected login) when none did, unchanged when nothing was asked.
+#[derive(Debug, Default)]
+pub struct Round {
+    any_ok: bool,
+    last_err: Option<(String, bool)>,
+}
+
+impl Round {
+    pub fn answered(&mut self) {
+        self.any_ok = true;
+    }
+
+    pub fn failed(&mut self, message: impl Into<String>, auth: bool) {
+        self.last_err = Some((message.into(), auth));
+    }
+
+    pub fn record(self, health: &mut SourceHealth, now: SystemTime) {
+        match (self.any_ok, self.last_err) {
+            (true, _) => health.ok(now),
+            (false, Some((message, auth))) => {
+                health.failed(now, message);
+                health.auth_failed = auth;
+            }
+            (false, None) => {}
+        }
+    }
+}

@@ -89,6 +89,15 @@ fn system_id(c: &ClusterState) -> Option<String> {
         })
 }
 
+/// PostgreSQL's integer version as text: 150018 → 15.18, 90624 → 9.6.24.
+pub fn pg_version(v: u64) -> String {
+    if v >= 100000 {
+        format!("{}.{}", v / 10000, v % 10000)
+    } else {
+        format!("{}.{}.{}", v / 10000, (v / 100) % 100, v % 100)
+    }
+}
+
 /// Builds the view of one cluster.
 pub fn cluster_view(c: &ClusterState) -> ClusterView {
     let leader = c.dcs.leader_name().map(str::to_string);

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Basis {
@@ -30,14 +29,6 @@ pub struct Record<'a> {
     pub result: Option<&'a Basis>,
 }
 
-/// `PGTUI_AUDIT_LOG`, else `$XDG_STATE_HOME/pgtui/audit.jsonl`.
-pub fn path() -> PathBuf {
-    std::env::var_os("PGTUI_AUDIT_LOG")
-        .map(PathBuf::from)
-        .or_else(|| dirs::state_dir().map(|d| d.join("pgtui").join("audit.jsonl")))
-        .unwrap_or_else(|| PathBuf::from("pgtui-audit.jsonl"))
-}
-
 pub fn whoami() -> (String, String) {
     let user = nix::unistd::User::from_uid(nix::unistd::getuid())
         .ok()
@@ -57,8 +48,7 @@ pub fn now_rfc3339() -> String {
 
 /// Appends one record, flushed and synced: it must survive a kill -9 that
 /// comes right after.
-pub fn append(rec: &Record) -> std::io::Result<()> {
-    let p = path();
+pub fn append(p: &std::path::Path, rec: &Record) -> std::io::Result<()> {
     if let Some(dir) = p.parent() {
         std::fs::create_dir_all(dir)?;
     }

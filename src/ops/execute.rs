@@ -2,12 +2,12 @@
 //! then following the cluster to a verified end state (or UNKNOWN).
 
 use super::audit::{self, Basis, Record};
+use super::context::Ctx;
 use super::preflight::{changes, expectation, preflight, Expected, Preflight};
 use super::request::{patronictl_equivalent, request_for};
 use super::rest_call::{explain, send, Reply, Request};
 use super::verify::{follow, follow_bound};
 use super::{Operation, Outcome};
-use crate::cli::session::Session;
 use crate::dcs::parse_key;
 use crate::model::view::cluster_view;
 use crate::model::{ClusterState, SourceId};
@@ -49,9 +49,9 @@ pub enum OpError {
 
 /// A linearizable read of the cluster's keys, with the live REST/SQL data
 /// the session already has.
-pub async fn fresh_state(session: &Session, cluster: &str) -> Result<(ClusterState, i64), OpError> {
-    let prefix = format!("{}{cluster}/", session.config.namespace);
-    let ((rev, kvs), _) = etcd::list(&session.etcd, &prefix, None)
+pub async fn fresh_state(cx: &Ctx<'_>, cluster: &str) -> Result<(ClusterState, i64), OpError> {
+    let prefix = format!("{}{cluster}/", cx.config.namespace);
+    let ((rev, kvs), _) = etcd::list(&cx.etcd, &prefix, None)
         .await
         .map_err(|e| OpError::Etcd {
             cluster: cluster.into(),
@@ -60,37 +60,18 @@ pub async fn fresh_state(session: &Session, cluster: &str) -> Result<(ClusterSta
     // Positions for lag come from a REST round made now, so the preflight
     // judges the candidate's lag as it is, not as of the last poll.
     let scope = crate::sources::Scope::only(vec![cluster.to_string()]);
-    if let Ok(http) = rest::client(&session.config.rest) {
-        rest::poll_once(&http, &session.config.rest, &scope, &session.model).await;
+    if let Ok(http) = rest::client(&cx.config.rest) {
+        rest::poll_once(&http, &cx.config.rest, &scope, &cx.model).await;
     }
-    let mut c = session
+    let mut c = cx
         .model
         .read(|m| m.clusters.get(cluster).cloned())
         .unwrap_or_else(|| ClusterState::new(cluster));
-    let known = std::mem::take(&mut c.dcs);
-    let now = SystemTime::now();
-    for (k, v, mr) in &kvs {
-        if let Some(p) = parse_key(&session.config.namespace, k) {
-            c.dcs.apply(&p.kind, Some(v), *mr, SourceId::Etcd, now);
-        }
-    }
-    // An unchanged key keeps the time it was first seen: Patroni wrote it
-    // then, and treating it as new would let a loop-old position outrank
-    // the REST round above.
-    for (name, e) in c.dcs.members.iter_mut() {
-        if let Some(old) = known
-            .members
-            .get(name)
-            .filter(|o| o.mod_revision == e.mod_revision)
-        {
-            e.at = old.at;
-        }
-    }
-    if let (Some(e), Some(old)) = (c.dcs.status.as_mut(), known.status.as_ref()) {
-        if old.mod_revision == e.mod_revision {
-            e.at = old.at;
-        }
-    }
+    let ns = &cx.config.namespace;
+    let keys = kvs
+        .iter()
+        .filter_map(|(k, v, mr)| parse_key(ns, k).map(|p| (p.kind, v.as_slice(), *mr)));
+    c.dcs.reload(keys, SourceId::Etcd, SystemTime::now());
     Ok((c, rev))
 }
 
@@ -116,22 +97,23 @@ pub struct Options {
 }
 
 /// Runs one operation to its end. Progress lines go to `progress`.
-pub async fn run(
+pub async fn run<'a>(
     op: Operation,
-    session: &Session,
+    cx: impl Into<Ctx<'a>>,
     opts: Options,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Report, OpError> {
+    let cx = &cx.into();
     let started = Instant::now();
     let id = format!(
         "{}-{}",
         chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
         std::process::id()
     );
-    let (state, revision) = fresh_state(session, op.cluster()).await?;
+    let (state, revision) = fresh_state(cx, op.cluster()).await?;
     let before = basis(&state, revision);
     let pf = preflight(&op, &state, SystemTime::now());
-    let by_hand = super::rest_call::ByHand::from_config(&session.config);
+    let by_hand = super::rest_call::ByHand::from_config(&cx.config);
     let patronictl = patronictl_equivalent(&op, &by_hand);
     let mut report = Report {
         curl: None,
@@ -166,8 +148,8 @@ pub async fn run(
             message,
             result,
         };
-        audit::append(&rec).map_err(|e| OpError::Audit {
-            path: audit::path().display().to_string(),
+        audit::append(&cx.config.audit_log, &rec).map_err(|e| OpError::Audit {
+            path: cx.config.audit_log.display().to_string(),
             reason: e.to_string(),
         })
     };
@@ -182,7 +164,7 @@ pub async fn run(
         )?;
         Ok(finish(report, started))
     };
-    if let (false, Some(why)) = (opts.dry_run, session.config.read_only.reason(op.cluster())) {
+    if let (false, Some(why)) = (opts.dry_run, cx.config.read_only.reason(op.cluster())) {
         return refuse(report, format!("{why}; nothing was sent"));
     }
     if let Some(seen) = &opts.expect {
@@ -227,14 +209,7 @@ pub async fn run(
         );
         None
     } else {
-        match super::lock::acquire(
-            &session.etcd,
-            &session.config.pgtui_prefix,
-            op.cluster(),
-            &holder,
-        )
-        .await
-        {
+        match super::lock::acquire(&cx.etcd, &cx.config.pgtui_prefix, op.cluster(), &holder).await {
             Ok(l) => Some(l),
             Err(e) => {
                 return refuse(report, e.to_string());
@@ -248,11 +223,11 @@ pub async fn run(
         req.url,
         req.body.as_ref().map(|b| b.to_string()).unwrap_or_default()
     ));
-    let http = rest::client(&long_timeout(&session.config.rest)).map_err(|e| OpError::Read {
+    let http = rest::client(&long_timeout(&cx.config.rest)).map_err(|e| OpError::Read {
         cluster: op.cluster().into(),
         reason: e.to_string(),
     })?;
-    let reply = send(&http, &session.config.rest, &req).await;
+    let reply = send(&http, &cx.config.rest, &req).await;
     let (outcome, message) = match &reply {
         Reply::NotSent { reason } => (
             Outcome::Rejected,
@@ -278,7 +253,7 @@ pub async fn run(
                 follow(
                     &op,
                     &state,
-                    session,
+                    cx,
                     Duration::from_secs(15),
                     progress,
                     Outcome::Scheduled,
@@ -288,7 +263,7 @@ pub async fn run(
                 follow(
                     &op,
                     &state,
-                    session,
+                    cx,
                     follow_bound(&op, &state),
                     progress,
                     Outcome::Verified,
@@ -298,7 +273,7 @@ pub async fn run(
         }
         Reply::Answered { status: 503, body } if body.to_lowercase().contains("unknown") => {
             progress("Patroni does not know the outcome; following the cluster");
-            reconcile(&op, &state, session, progress, explain(503, body)).await
+            reconcile(&op, &state, cx, progress, explain(503, body)).await
         }
         Reply::Answered { status, body } => (
             Outcome::Rejected,
@@ -309,14 +284,14 @@ pub async fn run(
             reconcile(
                 &op,
                 &state,
-                session,
+                cx,
                 progress,
                 format!("no answer after {after_ms} ms"),
             )
             .await
         }
     };
-    let after = fresh_state(session, op.cluster())
+    let after = fresh_state(cx, op.cluster())
         .await
         .ok()
         .map(|(c, r)| basis(&c, r));
@@ -340,14 +315,14 @@ pub async fn run(
 async fn reconcile(
     op: &Operation,
     state: &ClusterState,
-    session: &Session,
+    cx: &Ctx<'_>,
     progress: &mut (dyn FnMut(&str) + Send),
     why: String,
 ) -> (Outcome, String) {
     match follow(
         op,
         state,
-        session,
+        cx,
         follow_bound(op, state),
         progress,
         Outcome::Verified,

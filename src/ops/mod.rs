@@ -10,6 +10,7 @@
 //! console's dialogs) call this layer; nothing else writes.
 
 pub mod audit;
+pub mod context;
 pub mod execute;
 pub mod expected;
 pub mod lock;

@@ -5,6 +5,7 @@
 //! appends a "reconciled" record so it is judged once. Nothing is resent.
 
 use super::audit::{self, Basis, OwnedRecord, Record};
+use super::context::Ctx;
 use super::{Operation, Outcome};
 use crate::model::view::cluster_view;
 use crate::model::ClusterState;
@@ -234,52 +235,54 @@ pub struct Reconciled {
 }
 
 /// Appends the "reconciled" record for `r`.
-pub fn record(r: &Reconciled, result: Option<&Basis>) -> std::io::Result<()> {
+pub fn record(
+    log: &std::path::Path,
+    r: &Reconciled,
+    result: Option<&Basis>,
+) -> std::io::Result<()> {
     let o = &r.orphan.record;
-    audit::append(&Record {
-        id: &o.id,
-        phase: "reconciled",
-        at: audit::now_rfc3339(),
-        user: o.user.clone(),
-        host: o.host.clone(),
-        cluster: &o.cluster,
-        operation: &o.operation,
-        basis: &o.basis,
-        outcome: Some(r.outcome),
-        message: Some(&r.message),
-        result,
-    })
+    audit::append(
+        log,
+        &Record {
+            id: &o.id,
+            phase: "reconciled",
+            at: audit::now_rfc3339(),
+            user: o.user.clone(),
+            host: o.host.clone(),
+            cluster: &o.cluster,
+            operation: &o.operation,
+            basis: &o.basis,
+            outcome: Some(r.outcome),
+            message: Some(&r.message),
+            result,
+        },
+    )
 }
 
 /// Judges every orphan of the session's clusters against a linearizable
 /// read, records the verdicts, and puts them in the model's event log.
-pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconciled>, String> {
-    let path = audit::path();
+pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, String> {
+    let cx = &cx.into();
+    let path = cx.config.audit_log.clone();
     let records = audit::read_all(&path)
         .map_err(|e| format!("cannot read the audit log {}: {e}", path.display()))?;
     let (_, host) = audit::whoami();
     let held = |r: &OwnedRecord| {
-        session
-            .model
+        cx.model
             .read(|m| m.locks.get(&r.cluster).is_some_and(|h| h.id == r.id))
     };
     let mut out = vec![];
     for o in orphans(&records, &host, &held) {
         let cluster = o.record.cluster.clone();
-        if !session.scope.includes(&cluster) {
+        if !cx.scope.includes(&cluster) {
             continue;
         }
         if o.record.host == host {
-            super::lock::break_dead(
-                &session.etcd,
-                &session.config.pgtui_prefix,
-                &cluster,
-                &o.record.id,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            super::lock::break_dead(&cx.etcd, &cx.config.pgtui_prefix, &cluster, &o.record.id)
+                .await
+                .map_err(|e| e.to_string())?;
         }
-        let (c, rev) = super::execute::fresh_state(session, &cluster)
+        let (c, rev) = super::execute::fresh_state(cx, &cluster)
             .await
             .map_err(|e| e.to_string())?;
         let (outcome, message) = judge(&o, &c);
@@ -288,7 +291,7 @@ pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconcile
             outcome,
             message,
         };
-        record(&r, Some(&super::execute::basis(&c, rev)))
+        record(&path, &r, Some(&super::execute::basis(&c, rev)))
             .map_err(|e| format!("cannot write the audit log {}: {e}", path.display()))?;
         let rec = &r.orphan.record;
         let ev = crate::model::events::Event::new(
@@ -302,7 +305,7 @@ pub async fn run(session: &crate::cli::session::Session) -> Result<Vec<Reconcile
                 message: r.message.clone(),
             },
         );
-        session.model.update(|m| m.events.push(ev));
+        cx.model.update(|m| m.events.push(ev));
         out.push(r);
     }
     Ok(out)

@@ -1,8 +1,8 @@
 //! Following the cluster after a request until the operation's end state is
 //! seen twice in a row, within a bound derived from Patroni's timings.
 
+use super::context::Ctx;
 use super::{Operation, Outcome};
-use crate::cli::session::Session;
 use crate::model::view::{cluster_view, role};
 use crate::model::ClusterState;
 use std::time::{Duration, Instant};
@@ -139,7 +139,7 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
 pub(crate) async fn follow(
     op: &Operation,
     before: &ClusterState,
-    session: &Session,
+    cx: &Ctx<'_>,
     bound: Duration,
     progress: &mut (dyn FnMut(&str) + Send),
     success: Outcome,
@@ -148,9 +148,7 @@ pub(crate) async fn follow(
     let mut seen = 0;
     let mut last_state = String::new();
     while Instant::now() < end {
-        let now = session
-            .model
-            .read(|m| m.clusters.get(op.cluster()).cloned());
+        let now = cx.model.read(|m| m.clusters.get(op.cluster()).cloned());
         if let Some(c) = now {
             let v = cluster_view(&c);
             let summary = format!(

@@ -19,10 +19,10 @@
 //! but is never presented as current.
 
 use super::Scope;
-use crate::dcs::{parse_key, Access, Etcd, EtcdError};
+use crate::dcs::{parse_key, Access, Etcd, EtcdError, KeyKind};
 use crate::model::{ModelHandle, SourceId};
 use etcd_client::{Client, EventType, GetOptions, WatchOptions};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 /// How often the watch's endpoint is asked whether the watch is current,
@@ -85,6 +85,23 @@ fn ours(key: &[u8], pgtui_prefix: &str) -> bool {
     key.starts_with(pgtui_prefix.as_bytes())
 }
 
+/// Whether `key` is under the namespace but names no cluster; such a key
+/// is recorded (`present`) or forgotten (deleted) in `strays`.
+fn stray(strays: &mut BTreeSet<String>, ns: &str, key: &[u8], present: bool) -> bool {
+    if !key.starts_with(ns.as_bytes()) || parse_key(ns, key).is_some() {
+        return false;
+    }
+    let shown = match std::str::from_utf8(key) {
+        Ok(s) => crate::text::escape(s).into_owned(),
+        Err(_) => crate::text::printable_bytes(key, usize::MAX),
+    };
+    match present {
+        true => strays.insert(shown),
+        false => strays.remove(&shown),
+    };
+    true
+}
+
 /// Replaces everything this source knows under `prefix` with a fresh list.
 pub fn apply_list(
     model: &ModelHandle,
@@ -95,26 +112,33 @@ pub fn apply_list(
 ) {
     model.update(|m| {
         let ns = m.namespace.clone();
+        m.stray_keys.clear();
+        let mut listed: BTreeMap<String, Vec<(KeyKind, &[u8], i64)>> = BTreeMap::new();
+        for (k, v, rev) in kvs {
+            if ours(k, pgtui_prefix) || stray(&mut m.stray_keys, &ns, k, true) {
+                continue;
+            }
+            if let Some(p) = parse_key(&ns, k).filter(|p| scope.includes(&p.cluster)) {
+                listed
+                    .entry(p.cluster)
+                    .or_default()
+                    .push((p.kind, v.as_slice(), *rev));
+            }
+        }
+        let seen: BTreeSet<String> = listed.keys().cloned().collect();
         for c in m.clusters.values_mut() {
             if scope.includes(&c.name) {
-                c.dcs = Default::default();
+                c.dcs.reload(
+                    listed.remove(&c.name).unwrap_or_default(),
+                    SourceId::Etcd,
+                    at,
+                );
                 // etcd answers again: nothing is missing any more.
                 c.partial = None;
             }
         }
-        let mut seen = BTreeSet::new();
-        for (k, v, rev) in kvs {
-            if ours(k, pgtui_prefix) {
-                continue;
-            }
-            if let Some(p) = parse_key(&ns, k) {
-                if scope.includes(&p.cluster) {
-                    seen.insert(p.cluster.clone());
-                    m.cluster_mut(&p.cluster)
-                        .dcs
-                        .apply(&p.kind, Some(v), *rev, SourceId::Etcd, at);
-                }
-            }
+        for (name, keys) in listed {
+            m.cluster_mut(&name).dcs.reload(keys, SourceId::Etcd, at);
         }
         // A cluster whose keys are all gone, and that no other source knows
         // of, is gone.
@@ -391,6 +415,8 @@ async fn watch(
                         let Some(kv) = ev.kv() else { continue };
                         *rev = (*rev).max(kv.mod_revision());
                         if ours(kv.key(), &keys.pgtui_prefix) { continue; }
+                        let put = ev.event_type() == EventType::Put;
+                        if stray(&mut m.stray_keys, &keys.namespace, kv.key(), put) { continue; }
                         let Some(p) = parse_key(&keys.namespace, kv.key()) else { continue };
                         if !keys.scope.includes(&p.cluster) { continue; }
                         let value = match ev.event_type() {

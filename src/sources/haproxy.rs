@@ -11,6 +11,7 @@
 use super::Scope;
 use crate::config::{Config, Secret};
 use crate::model::haproxy::{parse_stats_csv, ParseError};
+use crate::model::source::Round;
 use crate::model::{ModelHandle, SourceId, Sourced};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
@@ -238,13 +239,12 @@ pub async fn poll_once(
             .insert(u.clone());
     }
     model.update(|m| {
-        let mut any_ok = false;
-        let mut last_err: Option<(String, bool)> = None;
+        let mut round = Round::default();
         for (t, (url, r)) in targets.iter().zip(results) {
             let h = &mut m.cluster_mut(&t.cluster).haproxy;
             match r {
                 Ok(proxies) => {
-                    any_ok = true;
+                    round.answered();
                     h.endpoints
                         .insert(url.clone(), Sourced::new(proxies, SourceId::Haproxy, now));
                     h.errors.remove(&url);
@@ -259,7 +259,7 @@ pub async fn poll_once(
                         );
                     }
                     h.errors.insert(url.clone(), (now, msg.clone()));
-                    last_err = Some((msg, e.is_auth()));
+                    round.failed(msg, e.is_auth());
                 }
             }
         }
@@ -270,14 +270,7 @@ pub async fn poll_once(
             h.errors.retain(|u, _| urls.contains(u.as_str()));
         }
         let s = m.source_mut(SourceId::Haproxy);
-        match (any_ok, last_err) {
-            (true, _) => s.ok(now),
-            (false, Some((msg, auth))) => {
-                s.failed(now, msg);
-                s.auth_failed = auth;
-            }
-            (false, None) => {}
-        }
+        round.record(s, now);
     });
     found
 }

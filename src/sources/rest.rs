@@ -14,6 +14,7 @@
 use super::Scope;
 use crate::config::RestConfig;
 use crate::model::rest::RestStatus;
+use crate::model::source::Round;
 use crate::model::{ModelHandle, SourceId, Sourced};
 use std::time::{Duration, SystemTime};
 
@@ -146,13 +147,12 @@ pub async fn poll_once(
     .await;
     let now = SystemTime::now();
     model.update(|m| {
-        let mut any_ok = false;
-        let mut last_err = None;
+        let mut round = Round::default();
         for ((cluster, member, _), r) in targets.iter().zip(results) {
             let c = m.cluster_mut(cluster);
             match r {
                 Ok(st) => {
-                    any_ok = true;
+                    round.answered();
                     c.rest
                         .insert(member.clone(), Sourced::new(st, SourceId::Rest, now));
                     c.rest_errors.remove(member);
@@ -160,19 +160,12 @@ pub async fn poll_once(
                 Err(e) => {
                     let msg = e.to_string();
                     c.rest_errors.insert(member.clone(), (now, msg.clone()));
-                    last_err = Some((msg, matches!(e, RestError::Auth { .. })));
+                    round.failed(msg, matches!(e, RestError::Auth { .. }));
                 }
             }
         }
         let s = m.source_mut(SourceId::Rest);
-        match (any_ok, last_err) {
-            (true, _) => s.ok(now),
-            (false, Some((msg, auth))) => {
-                s.failed(now, msg);
-                s.auth_failed = auth;
-            }
-            (false, None) => {}
-        }
+        round.record(s, now);
     });
 }
 

@@ -15,6 +15,7 @@ use super::pg_tls::PgTls;
 use super::Scope;
 use crate::config::{Config, SqlConfig};
 use crate::model::haproxy::{classify_service, stats_host, ProbeAnswer, ServicePort};
+use crate::model::source::Round;
 use crate::model::{ModelHandle, SourceId, Sourced};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
@@ -223,7 +224,7 @@ pub async fn probe_once(
     )
     .await;
     let now = SystemTime::now();
-    let mut by_cluster: BTreeMap<&str, (bool, Option<(String, bool)>)> = BTreeMap::new();
+    let mut by_cluster: BTreeMap<&str, Round> = BTreeMap::new();
     model.update(|m| {
         for ((cluster, sp), r) in ports.iter().zip(results) {
             let h = &mut m.cluster_mut(cluster).haproxy;
@@ -231,27 +232,19 @@ pub async fn probe_once(
             let st = by_cluster.entry(cluster).or_default();
             match r {
                 Ok(a) => {
-                    st.0 = true;
+                    st.answered();
                     h.probes
                         .insert(sp.clone(), Sourced::new(a, SourceId::Haproxy, now));
                     h.probe_errors.remove(sp);
                 }
                 Err(e) => {
-                    st.1 = Some((e.to_string(), e.is_auth()));
+                    st.failed(e.to_string(), e.is_auth());
                     h.probe_errors.insert(sp.clone(), (now, e.to_string()));
                 }
             }
         }
-        for (cluster, (ok, err)) in by_cluster {
-            let health = &mut m.cluster_mut(cluster).haproxy.probe_health;
-            match (ok, err) {
-                (true, _) => health.ok(now),
-                (false, Some((e, auth))) => {
-                    health.auth_failed = auth;
-                    health.failed(now, e);
-                }
-                (false, None) => {}
-            }
+        for (cluster, round) in by_cluster {
+            round.record(&mut m.cluster_mut(cluster).haproxy.probe_health, now);
         }
     });
 }

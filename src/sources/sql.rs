@@ -9,6 +9,7 @@ use super::pg_connect::{connect, reason, PgConnectError};
 use super::pg_tls::PgTls;
 use super::Scope;
 use crate::config::SqlConfig;
+use crate::model::source::Round;
 use crate::model::sql::{parse_lsn, ReplicationRow, SlotRow, SqlMember, WalReceiverRow};
 use crate::model::{ModelHandle, SourceId, Sourced};
 use std::collections::HashMap;
@@ -170,8 +171,7 @@ async fn round(
     .await;
     let now = SystemTime::now();
     model.update(|m| {
-        let mut any_ok = false;
-        let mut last_err = None;
+        let mut round = Round::default();
         for ((cluster, member, host, port), (client, r)) in targets.into_iter().zip(results) {
             if let Some(c) = client {
                 clients.insert((host, port), c);
@@ -179,26 +179,19 @@ async fn round(
             let c = m.cluster_mut(&cluster);
             match r {
                 Ok(snapshot) => {
-                    any_ok = true;
+                    round.answered();
                     c.sql_errors.remove(&member);
                     c.sql
                         .insert(member, Sourced::new(snapshot, SourceId::Sql, now));
                 }
                 Err(e) => {
                     c.sql_errors.insert(member, (now, e.to_string()));
-                    last_err = Some(e);
+                    round.failed(e.to_string(), e.is_auth());
                 }
             }
         }
         let s = m.source_mut(SourceId::Sql);
-        match (any_ok, last_err) {
-            (true, _) => s.ok(now),
-            (false, Some(e)) => {
-                s.failed(now, e.to_string());
-                s.auth_failed = e.is_auth();
-            }
-            (false, None) => {}
-        }
+        round.record(s, now);
     });
 }
 

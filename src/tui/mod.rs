@@ -15,10 +15,10 @@ pub mod theme;
 pub mod ui;
 pub mod views;
 
-use crate::cli::session::Session;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::model::Model;
+use crate::session::Session;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
 use futures::StreamExt;
 use lag_history::LagHistory;
@@ -158,8 +158,8 @@ impl App {
 }
 
 /// Picks the theme: `NO_COLOR` wins, then `--theme`/config, then dark.
-pub fn pick_theme(choice: Option<&str>) -> anyhow::Result<Theme> {
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+pub fn pick_theme(choice: Option<&str>, no_color: bool) -> anyhow::Result<Theme> {
+    if no_color {
         return Ok(Theme::mono());
     }
     let user_dir = dirs::config_dir().map(|d| d.join("pgtui").join("themes"));
@@ -175,7 +175,7 @@ pub fn check_theme(choice: Option<&str>) -> Result<(), theme::ThemeError> {
 
 /// Runs the console until the user quits or the terminal goes away.
 pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> {
-    let theme = pick_theme(config.theme.as_deref())
+    let theme = pick_theme(config.theme.as_deref(), config.no_color)
         .map_err(|e| CliError::new(ExitCode::Usage, e.to_string()))?;
     let scope = crate::sources::Scope::all();
     let read_only = config.read_only.clone();
@@ -362,7 +362,7 @@ async fn event_loop(
             spawn_op(session, op, expected, op_tx.clone());
         }
         if let Some(name) = app.ui.theme_request.take() {
-            match pick_theme(Some(&name)) {
+            match pick_theme(Some(&name), session.config.no_color) {
                 Ok(t) => app.theme = t,
                 Err(e) => app.ui.message = Some(e.to_string()),
             }

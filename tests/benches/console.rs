@@ -162,7 +162,7 @@ fn main() {
         .map(|e| format!("http://{e}"))
         .collect();
     rt.block_on(async {
-        let session = pgtui::cli::session::Session::start(cfg.clone(), pgtui::sources::Scope::all());
+        let session = pgtui::session::Session::start(cfg.clone(), pgtui::sources::Scope::all());
         session.wait_first_data().await.unwrap();
         let mut app = App::new(None, Theme::built_in("dark").unwrap());
         app.ui.go(Screen::Fleet);

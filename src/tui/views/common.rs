@@ -214,7 +214,7 @@ fn versions(c: &ClusterState) -> String {
         .rest
         .values()
         .filter_map(|r| r.value.server_version)
-        .map(crate::cli::commands::pg_version)
+        .map(crate::model::view::pg_version)
         .collect();
     let one = |mut v: Vec<String>| {
         v.sort();

@@ -69,6 +69,11 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
             ));
         }
     }
+    for k in &m.stray_keys {
+        out.push(format!(
+            "key {k} names no cluster (Patroni never writes one)"
+        ));
+    }
     if let Some(c) = ctx.ui.cluster.as_ref().and_then(|n| m.clusters.get(n)) {
         let v = crate::model::view::cluster_view(c);
         for k in &v.unparseable_keys {

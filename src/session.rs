@@ -1,5 +1,10 @@
 //! A session: the configuration resolved, sources running, and the first
 //! complete picture awaited (etcd listed, every member asked over REST once).
+//!
+//! It is a layer of its own, between the sources and the ops layer, because
+//! the console, the runbook commands and the operations all start the same
+//! sources over the same model; it prints nothing (the CLI and the console
+//! say what it found, each in their own way).
 
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
@@ -100,18 +105,9 @@ impl Session {
         out
     }
 
-    /// Waits as [`Session::wait_for`] does, then says on stderr what the
-    /// answer will lack: what did not arrive in time, and each member the
-    /// SQL probes could not read (their figures then come from REST).
-    pub async fn wait_for_answer(&self, needs: Needs) -> Result<(), CliError> {
-        self.wait_for(needs).await?;
-        for line in self.shortfalls(needs) {
-            eprintln!("pgtui: {line}");
-        }
-        Ok(())
-    }
-
-    /// The lines [`Session::wait_for_answer`] prints.
+    /// What an answer given now lacks: what did not arrive in time, and
+    /// each member the SQL probes could not read (their figures then come
+    /// from REST). The CLI says these on stderr.
     pub fn shortfalls(&self, needs: Needs) -> Vec<String> {
         self.model.read(|m| {
             let mut out: Vec<String> = self
