@@ -76,16 +76,18 @@ pub struct Dialog {
     pub by_hand: ByHand,
 }
 
-/// What a key did to the dialog.
+/// What a key did to the dialog. (The UI turns `Run` into its own
+/// [`Effect`](crate::tui::effect::Effect) for the app.)
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    None,
+pub enum Reply {
+    Nothing,
     Close,
     /// Run this operation against what the user saw.
     Run(Box<(Operation, Expected)>),
 }
 
-/// What a dialog key means; the app maps terminal keys onto these.
+/// What a dialog key means; the key registry maps terminal keys onto these
+/// (`keys::dialog`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogKey {
     Esc,
@@ -259,19 +261,19 @@ impl Dialog {
     }
 
     /// Applies a key. `current` is the cluster as the model has it now.
-    pub fn key(&mut self, k: DialogKey, current: Option<&ClusterState>, now: SystemTime) -> Effect {
+    pub fn key(&mut self, k: DialogKey, current: Option<&ClusterState>, now: SystemTime) -> Reply {
         match &self.phase {
-            Phase::Running(_) => return Effect::None,
+            Phase::Running(_) => return Reply::Nothing,
             Phase::Done { .. } => {
                 return match k {
-                    DialogKey::Esc | DialogKey::Enter => Effect::Close,
-                    _ => Effect::None,
+                    DialogKey::Esc | DialogKey::Enter => Reply::Close,
+                    _ => Reply::Nothing,
                 }
             }
             Phase::Confirm => {}
         }
         match k {
-            DialogKey::Esc => return Effect::Close,
+            DialogKey::Esc => return Reply::Close,
             DialogKey::SwitchFocus => {
                 self.focus = match self.focus {
                     Focus::Cancel => Focus::Confirm,
@@ -307,7 +309,7 @@ impl Dialog {
             }
             DialogKey::Enter => return self.confirm(current),
         }
-        Effect::None
+        Reply::Nothing
     }
 
     /// A state change is final for this dialog: close and look again.
@@ -317,23 +319,23 @@ impl Dialog {
             .is_some_and(|r| r.starts_with("the cluster changed"))
     }
 
-    fn confirm(&mut self, current: Option<&ClusterState>) -> Effect {
+    fn confirm(&mut self, current: Option<&ClusterState>) -> Reply {
         if self.focus == Focus::Cancel {
-            return Effect::Close;
+            return Reply::Close;
         }
         if self.refusal_is_final() {
-            return Effect::None;
+            return Reply::Nothing;
         }
         if self.preflight.refused() {
             self.refusal = Some(format!("refused: {}", self.preflight.refusals.join("; ")));
-            return Effect::None;
+            return Reply::Nothing;
         }
         if self.needs_typing() && self.typed != self.cluster {
             self.refusal = Some(format!(
                 "type the cluster name {:?} exactly to confirm; nothing was sent",
                 self.cluster
             ));
-            return Effect::None;
+            return Reply::Nothing;
         }
         let now_seen = match current {
             Some(c) => expectation(&self.op, c),
@@ -342,7 +344,7 @@ impl Dialog {
                     "the cluster changed since this dialog opened: {} is gone from the model",
                     self.cluster
                 ));
-                return Effect::None;
+                return Reply::Nothing;
             }
         };
         let changed = changes(&self.expected, &now_seen);
@@ -351,10 +353,10 @@ impl Dialog {
                 "the cluster changed since this dialog opened: {}. Nothing was sent; Esc and look again",
                 changed.join("; ")
             ));
-            return Effect::None;
+            return Reply::Nothing;
         }
         self.phase = Phase::Running(vec![]);
-        Effect::Run(Box::new((self.op.clone(), self.expected.clone())))
+        Reply::Run(Box::new((self.op.clone(), self.expected.clone())))
     }
 
     pub fn progress(&mut self, line: String) {

@@ -5,157 +5,37 @@
 //! change, a resize or a once-a-second tick, renders a frame into a buffer
 //! with the pure views, and writes to the terminal only when that frame
 //! differs from the last one. An idle console therefore writes nothing.
+//!
+//! A key is looked up in the key registry (`keys`) for the mode the UI is
+//! in and applied to the pure UI state (`ui`, `input`), which returns what
+//! needs the world as an `effect`: this loop runs the operation, loads the
+//! theme or ends.
 
+pub mod app;
 pub mod dialog;
+pub mod effect;
+mod input;
 pub mod keys;
 pub mod lag_history;
 pub mod screen;
+pub mod selection;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod views;
 
+pub use app::App;
+
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::model::Model;
 use crate::session::Session;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event, EventStream, MouseEventKind};
 use futures::StreamExt;
-use lag_history::LagHistory;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use theme::Theme;
-use ui::{Mode, Ui};
-
-/// State the loop keeps besides the model.
-pub struct App {
-    pub ui: Ui,
-    pub theme: Theme,
-    pub lag: LagHistory,
-}
-
-impl App {
-    pub fn new(cluster: Option<String>, theme: Theme) -> Self {
-        App {
-            ui: Ui::new(cluster),
-            theme,
-            lag: LagHistory::default(),
-        }
-    }
-
-    /// Samples lag for the sparklines.
-    pub fn on_model(&mut self, model: &Model, now: SystemTime) {
-        for c in model.clusters.values() {
-            let v = crate::model::view::cluster_view(c);
-            for m in &v.members {
-                if let Some(l) = m.receive_lag_bytes.max(m.replay_lag_bytes) {
-                    self.lag.record(&v.name, &m.name, now, l);
-                }
-            }
-        }
-    }
-
-    pub fn on_key(&mut self, k: KeyEvent, model: &Model, now: SystemTime) {
-        if k.kind == KeyEventKind::Release {
-            return;
-        }
-        if let Some(d) = &mut self.ui.dialog {
-            let ctrl_c = k.code == KeyCode::Char('c')
-                && k.modifiers
-                    .contains(crossterm::event::KeyModifiers::CONTROL);
-            if ctrl_c {
-                self.ui.quit = true;
-                return;
-            }
-            let ctrl_a = k.code == KeyCode::Char('a')
-                && k.modifiers
-                    .contains(crossterm::event::KeyModifiers::CONTROL);
-            let dk = match k.code {
-                _ if ctrl_a => dialog::DialogKey::AllowAsync,
-                KeyCode::Esc => dialog::DialogKey::Esc,
-                KeyCode::Enter => dialog::DialogKey::Enter,
-                KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
-                    dialog::DialogKey::SwitchFocus
-                }
-                KeyCode::Up => dialog::DialogKey::Up,
-                KeyCode::Down => dialog::DialogKey::Down,
-                KeyCode::Backspace => dialog::DialogKey::Backspace,
-                // Without a name to type, j/k move through the candidates.
-                KeyCode::Char('k') if !d.needs_typing() => dialog::DialogKey::Up,
-                KeyCode::Char('j') if !d.needs_typing() => dialog::DialogKey::Down,
-                KeyCode::Char(c) => dialog::DialogKey::Char(c),
-                _ => return,
-            };
-            let current = dialog::current(model, d);
-            match d.key(dk, current, now) {
-                dialog::Effect::None => {}
-                dialog::Effect::Close => self.ui.dialog = None,
-                dialog::Effect::Run(run) => self.ui.run_request = Some(*run),
-            }
-            return;
-        }
-        match &mut self.ui.mode {
-            Mode::Command(s) | Mode::Filter(s) => match k.code {
-                KeyCode::Esc => {
-                    if matches!(self.ui.mode, Mode::Filter(_)) {
-                        self.ui.filter.clear();
-                    }
-                    self.ui.mode = Mode::Normal;
-                }
-                KeyCode::Enter => {
-                    let line = std::mem::take(s);
-                    let was_command = matches!(self.ui.mode, Mode::Command(_));
-                    self.ui.mode = Mode::Normal;
-                    if was_command {
-                        self.ui.command(&line, model, now);
-                    } else {
-                        self.ui.filter = line;
-                    }
-                }
-                KeyCode::Backspace => {
-                    s.pop();
-                    if let Mode::Filter(f) = &self.ui.mode {
-                        self.ui.filter = f.clone();
-                    }
-                }
-                KeyCode::Char(c) => {
-                    s.push(c);
-                    if let Mode::Filter(f) = &self.ui.mode {
-                        self.ui.filter = f.clone();
-                        self.ui.selected = 0;
-                    }
-                }
-                _ => {}
-            },
-            Mode::Normal => match keys::lookup(&k, self.ui.writable()) {
-                Some(keys::Action::Op(kind)) => {
-                    self.ui.message = None;
-                    self.ui.open_op(kind, None, model, now)
-                }
-                Some(a) => {
-                    let rows = views::rows(model, &self.ui);
-                    self.ui.apply(a, rows, model);
-                }
-                None => {}
-            },
-        }
-    }
-
-    pub fn render(&self, area: Rect, model: &Model, now: SystemTime) -> Buffer {
-        let mut buf = Buffer::empty(area);
-        let ctx = views::Ctx {
-            model,
-            ui: &self.ui,
-            theme: &self.theme,
-            now,
-            lag: &self.lag,
-        };
-        views::render(area, &mut buf, &ctx);
-        buf
-    }
-}
 
 /// Picks the theme: `NO_COLOR` wins, then `--theme`/config, then dark.
 pub fn pick_theme(choice: Option<&str>, no_color: bool) -> anyhow::Result<Theme> {
@@ -313,11 +193,7 @@ async fn event_loop(
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m, SystemTime::now())),
                 Some(Ok(Event::Mouse(me))) if matches!(me.kind, MouseEventKind::Down(_)) => {
-                    session.model.read(|m| {
-                        if let Some(i) = views::row_at(area, m, &app.ui, me.row, SystemTime::now()) {
-                            app.ui.selected = i;
-                        }
-                    });
+                    session.model.read(|m| app.on_click(area, me.row, m, SystemTime::now()));
                 }
                 Some(Ok(Event::Mouse(me))) => {
                     let a = match me.kind {
@@ -326,7 +202,7 @@ async fn event_loop(
                         _ => None,
                     };
                     if let Some(a) = a {
-                        session.model.read(|m| { let rows = views::rows(m, &app.ui); app.ui.apply(a, rows, m) });
+                        session.model.read(|m| app.on_scroll(a, m));
                     }
                 }
                 Some(Ok(Event::Resize(_, _))) => { term.autoresize()?; last = None; }

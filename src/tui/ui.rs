@@ -1,13 +1,16 @@
-//! UI state and how actions change it. Pure: no I/O, no clock; the model is
-//! only read (to know how many rows a table has).
+//! UI state and how actions change it. Pure: no I/O, no clock (`now` comes
+//! in), and the model is only read. What needs the world (running an
+//! operation, loading a theme, quitting) is returned as an [`Effect`] for
+//! the app to carry out. Key presses reach these methods through the key
+//! registry (`input.rs`).
 
 use super::dialog::{Dialog, OpKind};
-use super::keys::{Action, OP_COMMANDS};
+use super::effect::Effect;
+use super::keys::{self, Action, PALETTE_OPS};
 use super::screen::Screen;
+use super::selection;
 use crate::config::ReadOnly;
 use crate::model::Model;
-use crate::ops::preflight::Expected;
-use crate::ops::Operation;
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,17 +33,12 @@ pub struct Ui {
     /// The details overlay (full error texts) is open.
     pub details: bool,
     pub message: Option<String>,
-    pub quit: bool,
-    /// Set by `:theme NAME`; the app loads it (file I/O stays out of here).
-    pub theme_request: Option<String>,
     /// Clusters operations may not touch; their keys and commands are gone.
     pub read_only: ReadOnly,
     /// What by-hand command lines need (config file, CA paths).
     pub by_hand: crate::ops::rest_call::ByHand,
     /// The open confirmation dialog, drawn over the screen.
     pub dialog: Option<Dialog>,
-    /// Set when a dialog is confirmed; the app runs it (I/O stays out of here).
-    pub run_request: Option<(Operation, Expected)>,
 }
 
 /// Panels per screen that Tab cycles through.
@@ -71,11 +69,8 @@ impl Ui {
             by_hand: Default::default(),
             details: false,
             message: None,
-            quit: false,
-            theme_request: None,
             read_only: ReadOnly::default(),
             dialog: None,
-            run_request: None,
         }
     }
 
@@ -104,11 +99,11 @@ impl Ui {
         model: &Model,
         now: SystemTime,
     ) {
-        let Some(c) = super::views::common::cluster(model, self) else {
+        let Some(c) = selection::cluster(model, self) else {
             self.message = Some("open a cluster first (:cluster NAME)".into());
             return;
         };
-        let selected = super::views::common::selected_member(model, self);
+        let selected = selection::selected_member(model, self);
         match Dialog::open(kind, c, member.or(selected.as_deref()), at, now) {
             Ok(mut d) => {
                 d.set_by_hand(self.by_hand.clone(), c, now);
@@ -130,12 +125,14 @@ impl Ui {
     }
 
     /// Applies an action. `rows` is how many rows the focused table shows.
-    pub fn apply(&mut self, a: Action, rows: usize, model: &Model) {
+    #[must_use]
+    pub fn apply(&mut self, a: Action, rows: usize, model: &Model) -> Option<Effect> {
         self.message = None;
         let page = 10;
         let last = rows.saturating_sub(1);
+        let mut effect = None;
         match a {
-            Action::Quit => self.quit = true,
+            Action::Quit => effect = Some(Effect::Quit),
             Action::Help => {
                 self.help = !self.help;
                 self.details = false;
@@ -176,7 +173,7 @@ impl Ui {
                     self.details = true;
                     self.help = false;
                 } else if self.screen == Screen::Fleet {
-                    let names = super::views::fleet::visible_clusters(model, &self.filter);
+                    let names = selection::visible_clusters(model, &self.filter);
                     if let Some(n) = names.get(self.selected) {
                         self.cluster = Some(n.clone());
                         self.go(Screen::Cluster);
@@ -185,15 +182,17 @@ impl Ui {
             }
         }
         self.selected = self.selected.min(last);
+        effect
     }
 
     /// Runs a `:` command.
-    pub fn command(&mut self, line: &str, model: &Model, now: SystemTime) {
+    #[must_use]
+    pub fn command(&mut self, line: &str, model: &Model, now: SystemTime) -> Option<Effect> {
         let mut words = line.split_whitespace();
-        let Some(cmd) = words.next() else { return };
+        let cmd = words.next()?;
         let arg = words.next();
         match (cmd, arg) {
-            ("q" | "quit", _) => self.quit = true,
+            ("q" | "quit", _) => return Some(Effect::Quit),
             ("help" | "h", _) => self.help = true,
             ("cluster" | "c", Some(name)) => {
                 if model.clusters.get(name).is_some_and(|c| !c.dcs.is_empty()) {
@@ -203,9 +202,9 @@ impl Ui {
                     self.message = Some(format!("no cluster {name:?} in {}", model.namespace));
                 }
             }
-            ("theme", Some(name)) => self.theme_request = Some(name.to_string()),
-            (op, arg) if OP_COMMANDS.iter().any(|o| o.name == op) => {
-                let kind = OP_COMMANDS.iter().find(|o| o.name == op).expect("found").kind;
+            ("theme", Some(name)) => return Some(Effect::LoadTheme(name.to_string())),
+            (op, arg) if PALETTE_OPS.iter().any(|o| o.name == op) => {
+                let kind = PALETTE_OPS.iter().find(|o| o.name == op).expect("found").kind;
                 // `:switchover [CANDIDATE] [at TIME]`, `:restart [MEMBER] [at TIME]`
                 let rest: Vec<&str> = line.split_whitespace().skip(1).collect();
                 let (arg, at) = match rest.as_slice() {
@@ -216,15 +215,16 @@ impl Ui {
                 match self.cluster.as_deref().and_then(|c| self.read_only.reason(c)) {
                     Some(why) => self.message = Some(format!(":{op} is not available: {why}")),
                     None if self.screen == Screen::Fleet => {
-                        self.message = Some(format!(":{op} acts on one cluster: open it first (Enter or :cluster NAME)"))
+                        self.message = Some(format!(":{op} acts on one cluster: {}", keys::OPEN_FIRST.text()))
                     }
                     None => self.open_op_at(kind, arg, at, model, now),
                 }
             }
             (other, _) => match Screen::from_name(other) {
                 Some(s) => self.go(s),
-                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :theme NAME, :q{})", if self.writable() { ", or an operation: see ?" } else { "" })),
+                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :theme NAME, :q{})", if self.writable() { format!(", or an operation: {}", keys::SEE_HELP.text()) } else { String::new() })),
             },
         }
+        None
     }
 }

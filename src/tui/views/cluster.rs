@@ -57,7 +57,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
     let wide = area.width >= 120;
     let stale = !common::dcs_live(ctx);
-    let members = common::filtered_members(&v, &ctx.ui.filter);
+    let members = crate::tui::selection::filtered_members(&v, &ctx.ui.filter);
     let old = common::abandoned(&v);
     let rows: Vec<Row> = members
         .iter()

@@ -1,10 +1,11 @@
-//! Pieces every screen shares: header, stale banner, footer, and the styling
-//! of roles, states and lag.
+//! Pieces every screen shares: header, stale banner, footer, overlays, and
+//! the styling of roles, states and lag.
 
 use super::Ctx;
 use crate::model::view::{role, ClusterView, MemberView};
 use crate::model::{ClusterState, Model, SourceId};
 use crate::tui::keys;
+use crate::tui::selection;
 use crate::tui::ui::Mode;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -13,29 +14,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use std::time::{Duration, SystemTime};
 
-pub fn cluster<'m>(model: &'m Model, ui: &crate::tui::ui::Ui) -> Option<&'m ClusterState> {
-    model
-        .clusters
-        .get(ui.cluster.as_deref()?)
-        .filter(|c| !c.dcs.is_empty())
-}
-
 /// The selected cluster, or a note in `area` saying there is none.
 pub fn cluster_or_note<'m>(
     area: Rect,
     buf: &mut Buffer,
     ctx: &Ctx<'m>,
 ) -> Option<&'m ClusterState> {
-    let c = cluster(ctx.model, ctx.ui);
+    let c = selection::cluster(ctx.model, ctx.ui);
     if c.is_none() {
-        Paragraph::new(" no cluster selected: press 0 for the fleet, or :cluster NAME")
-            .render(area, buf);
+        Paragraph::new(format!(
+            " no cluster selected: {}, or :cluster NAME",
+            keys::TO_FLEET.text()
+        ))
+        .render(area, buf);
     }
     c
-}
-
-pub fn selected_view(model: &Model, ui: &crate::tui::ui::Ui) -> Option<ClusterView> {
-    cluster(model, ui).map(crate::model::view::cluster_view)
 }
 
 /// A `w`×`h` box centred in `area`, cleared and in the theme's base style,
@@ -51,31 +44,6 @@ pub fn overlay(area: Rect, buf: &mut Buffer, ctx: &Ctx, w: u16, h: u16) -> Rect 
     ratatui::widgets::Clear.render(r, buf);
     buf.set_style(r, ctx.theme.base());
     r
-}
-
-/// The member under the cursor on the cluster screen.
-pub fn selected_member(model: &Model, ui: &crate::tui::ui::Ui) -> Option<String> {
-    if ui.screen != crate::tui::screen::Screen::Cluster {
-        return None;
-    }
-    let v = selected_view(model, ui)?;
-    let name = filtered_members(&v, &ui.filter)
-        .get(ui.selected)
-        .map(|m| m.name.clone());
-    name
-}
-
-pub fn filtered_members<'v>(v: &'v ClusterView, filter: &str) -> Vec<&'v MemberView> {
-    let f = filter.to_lowercase();
-    v.members
-        .iter()
-        .filter(|m| {
-            f.is_empty()
-                || m.name.to_lowercase().contains(&f)
-                || m.role.contains(&f)
-                || m.state.contains(&f)
-        })
-        .collect()
 }
 
 pub fn ago(now: SystemTime, then: SystemTime) -> String {
@@ -193,7 +161,7 @@ pub fn stale_banner<'a>(ctx: &Ctx) -> Option<Paragraph<'a>> {
         return None;
     };
     let what = trouble(fault, etcd.down_since.is_some());
-    let text = format!(" ⚠ etcd {what} since {} UTC ({} ago): showing last known state; members greyed cannot be confirmed. ! shows the full text. {why}", clock(since), ago(ctx.now, since));
+    let text = format!(" ⚠ etcd {what} since {} UTC ({} ago): showing last known state; members greyed cannot be confirmed. {}. {why}", clock(since), ago(ctx.now, since), keys::FULL_TEXT.text());
     Some(
         Paragraph::new(text).style(
             Style::default()
@@ -290,7 +258,7 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     ];
     l1.extend(members);
     let mut l2 = vec![];
-    if let Some(c) = cluster(ctx.model, ctx.ui) {
+    if let Some(c) = selection::cluster(ctx.model, ctx.ui) {
         let v = crate::model::view::cluster_view(c);
         l1.push(Span::raw("  "));
         l1.push(Span::styled(versions(c), t.muted()));

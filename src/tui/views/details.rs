@@ -18,7 +18,7 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
     let m = ctx.model;
     let mut out = vec![];
     if ctx.ui.screen == Screen::Events {
-        if let Some(e) = super::events::visible(m, ctx.ui).get(ctx.ui.selected) {
+        if let Some(e) = crate::tui::selection::visible_events(m, ctx.ui).get(ctx.ui.selected) {
             out.push(format!(
                 "event at {} UTC ({} ago):",
                 clock(e.at),
@@ -111,8 +111,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .map(|l| Line::from(Span::raw(l)))
         .collect();
     let r = super::common::overlay(area, buf, ctx, w, h);
+    let title = format!("details — {}", crate::tui::keys::DETAILS_CLOSES.text());
     Paragraph::new(text)
         .wrap(Wrap { trim: false })
-        .block(block(ctx, "details — Esc or ! closes", true))
+        .block(block(ctx, &title, true))
         .render(r, buf);
 }

@@ -1,6 +1,7 @@
 //! The confirmation dialog, drawn over the screen: resolved leader and
 //! candidate, each candidate's scorecard, what will happen, the patronictl
-//! equivalent, then Cancel (focused first) and the action button.
+//! equivalent, then Cancel (focused first) and the action button. Its hints
+//! about keys come from the key registry (`keys::dialog`).
 
 use super::cluster::block;
 use super::common::lag_span;
@@ -8,6 +9,7 @@ use super::Ctx;
 use crate::model::view::cluster_view;
 use crate::ops::Outcome;
 use crate::tui::dialog::{current, Dialog, Focus, Phase};
+use crate::tui::keys::dialog as keys;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -64,7 +66,10 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx, d: &Dialog) {
             ))];
             l.extend(lines.iter().map(|p| Line::from(format!("  … {p}"))));
             l.push(Line::from(format!(" {message}")));
-            l.push(Line::from(Span::styled(" Esc or Enter closes", t.muted())));
+            l.push(Line::from(Span::styled(
+                format!(" {}", keys::CLOSE.text()),
+                t.muted(),
+            )));
             l
         }
     };
@@ -118,7 +123,10 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
     if !d.candidates.is_empty() {
         let view = current(ctx.model, d).map(cluster_view);
         l.push(Line::from(Span::styled(
-            " candidate (↑/↓ to choose)      lag MB  TL  scorecard",
+            format!(
+                " candidate ({})      lag MB  TL  scorecard",
+                keys::CHOOSE.text()
+            ),
             t.header(),
         )));
         for (i, s) in d.candidates.iter().enumerate() {
@@ -176,8 +184,13 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
         {
             l.push(Line::from(Span::styled(
                 format!(
-                    " Ctrl-A: accept an asynchronous candidate (committed transactions may be lost): {}",
-                    if *allow_async { "ACCEPTED" } else { "not accepted" }
+                    " {}: {}",
+                    keys::ALLOW_ASYNC.text(),
+                    if *allow_async {
+                        "ACCEPTED"
+                    } else {
+                        "not accepted"
+                    }
                 ),
                 t.fg(t.warn),
             )));
@@ -238,7 +251,7 @@ fn bottom_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
             d.focus == Focus::Confirm,
             d.can_confirm(),
         ),
-        Span::styled("  Tab/←→ move · Esc cancels", t.muted()),
+        Span::styled(format!("  {}", keys::BUTTONS.text()), t.muted()),
     ]));
     l
 }

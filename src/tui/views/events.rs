@@ -3,23 +3,10 @@
 use super::cluster::block;
 use super::Ctx;
 use crate::model::events::{Event, Severity};
-use crate::model::Model;
-use crate::tui::ui::Ui;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState, Widget};
-
-pub fn visible<'m>(model: &'m Model, ui: &Ui) -> Vec<&'m Event> {
-    let f = ui.filter.to_lowercase();
-    model
-        .events
-        .iter()
-        .rev()
-        .filter(|e| ui.cluster.is_none() || e.cluster.is_none() || e.cluster == ui.cluster)
-        .filter(|e| f.is_empty() || e.message.to_lowercase().contains(&f))
-        .collect()
-}
 
 fn row<'a>(ctx: &Ctx, e: &Event) -> Row<'a> {
     let t = ctx.theme;
@@ -35,7 +22,7 @@ fn row<'a>(ctx: &Ctx, e: &Event) -> Row<'a> {
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
-    let events = visible(ctx.model, ctx.ui);
+    let events = crate::tui::selection::visible_events(ctx.model, ctx.ui);
     let rows: Vec<Row> = events.iter().map(|e| row(ctx, e)).collect();
     let title = format!("events ({}), newest first", events.len());
     let table = Table::new(rows, [Constraint::Length(9), Constraint::Min(20)])

@@ -4,26 +4,15 @@ use super::cluster::block;
 use super::common;
 use super::Ctx;
 use crate::model::view::{cluster_view, role};
-use crate::model::Model;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
 
-pub fn visible_clusters(model: &Model, filter: &str) -> Vec<String> {
-    let f = filter.to_lowercase();
-    model
-        .clusters
-        .iter()
-        .filter(|(n, c)| !c.dcs.is_empty() && (f.is_empty() || n.to_lowercase().contains(&f)))
-        .map(|(n, _)| n.clone())
-        .collect()
-}
-
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
     let stale = !common::dcs_live(ctx);
-    let names = visible_clusters(ctx.model, &ctx.ui.filter);
+    let names = crate::tui::selection::visible_clusters(ctx.model, &ctx.ui.filter);
     // Only the rows that fit are built: a fleet of thousands must not cost a
     // cluster view per cluster per frame.
     let height = area.height.saturating_sub(3).max(1) as usize;

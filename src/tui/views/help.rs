@@ -13,8 +13,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .map(|(k, h)| Row::new(vec![Cell::from(k), Cell::from(h)]))
         .collect();
     let r = super::common::overlay(area, buf, ctx, 100, rows.len() as u16 + 3);
+    let title = format!("help — {}", keys::HELP_CLOSES.text());
     Table::new(rows, [Constraint::Length(18), Constraint::Min(20)])
         .header(Row::new(vec!["Keys", "Action"]).style(ctx.theme.header()))
-        .block(block(ctx, "help — Esc or ? closes", true))
+        .block(block(ctx, &title, true))
         .render(r, buf);
 }

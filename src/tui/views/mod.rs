@@ -69,8 +69,10 @@ fn draw(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     buf.set_style(area, ctx.theme.base());
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
-            "terminal too small: {}×{}\nneed at least {MIN_WIDTH}×{MIN_HEIGHT}\n(q quits)",
-            area.width, area.height
+            "terminal too small: {}×{}\nneed at least {MIN_WIDTH}×{MIN_HEIGHT}\n({})",
+            area.width,
+            area.height,
+            super::keys::QUITS.text()
         );
         Paragraph::new(msg)
             .wrap(Wrap { trim: true })
@@ -130,18 +132,6 @@ pub fn row_at(area: Rect, model: &Model, ui: &Ui, y: u16, now: SystemTime) -> Op
     (idx < rows(model, ui)).then_some(idx)
 }
 
-/// How many rows the focused table of the current screen has (for
-/// navigation bounds).
-pub fn rows(model: &Model, ui: &Ui) -> usize {
-    match ui.screen {
-        Screen::Fleet => fleet::visible_clusters(model, &ui.filter).len(),
-        Screen::Cluster => common::selected_view(model, ui)
-            .map(|v| common::filtered_members(&v, &ui.filter).len())
-            .unwrap_or(0),
-        Screen::Timeline => common::cluster(model, ui)
-            .and_then(|c| c.dcs.history.as_ref()?.value.ok().map(Vec::len))
-            .unwrap_or(0),
-        Screen::Events => events::visible(model, ui).len(),
-        _ => 0,
-    }
-}
+/// How many rows the focused table has: the views size their tables by it,
+/// and so do the keys that move the cursor.
+pub use super::selection::rows;

@@ -29,7 +29,7 @@ fn status_span(ctx: &Ctx, s: &ServerStatus, raw: &str) -> Span<'static> {
 }
 
 fn findings_lines(ctx: &Ctx, v: &ClusterView) -> Vec<Line<'static>> {
-    let Some(c) = common::cluster(ctx.model, ctx.ui) else {
+    let Some(c) = crate::tui::selection::cluster(ctx.model, ctx.ui) else {
         return vec![];
     };
     let f = cluster_findings(v, &c.haproxy);
@@ -57,7 +57,7 @@ fn findings_lines(ctx: &Ctx, v: &ClusterView) -> Vec<Line<'static>> {
 /// service with where it routes.
 pub fn compact(area: Rect, buf: &mut Buffer, ctx: &Ctx, v: &ClusterView) {
     let mut lines = findings_lines(ctx, v);
-    if let Some(c) = common::cluster(ctx.model, ctx.ui) {
+    if let Some(c) = crate::tui::selection::cluster(ctx.model, ctx.ui) {
         for (url, proxies) in &c.haproxy.endpoints {
             let host = crate::model::haproxy::stats_host(url).unwrap_or_else(|| url.clone());
             for p in proxies.value.iter().filter(|p| p.name != "stats") {

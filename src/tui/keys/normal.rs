@@ -1,9 +1,10 @@
-//! The one key registry. The keymap, the `?` help screen and the footer
-//! hints are all generated from [`BINDINGS`], so they cannot disagree.
+//! The keys of the main screens (no dialog open, no line being typed), the
+//! operations the `:` palette knows by name, and the hints the screens and
+//! overlays draw about these keys.
 
-use super::dialog::OpKind;
-use super::screen::Screen;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use super::{Binding, Hint, Key, Part};
+use crate::tui::dialog::OpKind;
+use crate::tui::screen::Screen;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -28,72 +29,7 @@ pub enum Action {
     Op(OpKind),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    Char(char),
-    Ctrl(char),
-    Esc,
-    Enter,
-    Tab,
-    BackTab,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Home,
-    End,
-}
-
-impl Key {
-    pub fn label(self) -> String {
-        match self {
-            Key::Char(' ') => "Space".into(),
-            Key::Char(c) => c.to_string(),
-            Key::Ctrl(c) => format!("Ctrl-{c}"),
-            Key::Esc => "Esc".into(),
-            Key::Enter => "Enter".into(),
-            Key::Tab => "Tab".into(),
-            Key::BackTab => "Shift-Tab".into(),
-            Key::Up => "↑".into(),
-            Key::Down => "↓".into(),
-            Key::PageUp => "PgUp".into(),
-            Key::PageDown => "PgDn".into(),
-            Key::Home => "Home".into(),
-            Key::End => "End".into(),
-        }
-    }
-
-    fn matches(self, ev: &KeyEvent) -> bool {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        match (self, ev.code) {
-            (Key::Char(c), KeyCode::Char(k)) => !ctrl && c == k,
-            (Key::Ctrl(c), KeyCode::Char(k)) => ctrl && c == k.to_ascii_lowercase(),
-            (Key::Esc, KeyCode::Esc) => true,
-            (Key::Enter, KeyCode::Enter) => true,
-            (Key::Tab, KeyCode::Tab) => true,
-            (Key::BackTab, KeyCode::BackTab) => true,
-            (Key::Up, KeyCode::Up) => true,
-            (Key::Down, KeyCode::Down) => true,
-            (Key::PageUp, KeyCode::PageUp) => true,
-            (Key::PageDown, KeyCode::PageDown) => true,
-            (Key::Home, KeyCode::Home) => true,
-            (Key::End, KeyCode::End) => true,
-            _ => false,
-        }
-    }
-}
-
-pub struct Binding {
-    pub keys: &'static [Key],
-    pub action: Action,
-    /// Short label for the footer; `None` keeps it out of the footer.
-    pub hint: Option<&'static str>,
-    pub help: &'static str,
-    /// Writes to a cluster: absent (not merely refused) when read-only.
-    pub writes: bool,
-}
-
-pub const BINDINGS: &[Binding] = &[
+pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('?')], action: Action::Help, hint: Some("help"), help: "show or hide this help", writes: false },
     Binding { keys: &[Key::Char(':')], action: Action::Command, hint: Some("command"), help: "command palette: :cluster NAME, :fleet, :timeline, :services, :replication, :config, :events, :theme NAME, :q", writes: false },
     Binding { keys: &[Key::Char('/')], action: Action::Filter, hint: Some("filter"), help: "filter the rows of the current table (Esc clears)", writes: false },
@@ -125,151 +61,111 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: &[Key::Char('0')], action: Action::Go(Screen::Fleet), hint: Some("fleet"), help: "every cluster in the namespace", writes: false },
 ];
 
-/// Operations in the `:` palette: listed in the help only when writable,
-/// like their keys.
-pub struct OpCommand {
+/// An operation the `:` palette knows by name: listed in the help only
+/// when writable, like its key. (Not the CLI's `OpCommand`, which is a
+/// subcommand with its flags.)
+pub struct PaletteOp {
     pub name: &'static str,
     pub kind: OpKind,
     pub usage: &'static str,
 }
 
-pub const OP_COMMANDS: &[OpCommand] = &[
-    OpCommand {
+pub const PALETTE_OPS: &[PaletteOp] = &[
+    PaletteOp {
         name: "switchover",
         kind: OpKind::Switchover,
         usage: ":switchover [CANDIDATE] [at TIME]",
     },
-    OpCommand {
+    PaletteOp {
         name: "failover",
         kind: OpKind::Failover,
         usage: ":failover [CANDIDATE]",
     },
-    OpCommand {
+    PaletteOp {
         name: "restart",
         kind: OpKind::Restart,
         usage: ":restart [MEMBER] [at TIME]",
     },
-    OpCommand {
+    PaletteOp {
         name: "reload",
         kind: OpKind::Reload,
         usage: ":reload [MEMBER]",
     },
-    OpCommand {
+    PaletteOp {
         name: "reinit",
         kind: OpKind::Reinit,
         usage: ":reinit [MEMBER]",
     },
-    OpCommand {
+    PaletteOp {
         name: "pause",
         kind: OpKind::Pause,
         usage: ":pause / :resume",
     },
-    OpCommand {
+    PaletteOp {
         name: "resume",
         kind: OpKind::Resume,
         usage: "",
     },
-    OpCommand {
+    PaletteOp {
         name: "cancel",
         kind: OpKind::CancelScheduled,
         usage: ":cancel [MEMBER] (scheduled switchover or restart)",
     },
 ];
 
-/// The bindings in force: without write access the operations are gone.
-fn active(writable: bool) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| writable || !b.writes)
-}
+/// The help overlay's title.
+pub const HELP_CLOSES: Hint<Action> = Hint(&[
+    Part::Key(Key::Esc, Action::Back),
+    Part::Text(" or "),
+    Part::Key(Key::Char('?'), Action::Help),
+    Part::Text(" closes"),
+]);
 
-/// The action bound to a key press, if any.
-pub fn lookup(ev: &KeyEvent, writable: bool) -> Option<Action> {
-    active(writable)
-        .find(|b| b.keys.iter().any(|k| k.matches(ev)))
-        .map(|b| b.action)
-}
+/// The details overlay's title.
+pub const DETAILS_CLOSES: Hint<Action> = Hint(&[
+    Part::Key(Key::Esc, Action::Back),
+    Part::Text(" or "),
+    Part::Key(Key::Char('!'), Action::Details),
+    Part::Text(" closes"),
+]);
 
-/// `"1 cluster  2 timeline ..."` pieces for the footer.
-pub fn footer_hints(writable: bool) -> Vec<(String, &'static str)> {
-    active(writable)
-        .filter_map(|b| b.hint.map(|h| (b.keys[0].label(), h)))
-        .collect()
-}
+/// On a terminal too small to draw on.
+pub const QUITS: Hint<Action> = Hint(&[
+    Part::Key(Key::Char('q'), Action::Quit),
+    Part::Text(" quits"),
+]);
 
-/// Rows of the help screen: keys and what they do.
-pub fn help_rows(writable: bool) -> Vec<(String, String)> {
-    let mut rows: Vec<(String, String)> = active(writable)
-        .map(|b| {
-            (
-                b.keys
-                    .iter()
-                    .map(|k| k.label())
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-                b.help.to_string(),
-            )
-        })
-        .collect();
-    if writable {
-        let usage: Vec<&str> = OP_COMMANDS
-            .iter()
-            .map(|o| o.usage)
-            .filter(|u| !u.is_empty())
-            .collect();
-        rows.push((
-            ":op".into(),
-            format!("operations by name: {}", usage.join(", ")),
-        ));
-    }
-    rows
-}
+/// A screen that needs a cluster, without one.
+pub const TO_FLEET: Hint<Action> = Hint(&[
+    Part::Text("press "),
+    Part::Key(Key::Char('0'), Action::Go(Screen::Fleet)),
+    Part::Text(" for the fleet"),
+]);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The stale banner, whose reason is cut at the edge.
+pub const FULL_TEXT: Hint<Action> = Hint(&[
+    Part::Key(Key::Char('!'), Action::Details),
+    Part::Text(" shows the full text"),
+]);
 
-    #[test]
-    fn no_key_is_bound_twice() {
-        let mut seen = Vec::new();
-        for b in BINDINGS {
-            for k in b.keys {
-                assert!(!seen.contains(k), "{k:?} bound twice");
-                seen.push(*k);
-            }
-        }
-    }
+/// A palette operation typed on the fleet.
+pub const OPEN_FIRST: Hint<Action> = Hint(&[
+    Part::Text("open it first ("),
+    Part::Key(Key::Enter, Action::Open),
+    Part::Text(" or :cluster NAME)"),
+]);
 
-    #[test]
-    fn vim_keys_and_arrows_agree() {
-        let ev = |c| KeyEvent::new(c, KeyModifiers::NONE);
-        assert_eq!(
-            lookup(&ev(KeyCode::Char('j')), true),
-            lookup(&ev(KeyCode::Down), true)
-        );
-        assert_eq!(lookup(&ev(KeyCode::Char('k')), true), Some(Action::Up));
-        assert_eq!(
-            lookup(
-                &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
-                true
-            ),
-            Some(Action::Quit)
-        );
-        assert_eq!(lookup(&ev(KeyCode::Char('c')), true), None);
-    }
+/// An unknown command, where operations are offered.
+pub const SEE_HELP: Hint<Action> =
+    Hint(&[Part::Text("see "), Part::Key(Key::Char('?'), Action::Help)]);
 
-    #[test]
-    fn read_only_removes_every_writing_key_from_keymap_help_and_footer() {
-        let ev = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        for b in BINDINGS.iter().filter(|b| b.writes) {
-            for k in b.keys {
-                let Key::Char(c) = k else { panic!("{k:?}") };
-                assert_eq!(lookup(&ev(*c), true), Some(b.action));
-                assert_eq!(lookup(&ev(*c), false), None, "{c} still bound read-only");
-            }
-            assert!(help_rows(true).iter().any(|(_, h)| h == b.help));
-            assert!(!help_rows(false).iter().any(|(_, h)| h == b.help));
-        }
-        assert!(footer_hints(true).iter().any(|(_, h)| *h == "switchover"));
-        assert!(!footer_hints(false).iter().any(|(_, h)| *h == "switchover"));
-        assert!(!help_rows(false).iter().any(|(k, _)| k == ":op"));
-    }
-}
+/// Every hint about these keys, for the tests that hold them to the table.
+pub const HINTS: &[&Hint<Action>] = &[
+    &HELP_CLOSES,
+    &DETAILS_CLOSES,
+    &QUITS,
+    &TO_FLEET,
+    &FULL_TEXT,
+    &OPEN_FIRST,
+    &SEE_HELP,
+];
