@@ -99,7 +99,7 @@ fn frames() -> Vec<String> {
     }
     let mut app = App::new(Some("pg-test".into()), Theme::mono());
     press(&mut app, &m, &[Char('P'), Tab, Enter]);
-    assert!(app.ui.run_request.is_some(), "pause confirmed");
+    assert!(app.run_requested().is_some(), "pause confirmed");
     out.push(dialog_frame(&app, &m));
     let d = app.ui.dialog.as_mut().unwrap();
     d.progress("paused".into());

@@ -80,7 +80,7 @@ fn palette_fleet_and_open() {
         .unwrap()
         .contains("unknown command"));
     press(&mut app, &m, ":theme light\n");
-    assert_eq!(app.ui.theme_request.as_deref(), Some("light"));
+    assert_eq!(app.theme_requested(), Some("light"));
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn navigation_is_bounded_and_esc_goes_back() {
     press(&mut app, &m, "\x1b");
     assert_eq!(app.ui.screen, Screen::Cluster);
     press(&mut app, &m, "q");
-    assert!(app.ui.quit);
+    assert!(app.quitting());
 }
 
 #[test]
@@ -212,10 +212,10 @@ fn switchover_dialog_opens_on_cancel_and_enter_closes_without_acting() {
     assert!(d.candidates.len() >= 2, "{:?}", d.candidates);
     assert!(!d.preflight.refused(), "{:?}", d.preflight);
     press(&mut app, &m, "\n");
-    assert!(app.ui.dialog.is_none() && app.ui.run_request.is_none());
+    assert!(app.ui.dialog.is_none() && app.run_requested().is_none());
     // Tab to the action button, Enter: the app is asked to run it.
     press(&mut app, &m, "S\t\n");
-    let (op, expected) = app.ui.run_request.clone().expect("confirmed");
+    let (op, expected) = app.run_requested().cloned().expect("confirmed");
     assert_eq!(op.name(), "switchover");
     assert_eq!(expected.leader.as_deref(), Some("pg-test-1"));
 }
@@ -228,7 +228,7 @@ fn failover_needs_the_cluster_name_typed_exactly() {
     press(&mut app, &m, "pg-tset\t\n");
     let d = dialog(&app);
     assert!(
-        app.ui.run_request.is_none(),
+        app.run_requested().is_none(),
         "a mistyped name sends nothing"
     );
     assert!(d
@@ -238,9 +238,9 @@ fn failover_needs_the_cluster_name_typed_exactly() {
         .contains("type the cluster name"));
     // Letters typed into the name are not keys: 'q' did not quit.
     press(&mut app, &m, "\x08\x08\x08stq");
-    assert!(!app.ui.quit);
+    assert!(!app.quitting());
     press(&mut app, &m, "\x08\x08\x08\x08\x08\x08\x08pg-test\n");
-    assert!(app.ui.run_request.is_some(), "{:?}", dialog(&app).refusal);
+    assert!(app.run_requested().is_some(), "{:?}", dialog(&app).refusal);
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn a_cluster_that_changed_since_opening_is_refused_with_the_new_state() {
     );
     press(&mut app, &m, "\n");
     let d = dialog(&app);
-    assert!(app.ui.run_request.is_none());
+    assert!(app.run_requested().is_none());
     let r = d.refusal.as_deref().unwrap();
     assert!(r.contains("the leader was pg-test-1, now pg-test-3"), "{r}");
 }
@@ -330,7 +330,7 @@ fn the_palette_schedules_a_switchover_and_insists_on_a_timezone() {
         d.preflight
     );
     press(&mut app, &m, "\t\n");
-    assert!(app.ui.run_request.is_none(), "refused: nothing runs");
+    assert!(app.run_requested().is_none(), "refused: nothing runs");
     press(&mut app, &m, "\x1b:pause at 2099-01-01T03:00:00+00:00\n");
     assert!(app.ui.dialog.is_none());
     assert!(app
@@ -377,7 +377,7 @@ fn an_async_failover_in_synchronous_mode_needs_ctrl_a() {
         .any(|w| w.contains("acknowledged")));
     assert_eq!(d.typed, "", "Ctrl-A is not typed into the name");
     press(&mut app, &m, "pg-test\t\n");
-    let (op, _) = app.ui.run_request.clone().expect("runs");
+    let (op, _) = app.run_requested().cloned().expect("runs");
     assert!(matches!(
         op,
         pgtui::ops::Operation::Failover {

@@ -1,6 +1,7 @@
 //! What the loop keeps besides the model: the UI state, the theme, the lag
 //! history, and the effects the UI state returned that the loop has not yet
-//! carried out.
+//! carried out (key presses driven without a loop, as in the interaction
+//! tests, leave them there to be read).
 
 use super::effect::Effect;
 use super::keys::Action;
@@ -15,66 +16,45 @@ use crate::ops::Operation;
 use crossterm::event::KeyEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use std::ops::{Deref, DerefMut};
 use std::time::SystemTime;
 
 pub struct App {
-    pub ui: Outbox,
+    pub ui: Ui,
+    /// What `Ui` returned that the loop has not carried out yet, in order.
+    pub effects: Vec<Effect>,
     pub theme: Theme,
     pub lag: LagHistory,
-}
-
-/// The UI state as the app holds it: the pure [`Ui`] (which it derefs to),
-/// and the effects `Ui` returned, kept until the loop carries them out. Key
-/// presses driven without a loop (the interaction tests) leave them here to
-/// be read.
-#[derive(Debug, Clone)]
-pub struct Outbox {
-    pub state: Ui,
-    /// [`Effect::Quit`]: the loop ends after this frame.
-    pub quit: bool,
-    /// [`Effect::Run`]: the loop spawns it through the ops layer.
-    pub run_request: Option<(Operation, Expected)>,
-    /// [`Effect::LoadTheme`]: the loop loads it (file I/O).
-    pub theme_request: Option<String>,
-}
-
-impl Outbox {
-    fn keep(&mut self, effect: Option<Effect>) {
-        match effect {
-            None => {}
-            Some(Effect::Quit) => self.quit = true,
-            Some(Effect::Run(run)) => self.run_request = Some(*run),
-            Some(Effect::LoadTheme(name)) => self.theme_request = Some(name),
-        }
-    }
-}
-
-impl Deref for Outbox {
-    type Target = Ui;
-    fn deref(&self) -> &Ui {
-        &self.state
-    }
-}
-
-impl DerefMut for Outbox {
-    fn deref_mut(&mut self) -> &mut Ui {
-        &mut self.state
-    }
 }
 
 impl App {
     pub fn new(cluster: Option<String>, theme: Theme) -> Self {
         App {
-            ui: Outbox {
-                state: Ui::new(cluster),
-                quit: false,
-                run_request: None,
-                theme_request: None,
-            },
+            ui: Ui::new(cluster),
+            effects: Vec::new(),
             theme,
             lag: LagHistory::default(),
         }
+    }
+
+    /// Whether an [`Effect::Quit`] is waiting.
+    pub fn quitting(&self) -> bool {
+        self.effects.contains(&Effect::Quit)
+    }
+
+    /// The last confirmed operation waiting to run.
+    pub fn run_requested(&self) -> Option<&(Operation, Expected)> {
+        self.effects.iter().rev().find_map(|e| match e {
+            Effect::Run(r) => Some(&**r),
+            _ => None,
+        })
+    }
+
+    /// The last theme waiting to load.
+    pub fn theme_requested(&self) -> Option<&str> {
+        self.effects.iter().rev().find_map(|e| match e {
+            Effect::LoadTheme(n) => Some(n.as_str()),
+            _ => None,
+        })
     }
 
     /// Samples lag for the sparklines.
@@ -90,22 +70,20 @@ impl App {
     }
 
     pub fn on_key(&mut self, k: KeyEvent, model: &Model, now: SystemTime) {
-        let effect = self.ui.state.on_key(k, model, now);
-        self.ui.keep(effect);
+        self.effects.extend(self.ui.on_key(k, model, now));
     }
 
     /// A click at row `y` of the screen `area`: selects the table row there.
     pub fn on_click(&mut self, area: Rect, y: u16, model: &Model, now: SystemTime) {
         if let Some(i) = views::row_at(area, model, &self.ui, y, now) {
-            self.ui.state.selected = i;
+            self.ui.selected = i;
         }
     }
 
     /// The mouse wheel: moves the cursor as the keys of `a` do.
     pub fn on_scroll(&mut self, a: Action, model: &Model) {
         let rows = selection::rows(model, &self.ui);
-        let effect = self.ui.state.apply(a, rows, model);
-        self.ui.keep(effect);
+        self.effects.extend(self.ui.apply(a, rows, model));
     }
 
     pub fn render(&self, area: Rect, model: &Model, now: SystemTime) -> Buffer {

@@ -25,6 +25,7 @@ pub mod ui;
 pub mod views;
 
 pub use app::App;
+pub use effect::Effect;
 
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
@@ -186,7 +187,7 @@ async fn event_loop(
             })?;
             last = Some(frame);
         }
-        if app.ui.quit {
+        if app.quitting() {
             return Ok(());
         }
         tokio::select! {
@@ -234,13 +235,18 @@ async fn event_loop(
             _ = tick.tick() => {}
             _ = exits.any() => return Ok(()),
         }
-        if let Some((op, expected)) = app.ui.run_request.take() {
-            spawn_op(session, op, expected, op_tx.clone());
-        }
-        if let Some(name) = app.ui.theme_request.take() {
-            match pick_theme(Some(&name), session.config.no_color) {
-                Ok(t) => app.theme = t,
-                Err(e) => app.ui.message = Some(e.to_string()),
+        let effects = std::mem::take(&mut app.effects);
+        for e in effects {
+            match e {
+                Effect::Quit => app.effects.push(Effect::Quit),
+                Effect::Run(run) => {
+                    let (op, expected) = *run;
+                    spawn_op(session, op, expected, op_tx.clone());
+                }
+                Effect::LoadTheme(name) => match pick_theme(Some(&name), session.config.no_color) {
+                    Ok(t) => app.theme = t,
+                    Err(e) => app.ui.message = Some(e.to_string()),
+                },
             }
         }
     }
