@@ -55,7 +55,7 @@ pub fn append(p: &std::path::Path, rec: &Record) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&p)?;
+        .open(p)?;
     let line = serde_json::to_string(rec).map_err(std::io::Error::other)?;
     writeln!(f, "{line}")?;
     f.sync_data()

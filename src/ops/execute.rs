@@ -51,7 +51,7 @@ pub enum OpError {
 /// the session already has.
 pub async fn fresh_state(cx: &Ctx<'_>, cluster: &str) -> Result<(ClusterState, i64), OpError> {
     let prefix = format!("{}{cluster}/", cx.config.namespace);
-    let ((rev, kvs), _) = etcd::list(&cx.etcd, &prefix, None)
+    let ((rev, kvs), _) = etcd::list(cx.etcd, &prefix, None)
         .await
         .map_err(|e| OpError::Etcd {
             cluster: cluster.into(),
@@ -61,7 +61,7 @@ pub async fn fresh_state(cx: &Ctx<'_>, cluster: &str) -> Result<(ClusterState, i
     // judges the candidate's lag as it is, not as of the last poll.
     let scope = crate::sources::Scope::only(vec![cluster.to_string()]);
     if let Ok(http) = rest::client(&cx.config.rest) {
-        rest::poll_once(&http, &cx.config.rest, &scope, &cx.model).await;
+        rest::poll_once(&http, &cx.config.rest, &scope, cx.model).await;
     }
     let mut c = cx
         .model
@@ -113,7 +113,7 @@ pub async fn run<'a>(
     let (state, revision) = fresh_state(cx, op.cluster()).await?;
     let before = basis(&state, revision);
     let pf = preflight(&op, &state, SystemTime::now());
-    let by_hand = super::rest_call::ByHand::from_config(&cx.config);
+    let by_hand = super::rest_call::ByHand::from_config(cx.config);
     let patronictl = patronictl_equivalent(&op, &by_hand);
     let mut report = Report {
         curl: None,
@@ -209,7 +209,7 @@ pub async fn run<'a>(
         );
         None
     } else {
-        match super::lock::acquire(&cx.etcd, &cx.config.pgtui_prefix, op.cluster(), &holder).await {
+        match super::lock::acquire(cx.etcd, &cx.config.pgtui_prefix, op.cluster(), &holder).await {
             Ok(l) => Some(l),
             Err(e) => {
                 return refuse(report, e.to_string());

@@ -278,7 +278,7 @@ pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, String> 
             continue;
         }
         if o.record.host == host {
-            super::lock::break_dead(&cx.etcd, &cx.config.pgtui_prefix, &cluster, &o.record.id)
+            super::lock::break_dead(cx.etcd, &cx.config.pgtui_prefix, &cluster, &o.record.id)
                 .await
                 .map_err(|e| e.to_string())?;
         }

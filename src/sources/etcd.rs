@@ -102,6 +102,9 @@ fn stray(strays: &mut BTreeSet<String>, ns: &str, key: &[u8], present: bool) -> 
     true
 }
 
+/// One listed key of a cluster: what it is, its value, its revision.
+type Listed<'a> = (KeyKind, &'a [u8], i64);
+
 /// Replaces everything this source knows under `prefix` with a fresh list.
 pub fn apply_list(
     model: &ModelHandle,
@@ -113,7 +116,7 @@ pub fn apply_list(
     model.update(|m| {
         let ns = m.namespace.clone();
         m.stray_keys.clear();
-        let mut listed: BTreeMap<String, Vec<(KeyKind, &[u8], i64)>> = BTreeMap::new();
+        let mut listed: BTreeMap<String, Vec<Listed>> = BTreeMap::new();
         for (k, v, rev) in kvs {
             if ours(k, pgtui_prefix) || stray(&mut m.stray_keys, &ns, k, true) {
                 continue;
