@@ -197,7 +197,10 @@ fn rest_credentials_go_only_with_the_operation_to_its_member() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["outcome"], "verified", "{report}");
-    assert_eq!(logged(&marks, "\"POST /switchover"), std::slice::from_ref(&leader));
+    assert_eq!(
+        logged(&marks, "\"POST /switchover"),
+        std::slice::from_ref(&leader)
+    );
     let after = from_pgtui(tap.heads());
     assert!(
         after.iter().all(|h| h.starts_with("GET ")),
