@@ -3,7 +3,10 @@
 //!
 //! The crate is organised as sources → one model → views:
 //! - [`sources`] run as independent tasks (etcd list+watch, Patroni REST,
-//!   SQL probes) and publish into the shared [`model`];
+//!   HAProxy stats, SQL probes, the service probe) and publish into the
+//!   shared [`model`];
+//! - [`session`] starts them for the clusters in scope and waits for first
+//!   data, for the CLI, the console and the ops layer alike;
 //! - [`dcs`] decodes Patroni's etcd keys, tolerating every malformed value;
 //! - [`cli`] renders the model for runbooks (table/json/yaml);
 //! - [`lab`] starts a real throwaway cluster for demos and tests.

@@ -72,6 +72,7 @@ fn dialog_frame(app: &App, m: &Model) -> String {
         theme: &app.theme,
         now: SystemTime::now(),
         lag: &app.lag,
+        views: &Default::default(),
     };
     views::dialog::render(
         area,

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod commands;
 pub mod list;
 pub mod op_args;
+pub mod op_report;
 pub mod ops;
 pub mod render;
 

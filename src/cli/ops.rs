@@ -3,14 +3,14 @@
 
 use super::args::Format;
 pub use super::op_args::{OpCommand, OpFlags};
+use super::op_report::{confirm, exit, exit_code, print};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::ops::execute::{self, Options, Report};
+use crate::ops::execute::{self, Options};
 use crate::ops::preflight::{restart_targets, Preflight, RoleFilter};
 use crate::ops::{Operation, Outcome};
 use crate::session::Session;
 use crate::sources::Scope;
-use std::io::{BufRead, IsTerminal, Write};
 
 fn cluster_of(arg: Option<String>, config: &Config) -> Result<String, CliError> {
     arg.or_else(|| config.cluster.clone()).ok_or_else(|| {
@@ -260,85 +260,6 @@ fn build_one(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), Cl
     })
 }
 
-pub fn exit_code(o: Outcome) -> ExitCode {
-    match o {
-        Outcome::Verified | Outcome::Scheduled | Outcome::DryRun => ExitCode::Ok,
-        Outcome::Refused => ExitCode::Refused,
-        Outcome::Rejected => ExitCode::Rejected,
-        Outcome::Failed => ExitCode::OpFailed,
-        Outcome::Unknown => ExitCode::Unknown,
-    }
-}
-
-/// Asks once for the whole batch on the terminal; `None` means no
-/// terminal to ask on.
-fn confirm(plans: &[(Operation, Preflight)]) -> Option<bool> {
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return None;
-    }
-    let mut err = std::io::stderr();
-    for (op, plan) in plans {
-        let _ = writeln!(
-            err,
-            "\n{} on {}:",
-            op.name(),
-            super::out::stderr_safe(op.cluster())
-        );
-        for p in &plan.plan {
-            let _ = writeln!(err, "  • {}", super::out::stderr_safe(p));
-        }
-        for w in &plan.warnings {
-            let _ = writeln!(err, "  ! {}", super::out::stderr_safe(w));
-        }
-    }
-    let typed = plans.iter().find(|(op, _)| op.needs_typed_confirmation());
-    let want = match typed {
-        Some((op, _)) => op.cluster().to_string(),
-        None => "yes".to_string(),
-    };
-    let want = super::out::stderr_safe(&want);
-    let _ = write!(err, "Type {want:?} to proceed, anything else cancels: ");
-    let _ = err.flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).ok()?;
-    Some(line.trim() == want)
-}
-
-fn print(report: &Report, format: Format) {
-    match format {
-        Format::Json => outln!(
-            "{}",
-            serde_json::to_string(report).expect("report serialises")
-        ),
-        Format::Yaml => out!(
-            "{}",
-            serde_yaml::to_string(report).expect("report serialises")
-        ),
-        Format::Table => {
-            outln!(
-                "{} {}: {:?}",
-                report.operation.name(),
-                report.operation.cluster(),
-                report.outcome
-            );
-            for p in &report.preflight.plan {
-                outln!("  plan: {p}");
-            }
-            for w in &report.preflight.warnings {
-                outln!("  warning: {w}");
-            }
-            outln!("  {}", report.message);
-            // A refusal offers no way round itself: the checks are the point.
-            if report.outcome != Outcome::Refused {
-                if let Some(c) = &report.curl {
-                    outln!("  by hand: {c}");
-                }
-                outln!("  or: {}", report.patronictl);
-            }
-        }
-    }
-}
-
 pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     let (batch, flags) = build(cmd, &config)?;
     if let (false, Some(why)) = (flags.dry_run, config.read_only.reason(batch.cluster())) {
@@ -439,16 +360,4 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
 
 fn batch_name(ops: &[Operation]) -> &'static str {
     ops.first().map(Operation::name).unwrap_or("operation")
-}
-
-fn exit(r: &Report) -> anyhow::Result<()> {
-    let code = match exit_code(r.outcome) {
-        // A member that does not exist is "not found", as everywhere else.
-        ExitCode::Refused if !r.preflight.unknown_members.is_empty() => ExitCode::ClusterNotFound,
-        c => c,
-    };
-    match code {
-        ExitCode::Ok => Ok(()),
-        code => Err(CliError::new(code, r.message.clone()).into()),
-    }
 }

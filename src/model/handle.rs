@@ -26,7 +26,9 @@ impl ModelHandle {
     pub fn update<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
         let r = {
             let mut m = self.model.write().unwrap_or_else(|p| p.into_inner());
-            f(&mut m)
+            let r = f(&mut m);
+            m.revision += 1;
+            r
         };
         self.generation.send_modify(|g| *g += 1);
         r

@@ -43,6 +43,9 @@ pub struct Model {
     /// Keys under the namespace that name no cluster (`/service/junk`,
     /// `/service//x`), escaped: Patroni never writes one, so each is said.
     pub stray_keys: std::collections::BTreeSet<String>,
+    /// Bumped by every [`ModelHandle::update`], so what is derived from the
+    /// model can be kept until it changes; 0 for a model no handle updated.
+    pub revision: u64,
 }
 
 impl Model {

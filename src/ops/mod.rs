@@ -6,8 +6,9 @@
 //! before acting. The [`execute`] step sends one REST request, never resends
 //! it, and follows the cluster until the end state is verified, reporting
 //! UNKNOWN when it cannot tell. Each run is written to the [`audit`] log
-//! before the request and again at the end. The CLI (and later the
-//! console's dialogs) call this layer; nothing else writes.
+//! before the request and again at the end. The CLI's `op` subcommands and
+//! the console's dialogs call this layer, through [`context::Ctx`]; nothing
+//! else writes.
 
 pub mod audit;
 pub mod context;

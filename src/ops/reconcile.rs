@@ -261,11 +261,33 @@ pub fn record(
 
 /// Judges every orphan of the session's clusters against a linearizable
 /// read, records the verdicts, and puts them in the model's event log.
-pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, String> {
+/// Why orphans could not be judged; nothing is judged on a guess.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("cannot read the audit log {path}: {source}")]
+    ReadLog {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write the audit log {path}: {source}")]
+    WriteLog {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Lock(#[from] super::lock::LockError),
+    #[error(transparent)]
+    Read(#[from] super::execute::OpError),
+}
+
+pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, ReconcileError> {
     let cx = &cx.into();
     let path = cx.config.audit_log.clone();
-    let records = audit::read_all(&path)
-        .map_err(|e| format!("cannot read the audit log {}: {e}", path.display()))?;
+    let shown = || path.display().to_string();
+    let records = audit::read_all(&path).map_err(|source| ReconcileError::ReadLog {
+        path: shown(),
+        source,
+    })?;
     let (_, host) = audit::whoami();
     let held = |r: &OwnedRecord| {
         cx.model
@@ -279,20 +301,21 @@ pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, String> 
         }
         if o.record.host == host {
             super::lock::break_dead(cx.etcd, &cx.config.pgtui_prefix, &cluster, &o.record.id)
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
         }
-        let (c, rev) = super::execute::fresh_state(cx, &cluster)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (c, rev) = super::execute::fresh_state(cx, &cluster).await?;
         let (outcome, message) = judge(&o, &c);
         let r = Reconciled {
             orphan: o,
             outcome,
             message,
         };
-        record(&path, &r, Some(&super::execute::basis(&c, rev)))
-            .map_err(|e| format!("cannot write the audit log {}: {e}", path.display()))?;
+        record(&path, &r, Some(&super::execute::basis(&c, rev))).map_err(|source| {
+            ReconcileError::WriteLog {
+                path: shown(),
+                source,
+            }
+        })?;
         let rec = &r.orphan.record;
         let ev = crate::model::events::Event::new(
             std::time::SystemTime::now(),

@@ -18,11 +18,11 @@
 //! locks. While the source is down it is marked stale; the last data stays,
 //! but is never presented as current.
 
+use super::etcd_list::{apply_list, ours, stray};
 use super::Scope;
-use crate::dcs::{parse_key, Access, Etcd, EtcdError, KeyKind};
+use crate::dcs::{parse_key, Access, Etcd, EtcdError};
 use crate::model::{ModelHandle, SourceId};
 use etcd_client::{Client, EventType, GetOptions, WatchOptions};
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 /// How often the watch's endpoint is asked whether the watch is current,
@@ -77,78 +77,6 @@ pub async fn list_keys(etcd: &Etcd, prefix: &str) -> Result<Vec<Vec<u8>>, EtcdEr
         })
         .await?;
     Ok(resp.kvs().iter().map(|kv| kv.key().to_vec()).collect())
-}
-
-/// Whether a key is one of pgtui's own (locks, and later agents), which
-/// live under the namespace but are no cluster's.
-fn ours(key: &[u8], pgtui_prefix: &str) -> bool {
-    key.starts_with(pgtui_prefix.as_bytes())
-}
-
-/// Whether `key` is under the namespace but names no cluster; such a key
-/// is recorded (`present`) or forgotten (deleted) in `strays`.
-fn stray(strays: &mut BTreeSet<String>, ns: &str, key: &[u8], present: bool) -> bool {
-    if !key.starts_with(ns.as_bytes()) || parse_key(ns, key).is_some() {
-        return false;
-    }
-    let shown = match std::str::from_utf8(key) {
-        Ok(s) => crate::text::escape(s).into_owned(),
-        Err(_) => crate::text::printable_bytes(key, usize::MAX),
-    };
-    match present {
-        true => strays.insert(shown),
-        false => strays.remove(&shown),
-    };
-    true
-}
-
-/// One listed key of a cluster: what it is, its value, its revision.
-type Listed<'a> = (KeyKind, &'a [u8], i64);
-
-/// Replaces everything this source knows under `prefix` with a fresh list.
-pub fn apply_list(
-    model: &ModelHandle,
-    scope: &Scope,
-    pgtui_prefix: &str,
-    kvs: &[(Vec<u8>, Vec<u8>, i64)],
-    at: SystemTime,
-) {
-    model.update(|m| {
-        let ns = m.namespace.clone();
-        m.stray_keys.clear();
-        let mut listed: BTreeMap<String, Vec<Listed>> = BTreeMap::new();
-        for (k, v, rev) in kvs {
-            if ours(k, pgtui_prefix) || stray(&mut m.stray_keys, &ns, k, true) {
-                continue;
-            }
-            if let Some(p) = parse_key(&ns, k).filter(|p| scope.includes(&p.cluster)) {
-                listed
-                    .entry(p.cluster)
-                    .or_default()
-                    .push((p.kind, v.as_slice(), *rev));
-            }
-        }
-        let seen: BTreeSet<String> = listed.keys().cloned().collect();
-        for c in m.clusters.values_mut() {
-            if scope.includes(&c.name) {
-                c.dcs.reload(
-                    listed.remove(&c.name).unwrap_or_default(),
-                    SourceId::Etcd,
-                    at,
-                );
-                // etcd answers again: nothing is missing any more.
-                c.partial = None;
-            }
-        }
-        for (name, keys) in listed {
-            m.cluster_mut(&name).dcs.reload(keys, SourceId::Etcd, at);
-        }
-        // A cluster whose keys are all gone, and that no other source knows
-        // of, is gone.
-        m.clusters
-            .retain(|name, c| seen.contains(name) || !c.rest.is_empty() || !c.dcs.is_empty());
-        m.source_mut(SourceId::Etcd).ok(at);
-    });
 }
 
 async fn backoff(attempt: &mut u32) {

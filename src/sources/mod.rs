@@ -7,6 +7,7 @@
 
 pub mod etcd;
 pub mod etcd_health;
+pub mod etcd_list;
 pub mod events;
 pub mod haproxy;
 pub mod haproxy_cfg;

@@ -24,6 +24,7 @@ pub struct App {
     pub effects: Vec<Effect>,
     pub theme: Theme,
     pub lag: LagHistory,
+    views: super::view_cache::ViewCache,
 }
 
 impl App {
@@ -33,6 +34,7 @@ impl App {
             effects: Vec::new(),
             theme,
             lag: LagHistory::default(),
+            views: Default::default(),
         }
     }
 
@@ -59,8 +61,9 @@ impl App {
 
     /// Samples lag for the sparklines.
     pub fn on_model(&mut self, model: &Model, now: SystemTime) {
+        self.views.sync(model);
         for c in model.clusters.values() {
-            let v = crate::model::view::cluster_view(c);
+            let v = self.views.get(c);
             for m in &v.members {
                 if let Some(l) = m.receive_lag_bytes.max(m.replay_lag_bytes) {
                     self.lag.record(&v.name, &m.name, now, l);
@@ -88,12 +91,14 @@ impl App {
 
     pub fn render(&self, area: Rect, model: &Model, now: SystemTime) -> Buffer {
         let mut buf = Buffer::empty(area);
+        self.views.sync(model);
         let ctx = views::Ctx {
             model,
             ui: &self.ui,
             theme: &self.theme,
             now,
             lag: &self.lag,
+            views: &self.views,
         };
         views::render(area, &mut buf, &ctx);
         buf

@@ -22,6 +22,7 @@ pub mod selection;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
+pub mod view_cache;
 pub mod views;
 
 pub use app::App;
@@ -71,7 +72,9 @@ pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> 
                     m.events.push(crate::model::events::Event::new(
                         SystemTime::now(),
                         None,
-                        crate::model::events::EventKind::Problem { text: e },
+                        crate::model::events::EventKind::Problem {
+                            text: e.to_string(),
+                        },
                     ))
                 });
             }

@@ -42,7 +42,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
-    let v = crate::model::view::cluster_view(c);
+    let v = ctx.view(c);
     // The members table takes what it needs; services and events get the rest.
     let want = v.members.len() as u16 + 4;
     let [top, bottom] = if area.height >= 20 {

@@ -259,7 +259,7 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     l1.extend(members);
     let mut l2 = vec![];
     if let Some(c) = selection::cluster(ctx.model, ctx.ui) {
-        let v = crate::model::view::cluster_view(c);
+        let v = ctx.view(c);
         l1.push(Span::raw("  "));
         l1.push(Span::styled(versions(c), t.muted()));
         l2.push(Span::styled(format!(" {} ", v.name), t.header()));

@@ -14,7 +14,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
-    let v = crate::model::view::cluster_view(c);
+    let v = ctx.view(c);
     // Patroni 4 explains pending restarts per member: {param: {old, new}}.
     let mut pending: Vec<String> = vec![];
     for m in v.members.iter().filter(|m| m.pending_restart) {

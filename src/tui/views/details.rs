@@ -75,7 +75,7 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
         ));
     }
     if let Some(c) = ctx.ui.cluster.as_ref().and_then(|n| m.clusters.get(n)) {
-        let v = crate::model::view::cluster_view(c);
+        let v = ctx.view(c);
         for k in &v.unparseable_keys {
             out.push(format!("{} unparseable key {k}", c.name));
         }

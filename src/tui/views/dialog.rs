@@ -6,7 +6,6 @@
 use super::cluster::block;
 use super::common::lag_span;
 use super::Ctx;
-use crate::model::view::cluster_view;
 use crate::ops::Outcome;
 use crate::tui::dialog::{current, Dialog, Focus, Phase};
 use crate::tui::keys::dialog as keys;
@@ -121,7 +120,7 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
         )),
     ])];
     if !d.candidates.is_empty() {
-        let view = current(ctx.model, d).map(cluster_view);
+        let view = current(ctx.model, d).map(|c| ctx.view(c));
         l.push(Line::from(Span::styled(
             format!(
                 " candidate ({})      lag MB  TL  scorecard",

@@ -3,7 +3,7 @@
 use super::cluster::block;
 use super::common;
 use super::Ctx;
-use crate::model::view::{cluster_view, role};
+use crate::model::view::role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
@@ -22,7 +22,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .skip(start)
         .take(height)
         .map(|n| {
-            let v = cluster_view(&ctx.model.clusters[n]);
+            let v = ctx.view(&ctx.model.clusters[n]);
             let replicas: Vec<_> = v
                 .members
                 .iter()

@@ -34,6 +34,18 @@ pub struct Ctx<'a> {
     pub theme: &'a Theme,
     pub now: SystemTime,
     pub lag: &'a LagHistory,
+    /// Cluster views derived once per model change ([`Ctx::view`]).
+    pub views: &'a super::view_cache::ViewCache,
+}
+
+impl Ctx<'_> {
+    /// The derived view of `c`, from the cache.
+    pub fn view(
+        &self,
+        c: &crate::model::ClusterState,
+    ) -> std::rc::Rc<crate::model::view::ClusterView> {
+        self.views.get(c)
+    }
 }
 
 pub const MIN_WIDTH: u16 = 60;

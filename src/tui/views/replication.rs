@@ -24,7 +24,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
-    let v = crate::model::view::cluster_view(c);
+    let v = ctx.view(c);
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let leader_sql = v.leader.as_deref().and_then(|l| c.sql.get(l));

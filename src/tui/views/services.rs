@@ -87,7 +87,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
-    let v = crate::model::view::cluster_view(c);
+    let v = ctx.view(c);
     let findings = findings_lines(ctx, &v);
     let [top, servers, probes] = Layout::vertical([
         Constraint::Length(findings.len().min(4) as u16),

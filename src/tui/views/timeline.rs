@@ -16,7 +16,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
-    let v = crate::model::view::cluster_view(c);
+    let v = ctx.view(c);
     let history = c.dcs.history.as_ref().map(|e| e.value.clone());
     let [drawn, alarms, table_area] = Layout::vertical([
         Constraint::Length(4),
