@@ -3,9 +3,11 @@
 //! hint the registry has for dialogs is drawn; every binding of every mode
 //! is drawn in the help.
 
+#[path = "support/sample_cluster.rs"]
+mod sample_cluster;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pgtui::dcs::parse_key;
-use pgtui::model::{Model, SourceId};
+use pgtui::model::Model;
 use pgtui::tui::keys::{self, dialog::DIALOG, line::LINE, Key};
 use pgtui::tui::theme::Theme;
 use pgtui::tui::{views, App};
@@ -16,32 +18,10 @@ use std::time::SystemTime;
 /// The recorded sample, in synchronous mode (so a failover to an
 /// asynchronous replica asks for Ctrl-A).
 fn model() -> Model {
-    let mut m = Model::new("/pg/");
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/samples/etcd-get-prefix-pg.txt"
-    ))
-    .unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut put = |key: &str, value: &str| {
-        let p = parse_key("/pg/", key.as_bytes()).unwrap();
-        let c = m.cluster_mut(&p.cluster);
-        c.dcs.apply(
-            &p.kind,
-            Some(value.as_bytes()),
-            1,
-            SourceId::Etcd,
-            SystemTime::now(),
-        );
-    };
-    for kv in lines.chunks(2) {
-        put(kv[0], kv[1]);
-    }
-    put(
+    sample_cluster::sample_model(&[(
         "/pg/pg-test/config",
         r#"{"ttl":20,"synchronous_mode":true}"#,
-    );
-    m
+    )])
 }
 
 fn press(app: &mut App, m: &Model, keys: &[KeyCode]) {

@@ -1,8 +1,10 @@
 //! Driving the console's state with key presses (no terminal): the palette,
 //! the filter, navigation and the help toggle, on a model from the samples.
 
+#[path = "support/sample_cluster.rs"]
+mod sample_cluster;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pgtui::dcs::parse_key;
 use pgtui::model::{Model, SourceId};
 use pgtui::tui::screen::Screen;
 use pgtui::tui::theme::Theme;
@@ -11,24 +13,7 @@ use pgtui::tui::App;
 use std::time::SystemTime;
 
 fn model() -> Model {
-    let mut m = Model::new("/pg/");
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/samples/etcd-get-prefix-pg.txt"
-    ))
-    .unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    for kv in lines.chunks(2) {
-        let p = parse_key("/pg/", kv[0].as_bytes()).unwrap();
-        m.cluster_mut(&p.cluster).dcs.apply(
-            &p.kind,
-            Some(kv[1].as_bytes()),
-            1,
-            SourceId::Etcd,
-            SystemTime::now(),
-        );
-    }
-    m
+    sample_cluster::sample_model(&[])
 }
 
 fn press(app: &mut App, m: &Model, keys: &str) {

@@ -291,10 +291,8 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
     // Discovered stats URL per host (keyed by its first candidate), tried
     // first from then on; the other candidates stay as fallbacks.
     let mut chosen: BTreeMap<String, String> = BTreeMap::new();
-    let mut tick = tokio::time::interval(POLL_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    let mut rounds = super::rounds::Rounds::new(&model, POLL_INTERVAL);
+    while rounds.next(&model, &scope, |_| false).await {
         let mut t = targets_with(&config, &scope, &model, &cfgs);
         for x in t.iter_mut().filter(|x| !x.alternatives.is_empty()) {
             if let Some(c) = chosen.get(&x.url) {

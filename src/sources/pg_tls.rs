@@ -69,22 +69,25 @@ impl PgTls {
             .map_err(|e| PgTlsError::Setup(e.to_string()))?;
         let builder = match (verified, &t.rootcert) {
             (Verified::Full, Some(ca)) => builder.with_root_certificates(roots(ca)?),
-            (Verified::Chain, Some(ca)) => {
-                let inner = WebPkiServerVerifier::builder_with_provider(
-                    Arc::new(roots(ca)?),
-                    provider.clone(),
-                )
-                .build()
-                .map_err(|e| PgTlsError::Setup(e.to_string()))?;
+            (_, ca) => {
+                let chain = match (verified, ca) {
+                    (Verified::Chain, Some(ca)) => Some(
+                        WebPkiServerVerifier::builder_with_provider(
+                            Arc::new(roots(ca)?),
+                            provider.clone(),
+                        )
+                        .build()
+                        .map_err(|e| PgTlsError::Setup(e.to_string()))?,
+                    ),
+                    _ => None,
+                };
                 builder
                     .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
+                    .with_custom_certificate_verifier(Arc::new(Lenient {
+                        chain,
+                        algorithms: provider.signature_verification_algorithms,
+                    }))
             }
-            _ => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(AnyCertificate(
-                    provider.signature_verification_algorithms,
-                ))),
         };
         let config = match (&t.cert, &t.key) {
             (Some(c), Some(k)) => builder
@@ -184,12 +187,18 @@ fn key(path: &Path) -> Result<PrivateKeyDer<'static>, PgTlsError> {
     })
 }
 
-/// `verify-ca`, and `prefer`/`require` with a CA: the chain must lead to
-/// the CA; the name in it is not compared with the host.
+/// The certificate check of every mode but `verify-full` (which is rustls's
+/// own): with a CA (`verify-ca`, and `prefer`/`require` with one), the chain
+/// must lead to it, whatever name the certificate holds; without one, any
+/// certificate is taken, as libpq takes it. The handshake's signatures are
+/// checked either way.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -198,10 +207,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -215,7 +224,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -224,51 +233,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer`/`require` without a CA: any certificate, as libpq accepts it;
-/// the handshake's signatures are still checked.
-#[derive(Debug)]
-struct AnyCertificate(WebPkiSupportedAlgorithms);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 

@@ -1,7 +1,8 @@
-//! When a polling source (REST, SQL) runs its next round: every interval,
-//! and at once when the model gains something the source has not asked yet
-//! (a member the DCS just listed), so a one-shot command need not wait a
-//! whole interval for its first answer.
+//! When a polling source (REST, SQL, HAProxy stats, the service probe) runs
+//! its next round: every interval, and at once when the model gains
+//! something the source has not asked yet (a member the DCS just listed), so
+//! a one-shot command need not wait a whole interval for its first answer.
+//! Each round's verdict is recorded with `model::source::Round`.
 
 use crate::model::{ClusterState, ModelHandle};
 use crate::sources::Scope;

@@ -283,10 +283,8 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
         Some(Ok(t)) => Some(t),
         None => None,
     };
-    let mut tick = tokio::time::interval(PROBE_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
+    let mut rounds = super::rounds::Rounds::new(&model, PROBE_INTERVAL);
+    while rounds.next(&model, &scope, |_| false).await {
         match (&config.sql, &tls) {
             (Some(cfg), Some(tls)) => probe_once(&config, cfg, tls, &scope, &model, &cfgs).await,
             _ => mark_skipped(&scope, &model, NO_CREDENTIALS),

@@ -65,3 +65,23 @@ pub fn member(role: &str, tl: u64, extra: &str) -> String {
         r#"{{"conn_url":"postgres://127.0.0.13:5432/postgres","api_url":"http://127.0.0.13:8008/patroni","state":"running","role":"{role}","version":"3.0.2","xlog_location":738197504,"timeline":{tl}{extra}}}"#
     )
 }
+
+/// The recorded etcd prefix as a model (no REST), then `extra` keys put
+/// over it: the fixture of the console's interaction tests.
+pub fn sample_model(extra: &[(&str, &str)]) -> Model {
+    let mut m = Model::new("/pg/");
+    let text = sample("etcd-get-prefix-pg.txt");
+    let lines: Vec<&str> = text.lines().collect();
+    let pairs = lines.chunks(2).map(|kv| (kv[0], kv[1]));
+    for (key, value) in pairs.chain(extra.iter().copied()) {
+        let p = parse_key("/pg/", key.as_bytes()).unwrap();
+        m.cluster_mut(&p.cluster).dcs.apply(
+            &p.kind,
+            Some(value.as_bytes()),
+            1,
+            SourceId::Etcd,
+            SystemTime::now(),
+        );
+    }
+    m
+}
