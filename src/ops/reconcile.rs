@@ -4,7 +4,7 @@
 //! what really happened from the cluster as it is now, shows it, and
 //! appends a "reconciled" record so it is judged once. Nothing is resent.
 
-use super::audit::{self, Basis, OwnedRecord, Record};
+use super::audit::{self, Basis, OwnedRecord, Phase, Record};
 use super::context::Ctx;
 use super::{Operation, Outcome};
 use crate::model::view::cluster_view;
@@ -41,8 +41,12 @@ pub fn orphans(
 ) -> Vec<Orphan> {
     records
         .iter()
-        .filter(|r| r.phase == "started")
-        .filter(|r| !records.iter().any(|x| x.id == r.id && x.phase != "started"))
+        .filter(|r| r.phase == Phase::Started)
+        .filter(|r| {
+            !records
+                .iter()
+                .any(|x| x.id == r.id && x.phase != Phase::Started)
+        })
         .filter(|r| !maybe_alive(r, this_host, lock_held))
         .map(|r| Orphan { record: r.clone() })
         .collect()
@@ -245,7 +249,7 @@ pub fn record(
         log,
         &Record {
             id: &o.id,
-            phase: "reconciled",
+            phase: Phase::Reconciled,
             at: audit::now_rfc3339(),
             user: o.user.clone(),
             host: o.host.clone(),
