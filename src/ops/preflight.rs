@@ -5,8 +5,8 @@
 //! request is sent. Candidates get a scorecard: each rule, passed or not.
 
 use super::Operation;
-use crate::model::view::{cluster_view, role, ClusterView, MemberView};
-use crate::model::ClusterState;
+use crate::model::view::{cluster_view, ClusterView, MemberView};
+use crate::model::{ClusterState, Role};
 use serde::Serialize;
 use std::time::SystemTime;
 
@@ -72,14 +72,6 @@ fn sync_mode(c: &ClusterState) -> bool {
     }
 }
 
-pub(crate) fn is_leader(m: &MemberView) -> bool {
-    m.role == role::LEADER || m.role == role::STANDBY_LEADER
-}
-
-fn running(m: &MemberView) -> bool {
-    matches!(m.state.as_str(), "running" | "streaming")
-}
-
 /// Every rule for one would-be leader.
 pub fn score(c: &ClusterState, v: &ClusterView, m: &MemberView) -> Scorecard {
     let max_lag = config_u64(c, "maximum_lag_on_failover").unwrap_or(DEFAULT_MAX_LAG);
@@ -97,12 +89,12 @@ pub fn score(c: &ClusterState, v: &ClusterView, m: &MemberView) -> Scorecard {
     let mut checks = vec![
         Check {
             rule: "not the leader",
-            ok: !is_leader(m),
+            ok: m.role.may_be_candidate(),
             message: format!("{} is the leader", m.name),
         },
         Check {
             rule: "running",
-            ok: running(m),
+            ok: m.state.is_up(),
             message: format!("{} is {}", m.name, m.state),
         },
         Check {
@@ -153,10 +145,9 @@ pub fn score(c: &ClusterState, v: &ClusterView, m: &MemberView) -> Scorecard {
         },
     ];
     if sync_mode(c) {
-        let sync = m.role == role::SYNC_STANDBY || m.role == role::QUORUM_STANDBY;
         checks.push(Check {
             rule: "sync standby (synchronous mode)",
-            ok: sync,
+            ok: m.role.is_sync(),
             message: format!(
                 "{} is not a synchronous standby; promoting it may lose committed transactions",
                 m.name
@@ -174,7 +165,7 @@ pub fn scorecards(c: &ClusterState) -> Vec<Scorecard> {
     let v = cluster_view(c);
     v.members
         .iter()
-        .filter(|m| !is_leader(m))
+        .filter(|m| m.role.may_be_candidate())
         .map(|m| score(c, &v, m))
         .collect()
 }
@@ -301,7 +292,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
         } => {
             candidate_rules(&mut pf, c, &v, candidate, true, *allow_async);
             if let Some(l) = &leader {
-                if member(l).is_some_and(running) {
+                if member(l).is_some_and(|m| m.state.is_up()) {
                     pf.warnings.push(format!(
                         "the leader {l} is running: a switchover is the safer choice"
                     ));
@@ -339,7 +330,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                 pf.plan.push(format!(
                     "restart PostgreSQL on {name} ({}){}",
                     m.role,
-                    if is_leader(m) {
+                    if m.role.leads() {
                         ": clients of the leader are disconnected"
                     } else {
                         ""
@@ -367,19 +358,13 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             ..
         } => match member(name) {
             None => pf.not_member(name, &v.name),
-            Some(m) if is_leader(m) => pf.refusals.push(format!(
+            Some(m) if m.role.leads() => pf.refusals.push(format!(
                 "{name} is the leader: reinitialising it would destroy the cluster's only primary"
             )),
-            Some(m)
-                if m.state.contains("creating replica")
-                    || m.state.contains("reinit")
-                    || m.state.contains("bootstrap") =>
-            {
-                pf.refusals.push(format!(
-                    "a reinit is already running on {name} ({}): two at once have wiped data",
-                    m.state
-                ))
-            }
+            Some(m) if m.state.is_being_built() => pf.refusals.push(format!(
+                "a reinit is already running on {name} ({}): two at once have wiped data",
+                m.state
+            )),
             Some(_) => pf.plan.push(format!(
                 "wipe {name}'s data directory and copy it again from {}",
                 if *from_leader {
@@ -401,7 +386,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                     "{} has no leader: demotion is not possible",
                     v.name
                 )),
-                Some(m) if m.role == role::STANDBY_LEADER => pf
+                Some(m) if m.role == Role::StandbyLeader => pf
                     .refusals
                     .push(format!("{} is already a standby cluster", v.name)),
                 Some(_) => {}
@@ -440,7 +425,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                     "{} has no leader: promotion is not possible",
                     v.name
                 )),
-                Some(m) if m.role != role::STANDBY_LEADER => pf
+                Some(m) if m.role != Role::StandbyLeader => pf
                     .refusals
                     .push(format!("{} is already a primary cluster", v.name)),
                 Some(_) => {}

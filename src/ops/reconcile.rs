@@ -8,7 +8,7 @@ use super::audit::{self, Basis, OwnedRecord, Phase, Record};
 use super::context::Ctx;
 use super::{Operation, Outcome};
 use crate::model::view::cluster_view;
-use crate::model::ClusterState;
+use crate::model::{ClusterState, Role};
 
 /// A started operation with no end record.
 #[derive(Debug, Clone)]
@@ -173,11 +173,12 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
             },
         },
         Operation::Restart { member: m, .. } | Operation::Reinit { member: m, .. } => {
+            let up = member(m).is_some_and(|x| x.state.is_up());
             let state = member(m)
-                .map(|x| x.state.clone())
+                .map(|x| x.state.to_string())
                 .unwrap_or_else(|| "absent".into());
             match restarted_since(m) {
-                Some(true) if matches!(state.as_str(), "running" | "streaming") => (
+                Some(true) if up => (
                     Outcome::Verified,
                     format!("{m} runs a postmaster started after the operation ({state})"),
                 ),
@@ -202,17 +203,17 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
         }
         Operation::DemoteCluster { .. } | Operation::PromoteCluster { .. } => {
             let want = if matches!(o.record.operation, Operation::DemoteCluster { .. }) {
-                crate::model::view::role::STANDBY_LEADER
+                Role::StandbyLeader
             } else {
-                crate::model::view::role::LEADER
+                Role::Leader
             };
             let role = v
                 .members
                 .iter()
                 .find(|m| Some(&m.name) == v.leader.as_ref())
-                .map(|m| m.role.clone())
+                .map(|m| m.role.to_string())
                 .unwrap_or_else(|| "none".into());
-            if role == want {
+            if want == role {
                 (Outcome::Verified, format!("{now_desc}, role {role}"))
             } else {
                 (
