@@ -180,7 +180,7 @@ pub async fn run<'a>(
         }
     }
     if pf.refused() {
-        let why = pf.refusals.join("; ");
+        let why = pf.why();
         return refuse(report, why);
     }
     let req = match request_for(&op, &state) {
