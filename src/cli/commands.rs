@@ -4,7 +4,7 @@ use super::args::{DsnArgs, DsnRole, Format, OneClusterArgs, VersionArgs};
 use super::render::{role_label, simple_table};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::model::view::{cluster_view, role, ClusterView};
+use crate::model::view::{cluster_view, ClusterView};
 use crate::model::ClusterState;
 use crate::session::{not_found, one_cluster, Needs, Session};
 use crate::sources::Scope;
@@ -150,9 +150,7 @@ pub async fn history(config: Config, args: OneClusterArgs) -> anyhow::Result<()>
 /// Members in cascade order with their depth: the leader, then whoever
 /// streams from it, then whoever streams from those (`replicatefrom`).
 pub fn topology_order(v: &ClusterView) -> Vec<(usize, &crate::model::view::MemberView)> {
-    let is_leader = |m: &&crate::model::view::MemberView| {
-        m.role == role::LEADER || m.role == role::STANDBY_LEADER
-    };
+    let is_leader = |m: &&crate::model::view::MemberView| m.role.leads();
     let parent = |m: &crate::model::view::MemberView| -> Option<String> {
         if is_leader(&m) {
             return None;
@@ -220,8 +218,8 @@ pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()
         .map(|(d, m)| TopoRow {
             depth: *d,
             name: &m.name,
-            role: &m.role,
-            state: &m.state,
+            role: m.role.as_str(),
+            state: m.state.as_str(),
             host: m.host.as_deref(),
             lag_mb: m.lag_mb,
         })
@@ -238,8 +236,8 @@ pub async fn topology(config: Config, args: OneClusterArgs) -> anyhow::Result<()
                 vec![
                     format!("{prefix}{}", m.name),
                     m.host.clone().unwrap_or_default(),
-                    role_label(&m.role),
-                    m.state.clone(),
+                    role_label(m.role.as_str()),
+                    m.state.to_string(),
                     m.timeline.map(|t| t.to_string()).unwrap_or_default(),
                     m.lag_mb.map(|l| l.to_string()).unwrap_or_default(),
                 ]
@@ -380,8 +378,7 @@ fn libpq_quote(v: &str) -> String {
 pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
     let (s, name) = load(config, &args.cluster, Needs::Rest).await?;
     let v = with_cluster(&s, &name, cluster_view)?;
-    let running =
-        |m: &&crate::model::view::MemberView| matches!(m.state.as_str(), "running" | "streaming");
+    let running = |m: &&crate::model::view::MemberView| m.state.is_up();
     let pick = match (&args.member, args.role.unwrap_or(DsnRole::Leader)) {
         (Some(n), _) => v.members.iter().find(|m| &m.name == n).ok_or_else(|| {
             CliError::new(
@@ -389,20 +386,16 @@ pub async fn dsn(config: Config, args: DsnArgs) -> anyhow::Result<()> {
                 format!("member {n:?} not found in cluster {name}"),
             )
         })?,
-        (None, DsnRole::Leader) => v
-            .members
-            .iter()
-            .find(|m| m.role == role::LEADER || m.role == role::STANDBY_LEADER)
-            .ok_or_else(|| {
-                CliError::new(
-                    ExitCode::Failure,
-                    format!("cluster {name} has no leader right now"),
-                )
-            })?,
+        (None, DsnRole::Leader) => v.members.iter().find(|m| m.role.leads()).ok_or_else(|| {
+            CliError::new(
+                ExitCode::Failure,
+                format!("cluster {name} has no leader right now"),
+            )
+        })?,
         (None, DsnRole::Replica) => v
             .members
             .iter()
-            .filter(|m| m.role != role::LEADER && m.role != role::STANDBY_LEADER)
+            .filter(|m| !m.role.leads())
             .filter(running)
             .min_by_key(|m| m.lag_mb.unwrap_or(u64::MAX))
             .ok_or_else(|| {

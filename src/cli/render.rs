@@ -1,7 +1,7 @@
 //! Text renderings of cluster views, shaped like patronictl's so a DBA's eye
 //! (and grep) finds things where it expects them.
 
-use crate::model::view::{role, ClusterView, MemberView, SHOWN_CHARS};
+use crate::model::view::{ClusterView, MemberView, SHOWN_CHARS};
 use crate::model::SourceHealth;
 use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::time::SystemTime;
@@ -176,13 +176,13 @@ pub fn cluster_table(v: &ClusterView, colour: bool) -> String {
     }
     t.set_header(header);
     for m in &v.members {
-        let mut role_cell = Cell::new(shown(&role_label(&m.role)));
-        let mut state_cell = Cell::new(shown(&m.state));
+        let mut role_cell = Cell::new(shown(&role_label(m.role.as_str())));
+        let mut state_cell = Cell::new(shown(m.state.as_str()));
         if colour {
-            if m.role == role::LEADER || m.role == role::STANDBY_LEADER {
+            if m.role.leads() {
                 role_cell = role_cell.fg(Color::Green);
             }
-            if m.unparseable.is_some() || !matches!(m.state.as_str(), "running" | "streaming") {
+            if m.unparseable.is_some() || !m.state.is_up() {
                 state_cell = state_cell.fg(Color::Red);
             }
         }

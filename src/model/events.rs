@@ -7,8 +7,9 @@
 //! message derive from the [`EventKind`] alone (so the kind carries the
 //! context its message needs), which keeps every wording in one place.
 
+use super::member_state::MemberState;
+use super::role::Role;
 use super::source::SourceId;
-use super::view::role;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::time::SystemTime;
@@ -66,23 +67,23 @@ pub enum EventKind {
     },
     MemberJoined {
         member: String,
-        role: String,
-        state: String,
+        role: Role,
+        state: MemberState,
     },
     MemberLeft {
         member: String,
-        role: String,
-        state: String,
+        role: Role,
+        state: MemberState,
     },
     StateChanged {
         member: String,
-        from: String,
-        to: String,
+        from: MemberState,
+        to: MemberState,
     },
     RoleChanged {
         member: String,
-        from: String,
-        to: String,
+        from: Role,
+        to: Role,
     },
     Paused,
     Resumed,
@@ -165,22 +166,15 @@ impl Event {
     }
 }
 
-/// `leader` or `standby_leader`.
-pub fn is_leader_role(r: &str) -> bool {
-    r == role::LEADER || r == role::STANDBY_LEADER
-}
-
-/// States worth a look but not an alarm: a member on its way somewhere.
-const TRANSITIONAL: &str = "starting|stopping|restarting|creating replica|in archive recovery|\
-                            initializing new cluster|running custom bootstrap script";
-
 /// Healthy states are routine, transitions deserve a look, anything down or
 /// failed wakes someone.
-fn state_severity(state: &str) -> Severity {
-    match state {
-        "running" | "streaming" => Severity::Info,
-        s if TRANSITIONAL.split('|').any(|t| t == s) => Severity::Warn,
-        _ => Severity::Alarm,
+fn state_severity(state: &MemberState) -> Severity {
+    if state.is_up() {
+        Severity::Info
+    } else if state.is_transitional() {
+        Severity::Warn
+    } else {
+        Severity::Alarm
     }
 }
 
@@ -192,7 +186,7 @@ fn severity(kind: &EventKind) -> Severity {
         K::TimelineBumped { from, to } if from > to => Alarm,
         K::SourceStale { source, .. } if *source == SourceId::Etcd => Alarm,
         K::StateChanged { to, .. } => state_severity(to),
-        K::RoleChanged { from, to, .. } if !is_leader_role(from) && !is_leader_role(to) => Info,
+        K::RoleChanged { from, to, .. } if !from.leads() && !to.leads() => Info,
         K::PendingRestart { pending: false, .. } | K::RestartScheduled { at: None, .. } => Info,
         K::Watching { .. } | K::ClusterAppeared { .. } | K::MemberJoined { .. } => Info,
         K::Resumed | K::SwitchoverCleared { .. } | K::Readable { .. } => Info,

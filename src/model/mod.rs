@@ -13,13 +13,17 @@ pub mod handle;
 pub mod haproxy;
 pub mod lag;
 pub mod lock;
+pub mod member_state;
 pub mod rest;
+pub mod role;
 pub mod source;
 pub mod sql;
 pub mod view;
 
 pub use cluster::{ClusterState, DcsCluster, DcsEntry};
 pub use handle::ModelHandle;
+pub use member_state::MemberState;
+pub use role::Role;
 pub use source::{SourceHealth, SourceId, Sourced};
 
 use std::collections::BTreeMap;

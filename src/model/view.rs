@@ -3,6 +3,8 @@
 
 use super::cluster::ClusterState;
 use super::lag::member_lag;
+use super::member_state::MemberState;
+use super::role::Role;
 use super::source::SourceId;
 use crate::dcs::Decoded;
 use serde::Serialize;
@@ -39,8 +41,8 @@ pub struct MemberView {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub api_url: Option<String>,
-    pub role: String,
-    pub state: String,
+    pub role: Role,
+    pub state: MemberState,
     pub timeline: Option<u64>,
     pub lag_mb: Option<u64>,
     pub receive_lag_bytes: Option<u64>,
@@ -56,17 +58,6 @@ pub struct MemberView {
     pub data_at: Option<SystemTime>,
     #[serde(skip)]
     pub raw: Option<String>,
-}
-
-/// Role names of the JSON contract.
-pub mod role {
-    pub const LEADER: &str = "leader";
-    pub const STANDBY_LEADER: &str = "standby_leader";
-    pub const SYNC_STANDBY: &str = "sync_standby";
-    pub const QUORUM_STANDBY: &str = "quorum_standby";
-    pub const REPLICA: &str = "replica";
-    /// A member whose value could not be read: pgtui does not guess.
-    pub const UNKNOWN: &str = "unknown";
 }
 
 fn quorum_mode(c: &ClusterState) -> bool {
@@ -119,8 +110,8 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
             host: None,
             port: None,
             api_url: None,
-            role: role::REPLICA.into(),
-            state: "unparseable".into(),
+            role: Role::Replica,
+            state: MemberState::Unparseable,
             timeline: None,
             lag_mb: None,
             receive_lag_bytes: None,
@@ -136,9 +127,9 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
         match &entry.value {
             Decoded::Unparseable { raw, error } => {
                 m.role = if is_leader {
-                    role::LEADER.into()
+                    Role::Leader
                 } else {
-                    role::UNKNOWN.into()
+                    Role::Unreadable
                 };
                 m.unparseable = Some(error.clone());
                 m.raw = Some(raw.clone());
@@ -148,28 +139,27 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
                 m.host = host;
                 m.port = port;
                 m.api_url = d.api_url.clone();
+                let own_state = d.state.as_deref().map(MemberState::parse);
                 m.role = if is_leader {
-                    if d.role.as_deref() == Some("standby_leader") {
-                        role::STANDBY_LEADER
-                    } else {
-                        role::LEADER
+                    match d.role.as_deref().map(Role::parse) {
+                        Some(Role::StandbyLeader) => Role::StandbyLeader,
+                        _ => Role::Leader,
                     }
                 } else if sync.iter().any(|s| s == name) {
                     if quorum {
-                        role::QUORUM_STANDBY
+                        Role::QuorumStandby
                     } else {
-                        role::SYNC_STANDBY
+                        Role::SyncStandby
                     }
                 } else {
-                    role::REPLICA
-                }
-                .into();
+                    Role::Replica
+                };
                 // Patroni 4 shows a replica's replication state ("streaming",
                 // "in archive recovery") in place of a plain "running".
-                m.state = match (d.state.as_deref(), d.replication_state.as_deref()) {
-                    (Some("running"), Some(rs)) if !is_leader => rs.to_string(),
-                    (Some(s), _) => s.to_string(),
-                    (None, _) => "unknown".into(),
+                m.state = match (&own_state, d.replication_state.as_deref()) {
+                    (Some(MemberState::Running), Some(rs)) if !is_leader => MemberState::parse(rs),
+                    (Some(s), _) => s.clone(),
+                    (None, _) => MemberState::NotReported,
                 };
                 m.timeline = d.timeline;
                 m.pending_restart = d.pending_restart;
@@ -178,10 +168,7 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
                     .as_ref()
                     .and_then(|s| s.schedule.clone());
                 m.tags = d.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                let running = d
-                    .state
-                    .as_deref()
-                    .is_some_and(|s| s == "running" || s == "streaming");
+                let running = own_state.as_ref().is_some_and(MemberState::is_up);
                 if !is_leader && running {
                     if let Some(l) = leader.as_deref().and_then(|l| member_lag(c, l, name)) {
                         m.receive_lag_bytes = l.receive_bytes;

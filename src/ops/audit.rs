@@ -5,6 +5,25 @@
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 
+/// Which moment of an operation a record is. An operation with a
+/// `started` record and no other is an orphan: its pgtui died mid-way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Written before the request is sent.
+    Started,
+    /// The operation ran to an outcome.
+    Finished,
+    /// Refused before anything was sent (preflight, lock, read-only).
+    Refused,
+    /// An orphan judged later from the cluster as it then was.
+    Reconciled,
+    /// A phase this pgtui does not know (a newer one wrote it): the record
+    /// still ends its operation.
+    #[serde(other)]
+    Other,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Basis {
     /// etcd revision of the read the preflight used.
@@ -17,7 +36,7 @@ pub struct Basis {
 #[derive(Debug, Serialize)]
 pub struct Record<'a> {
     pub id: &'a str,
-    pub phase: &'static str,
+    pub phase: Phase,
     pub at: String,
     pub user: String,
     pub host: String,
@@ -65,7 +84,7 @@ pub fn append(p: &std::path::Path, rec: &Record) -> std::io::Result<()> {
 #[derive(Debug, Clone, Deserialize)]
 pub struct OwnedRecord {
     pub id: String,
-    pub phase: String,
+    pub phase: Phase,
     pub at: String,
     pub user: String,
     pub host: String,
@@ -86,5 +105,35 @@ pub fn read_all(p: &std::path::Path) -> std::io::Result<Vec<OwnedRecord>> {
             .collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Phase;
+
+    #[test]
+    fn phases_keep_their_words() {
+        let all = [
+            Phase::Started,
+            Phase::Finished,
+            Phase::Refused,
+            Phase::Reconciled,
+        ];
+        assert_eq!(
+            serde_json::to_string(&all).unwrap(),
+            r#"["started","finished","refused","reconciled"]"#
+        );
+        for p in all {
+            let back: Phase = serde_json::from_value(serde_json::to_value(p).unwrap()).unwrap();
+            assert_eq!(back, p);
+        }
+    }
+
+    #[test]
+    fn a_phase_from_a_newer_pgtui_is_read_not_dropped() {
+        let p: Phase = serde_json::from_str(r#""aborted""#).unwrap();
+        assert_eq!(p, Phase::Other);
+        assert_ne!(p, Phase::Started, "it ends its operation");
     }
 }

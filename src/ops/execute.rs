@@ -1,7 +1,7 @@
 //! Running an operation: linearizable read, preflight, audit, one request,
 //! then following the cluster to a verified end state (or UNKNOWN).
 
-use super::audit::{self, Basis, Record};
+use super::audit::{self, Basis, Phase, Record};
 use super::context::Ctx;
 use super::preflight::{changes, expectation, preflight, Expected, Preflight};
 use super::request::{patronictl_equivalent, request_for};
@@ -130,7 +130,7 @@ pub async fn run<'a>(
         elapsed_ms: 0,
     };
     let (user, host) = audit::whoami();
-    let record = |phase: &'static str,
+    let record = |phase: Phase,
                   outcome: Option<Outcome>,
                   message: Option<&str>,
                   result: Option<&Basis>|
@@ -157,7 +157,7 @@ pub async fn run<'a>(
     let refuse = |mut report: Report, why: String| -> Result<Report, OpError> {
         report.message = format!("refused: {why}");
         record(
-            "refused",
+            Phase::Refused,
             Some(Outcome::Refused),
             Some(&report.message),
             None,
@@ -180,7 +180,7 @@ pub async fn run<'a>(
         }
     }
     if pf.refused() {
-        let why = pf.refusals.join("; ");
+        let why = pf.why();
         return refuse(report, why);
     }
     let req = match request_for(&op, &state) {
@@ -216,7 +216,7 @@ pub async fn run<'a>(
             }
         }
     };
-    record("started", None, None, None)?;
+    record(Phase::Started, None, None, None)?;
     progress(&format!(
         "{} {} {}",
         req.method,
@@ -302,7 +302,7 @@ pub async fn run<'a>(
     report.message = message;
     report.after = after.clone();
     record(
-        "finished",
+        Phase::Finished,
         Some(outcome),
         Some(&report.message),
         after.as_ref(),

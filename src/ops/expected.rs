@@ -6,14 +6,16 @@
 use super::preflight::score;
 use super::Operation;
 use crate::model::view::cluster_view;
-use crate::model::ClusterState;
-use serde::Serialize;
+use crate::model::{ClusterState, Role};
+use serde::{Serialize, Serializer};
 
 /// The member an operation acts on (or promotes), as the user saw it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Target {
     pub member: String,
-    pub role: String,
+    /// Its role; `None` when it was not in the cluster (`absent`).
+    #[serde(serialize_with = "role_or_absent")]
+    pub role: Option<Role>,
     /// Rules of the scorecard it failed (switchover and failover only).
     pub failing: Vec<String>,
 }
@@ -27,6 +29,14 @@ pub struct Expected {
     pub timeline: Option<u64>,
     pub paused: bool,
     pub target: Option<Target>,
+}
+
+fn shown(role: &Option<Role>) -> &str {
+    role.as_ref().map(Role::as_str).unwrap_or("absent")
+}
+
+fn role_or_absent<S: Serializer>(role: &Option<Role>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(shown(role))
 }
 
 pub fn expectation(op: &Operation, c: &ClusterState) -> Expected {
@@ -43,12 +53,12 @@ pub fn expectation(op: &Operation, c: &ClusterState) -> Expected {
     let target = name.map(|n| match v.members.iter().find(|m| m.name == n) {
         None => Target {
             member: n,
-            role: "absent".into(),
+            role: None,
             failing: vec![],
         },
         Some(m) => Target {
             member: n,
-            role: m.role.clone(),
+            role: Some(m.role.clone()),
             failing: if scored {
                 score(c, &v, m)
                     .checks
@@ -101,14 +111,19 @@ pub fn changes(seen: &Expected, now: &Expected) -> Vec<String> {
     // standby turning sync or async is no change of kind (a rolling restart
     // moves the sync role itself); where it matters, for a switchover or
     // failover candidate, the scorecard's checks change and say so below.
-    let kind = |r: &str| match r {
-        "leader" | "standby_leader" => 0,
-        "absent" => 2,
-        _ => 1,
+    let kind = |r: &Option<Role>| match r {
+        Some(r) if r.leads() => 0,
+        None => 2,
+        Some(_) => 1,
     };
     if let (Some(a), Some(b)) = (&seen.target, &now.target) {
         if kind(&a.role) != kind(&b.role) {
-            out.push(format!("{} was {}, now {}", a.member, a.role, b.role));
+            out.push(format!(
+                "{} was {}, now {}",
+                a.member,
+                shown(&a.role),
+                shown(&b.role)
+            ));
         }
         if a.failing != b.failing {
             let list = |f: &Vec<String>| {

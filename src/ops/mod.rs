@@ -17,9 +17,11 @@ pub mod expected;
 pub mod lock;
 pub mod preflight;
 pub mod reconcile;
+pub mod refusal;
 pub mod request;
 pub mod rest_call;
 pub mod restart_scope;
+pub mod scorecard;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};

@@ -2,30 +2,25 @@
 //!
 //! The rules mirror what Patroni itself checks server-side (and what the
 //! field has learnt the hard way), so the DBA reads the reason before any
-//! request is sent. Candidates get a scorecard: each rule, passed or not.
+//! request is sent. Candidates get a scorecard (`scorecard.rs`): each rule,
+//! passed or not. Each refusal has a kind ([`RefusalKind`]), so a caller
+//! acts on what it is, not on its words.
 
 use super::Operation;
-use crate::model::view::{cluster_view, role, ClusterView, MemberView};
-use crate::model::ClusterState;
+use crate::model::view::{cluster_view, ClusterView};
+use crate::model::{ClusterState, Role};
 use serde::Serialize;
 use std::time::SystemTime;
 
 pub use super::expected::{changes, expectation, Expected, Target};
+pub use super::refusal::{Refusal, RefusalKind};
 pub use super::restart_scope::{restart_targets, RoleFilter};
-
-/// Patroni's default `maximum_lag_on_failover` (bytes).
-pub const DEFAULT_MAX_LAG: u64 = 1_048_576;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Check {
-    pub rule: &'static str,
-    pub ok: bool,
-    pub message: String,
-}
+use super::scorecard::SYNC_RULE;
+pub use super::scorecard::{score, scorecards, Check, Scorecard, DEFAULT_MAX_LAG};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Preflight {
-    pub refusals: Vec<String>,
+    pub refusals: Vec<Refusal>,
     /// Members the operation names that the cluster does not have: the
     /// refusal is "not found" (exit 3), as for every other command.
     pub unknown_members: Vec<String>,
@@ -39,144 +34,26 @@ impl Preflight {
         !self.refusals.is_empty()
     }
 
-    fn not_member(&mut self, name: &str, cluster: &str) {
+    /// Whether a refusal of this kind is among them.
+    pub fn refused_for(&self, kind: RefusalKind) -> bool {
+        self.refusals.iter().any(|r| r.kind == kind)
+    }
+
+    /// Every refusal's words, in one line.
+    pub fn why(&self) -> String {
+        let words: Vec<&str> = self.refusals.iter().map(|r| r.message.as_str()).collect();
+        words.join("; ")
+    }
+
+    fn refuse(&mut self, message: impl Into<String>) {
+        self.refusals.push(Refusal::rule(message));
+    }
+
+    fn not_member(&mut self, message: String, name: &str) {
         self.refusals
-            .push(format!("{name} is not a member of {cluster}"));
+            .push(Refusal::new(RefusalKind::NotAMember, message));
         self.unknown_members.push(name.to_string());
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Scorecard {
-    pub member: String,
-    pub checks: Vec<Check>,
-}
-
-impl Scorecard {
-    pub fn eligible(&self) -> bool {
-        self.checks.iter().all(|c| c.ok)
-    }
-}
-
-fn config_u64(c: &ClusterState, key: &str) -> Option<u64> {
-    c.dcs.config_value()?.get(key)?.as_u64()
-}
-
-fn sync_mode(c: &ClusterState) -> bool {
-    match c.dcs.config_value().and_then(|v| v.get("synchronous_mode")) {
-        Some(serde_json::Value::Bool(b)) => *b,
-        Some(serde_json::Value::String(s)) => {
-            matches!(s.to_ascii_lowercase().as_str(), "on" | "true" | "quorum")
-        }
-        _ => false,
-    }
-}
-
-pub(crate) fn is_leader(m: &MemberView) -> bool {
-    m.role == role::LEADER || m.role == role::STANDBY_LEADER
-}
-
-fn running(m: &MemberView) -> bool {
-    matches!(m.state.as_str(), "running" | "streaming")
-}
-
-/// Every rule for one would-be leader.
-pub fn score(c: &ClusterState, v: &ClusterView, m: &MemberView) -> Scorecard {
-    let max_lag = config_u64(c, "maximum_lag_on_failover").unwrap_or(DEFAULT_MAX_LAG);
-    let nofailover = m
-        .tags
-        .get("nofailover")
-        .is_some_and(crate::model::cluster::truthy);
-    let priority_zero = m
-        .tags
-        .get("failover_priority")
-        .and_then(|p| p.as_i64().or_else(|| p.as_str()?.parse().ok()))
-        == Some(0);
-    let lag = m.receive_lag_bytes.max(m.replay_lag_bytes);
-    let rest_ok = c.rest.contains_key(&m.name) && !c.rest_errors.contains_key(&m.name);
-    let mut checks = vec![
-        Check {
-            rule: "not the leader",
-            ok: !is_leader(m),
-            message: format!("{} is the leader", m.name),
-        },
-        Check {
-            rule: "running",
-            ok: running(m),
-            message: format!("{} is {}", m.name, m.state),
-        },
-        Check {
-            rule: "failover allowed by tags",
-            ok: !nofailover && !priority_zero,
-            message: format!(
-                "{} is tagged {}",
-                m.name,
-                if nofailover {
-                    "nofailover"
-                } else {
-                    "failover_priority: 0"
-                }
-            ),
-        },
-        Check {
-            rule: "REST API reachable",
-            ok: rest_ok,
-            message: c
-                .rest_errors
-                .get(&m.name)
-                .map(|(_, e)| e.clone())
-                .unwrap_or_else(|| format!("no REST answer from {} yet", m.name)),
-        },
-        Check {
-            rule: "lag within maximum_lag_on_failover",
-            ok: lag.is_some_and(|l| l <= max_lag),
-            message: match lag {
-                // The source says how fresh the reading is: a DCS key is
-                // up to loop_wait old, a REST or SQL reading is from now.
-                Some(l) => format!(
-                    "{} is {l} bytes behind (maximum_lag_on_failover {max_lag}; positions from {})",
-                    m.name,
-                    m.lag_source.map(|s| s.label()).unwrap_or("?")
-                ),
-                None => format!("{}'s lag is unknown", m.name),
-            },
-        },
-        Check {
-            rule: "on the current timeline",
-            ok: v.timeline.is_some() && m.timeline == v.timeline,
-            message: format!(
-                "{} is on timeline {}, the cluster on {}",
-                m.name,
-                m.timeline.map(|t| t.to_string()).unwrap_or("?".into()),
-                v.timeline.map(|t| t.to_string()).unwrap_or("?".into())
-            ),
-        },
-    ];
-    if sync_mode(c) {
-        let sync = m.role == role::SYNC_STANDBY || m.role == role::QUORUM_STANDBY;
-        checks.push(Check {
-            rule: "sync standby (synchronous mode)",
-            ok: sync,
-            message: format!(
-                "{} is not a synchronous standby; promoting it may lose committed transactions",
-                m.name
-            ),
-        });
-    }
-    Scorecard {
-        member: m.name.clone(),
-        checks,
-    }
-}
-
-/// Scorecards of every non-leader member.
-pub fn scorecards(c: &ClusterState) -> Vec<Scorecard> {
-    let v = cluster_view(c);
-    v.members
-        .iter()
-        .filter(|m| !is_leader(m))
-        .map(|m| score(c, &v, m))
-        .collect()
 }
 
 /// RFC 3339 with an explicit zone; returns the instant.
@@ -194,14 +71,14 @@ pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 /// not while paused (Patroni refuses both schedules then).
 fn schedule_rules(pf: &mut Preflight, at: &str, now: SystemTime, paused: bool, what: &str) {
     match parse_time(at) {
-        Err(e) => pf.refusals.push(e),
-        Ok(t) if t <= chrono::DateTime::<chrono::Utc>::from(now) => pf
-            .refusals
-            .push(format!("scheduled time {} is in the past", t.to_rfc3339())),
+        Err(e) => pf.refuse(e),
+        Ok(t) if t <= chrono::DateTime::<chrono::Utc>::from(now) => {
+            pf.refuse(format!("scheduled time {} is in the past", t.to_rfc3339()))
+        }
         Ok(t) => pf.plan.push(format!("at {} (UTC)", t.to_rfc3339())),
     }
     if paused {
-        pf.refusals.push(format!(
+        pf.refuse(format!(
             "cannot schedule a {what} while the cluster is paused (maintenance mode)"
         ));
     }
@@ -216,24 +93,26 @@ fn candidate_rules(
     allow_async: bool,
 ) {
     let Some(m) = v.members.iter().find(|m| m.name == candidate) else {
-        pf.refusals.push(format!(
-            "candidate {candidate} is not a member of {}",
-            v.name
-        ));
-        pf.unknown_members.push(candidate.to_string());
+        pf.not_member(
+            format!("candidate {candidate} is not a member of {}", v.name),
+            candidate,
+        );
         return;
     };
     for check in score(c, v, m).checks.into_iter().filter(|x| !x.ok) {
-        if check.rule == "sync standby (synchronous mode)" && failover && allow_async {
+        if check.rule == SYNC_RULE && failover && allow_async {
             pf.warnings
                 .push(format!("{} (acknowledged: --allow-async)", check.message));
-        } else if check.rule == "sync standby (synchronous mode)" && failover {
-            pf.refusals.push(format!(
-                "{}: pass --allow-async (Ctrl-A in the console) to accept that",
-                check.message
+        } else if check.rule == SYNC_RULE && failover {
+            pf.refusals.push(Refusal::new(
+                RefusalKind::AsyncCandidate,
+                format!(
+                    "{}: pass --allow-async (Ctrl-A in the console) to accept that",
+                    check.message
+                ),
             ));
         } else {
-            pf.refusals.push(check.message);
+            pf.refuse(check.message);
         }
     }
 }
@@ -252,29 +131,28 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             ..
         } => {
             match (&leader, given) {
-                (None, _) => pf.refusals.push(format!(
+                (None, _) => pf.refuse(format!(
                     "{} has no leader: a switchover needs one; use failover",
                     v.name
                 )),
-                (Some(l), Some(g)) if l != g => pf.refusals.push(format!(
+                (Some(l), Some(g)) if l != g => pf.refuse(format!(
                     "leader name does not match: {g} was given, the leader is {l}"
                 )),
                 _ => {}
             }
             match candidate {
                 Some(cand) => candidate_rules(&mut pf, c, &v, cand, false, false),
-                None if !scorecards(c).iter().any(Scorecard::eligible) => pf
-                    .refusals
-                    .push("no member is eligible to become leader (see the scorecard)".into()),
+                None if !scorecards(c).iter().any(Scorecard::eligible) => {
+                    pf.refuse("no member is eligible to become leader (see the scorecard)")
+                }
                 None => {}
             }
             if let Some(at) = scheduled_at {
                 schedule_rules(&mut pf, at, now, v.paused, "switchover");
             }
             if v.scheduled_switchover.is_some() {
-                pf.refusals.push(
-                    "a switchover is already scheduled; cancel it first (pgtui flush switchover)"
-                        .into(),
+                pf.refuse(
+                    "a switchover is already scheduled; cancel it first (pgtui flush switchover)",
                 );
             }
             pf.plan.insert(
@@ -290,7 +168,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
         }
         Operation::CancelSwitchover { .. } => {
             if v.scheduled_switchover.is_none() {
-                pf.refusals.push("no switchover is scheduled".into());
+                pf.refuse("no switchover is scheduled");
             }
             pf.plan.push("cancel the scheduled switchover".into());
         }
@@ -301,7 +179,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
         } => {
             candidate_rules(&mut pf, c, &v, candidate, true, *allow_async);
             if let Some(l) = &leader {
-                if member(l).is_some_and(running) {
+                if member(l).is_some_and(|m| m.state.is_up()) {
                     pf.warnings.push(format!(
                         "the leader {l} is running: a switchover is the safer choice"
                     ));
@@ -321,7 +199,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             scheduled_at,
             ..
         } => match member(name) {
-            None => pf.not_member(name, &v.name),
+            None => pf.not_member(format!("{name} is not a member of {}", v.name), name),
             Some(m) => {
                 if *pending_only && !m.pending_restart {
                     pf.warnings
@@ -330,7 +208,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                 if let Some(at) = scheduled_at {
                     schedule_rules(&mut pf, at, now, v.paused, "restart");
                     if m.scheduled_restart.is_some() {
-                        pf.refusals.push(format!(
+                        pf.refuse(format!(
                             "a restart is already scheduled on {name}; cancel it first (pgtui flush {} {name} restart)",
                             v.name
                         ));
@@ -339,7 +217,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
                 pf.plan.push(format!(
                     "restart PostgreSQL on {name} ({}){}",
                     m.role,
-                    if is_leader(m) {
+                    if m.role.leads() {
                         ": clients of the leader are disconnected"
                     } else {
                         ""
@@ -348,17 +226,17 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             }
         },
         Operation::CancelRestart { member: name, .. } => match member(name) {
-            None => pf.not_member(name, &v.name),
-            Some(m) if m.scheduled_restart.is_none() => pf
-                .refusals
-                .push(format!("no restart is scheduled on {name}")),
+            None => pf.not_member(format!("{name} is not a member of {}", v.name), name),
+            Some(m) if m.scheduled_restart.is_none() => {
+                pf.refuse(format!("no restart is scheduled on {name}"))
+            }
             Some(m) => pf.plan.push(format!(
                 "cancel the restart of {name} scheduled at {}",
                 m.scheduled_restart.as_deref().unwrap_or("?")
             )),
         },
         Operation::Reload { member: name, .. } => match member(name) {
-            None => pf.not_member(name, &v.name),
+            None => pf.not_member(format!("{name} is not a member of {}", v.name), name),
             Some(_) => pf.plan.push(format!("reload the configuration of {name}")),
         },
         Operation::Reinit {
@@ -366,20 +244,14 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             from_leader,
             ..
         } => match member(name) {
-            None => pf.not_member(name, &v.name),
-            Some(m) if is_leader(m) => pf.refusals.push(format!(
+            None => pf.not_member(format!("{name} is not a member of {}", v.name), name),
+            Some(m) if m.role.leads() => pf.refuse(format!(
                 "{name} is the leader: reinitialising it would destroy the cluster's only primary"
             )),
-            Some(m)
-                if m.state.contains("creating replica")
-                    || m.state.contains("reinit")
-                    || m.state.contains("bootstrap") =>
-            {
-                pf.refusals.push(format!(
-                    "a reinit is already running on {name} ({}): two at once have wiped data",
-                    m.state
-                ))
-            }
+            Some(m) if m.state.is_being_built() => pf.refuse(format!(
+                "a reinit is already running on {name} ({}): two at once have wiped data",
+                m.state
+            )),
             Some(_) => pf.plan.push(format!(
                 "wipe {name}'s data directory and copy it again from {}",
                 if *from_leader {
@@ -397,19 +269,18 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
         } => {
             patroni_41(&mut pf, c, "demote-cluster");
             match v.members.iter().find(|m| Some(&m.name) == leader.as_ref()) {
-                None => pf.refusals.push(format!(
+                None => pf.refuse(format!(
                     "{} has no leader: demotion is not possible",
                     v.name
                 )),
-                Some(m) if m.role == role::STANDBY_LEADER => pf
-                    .refusals
-                    .push(format!("{} is already a standby cluster", v.name)),
+                Some(m) if m.role == Role::StandbyLeader => {
+                    pf.refuse(format!("{} is already a standby cluster", v.name))
+                }
                 Some(_) => {}
             }
             if host.is_none() && port.is_none() && restore_command.is_none() {
-                pf.refusals.push(
-                    "say where the standby cluster gets WAL from: --host, --port or --restore-command"
-                        .into(),
+                pf.refuse(
+                    "say where the standby cluster gets WAL from: --host, --port or --restore-command",
                 );
             }
             pf.warnings.push(format!(
@@ -436,13 +307,13 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
         Operation::PromoteCluster { .. } => {
             patroni_41(&mut pf, c, "promote-cluster");
             match v.members.iter().find(|m| Some(&m.name) == leader.as_ref()) {
-                None => pf.refusals.push(format!(
+                None => pf.refuse(format!(
                     "{} has no leader: promotion is not possible",
                     v.name
                 )),
-                Some(m) if m.role != role::STANDBY_LEADER => pf
-                    .refusals
-                    .push(format!("{} is already a primary cluster", v.name)),
+                Some(m) if m.role != Role::StandbyLeader => {
+                    pf.refuse(format!("{} is already a primary cluster", v.name))
+                }
                 Some(_) => {}
             }
             pf.warnings.push(format!(
@@ -486,7 +357,7 @@ fn patroni_41(pf: &mut Preflight, c: &ClusterState, what: &str) {
             (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (4, 1)
         });
         if !ok {
-            pf.refusals.push(format!(
+            pf.refuse(format!(
                 "{what} needs Patroni 4.1 or later on every member; {} runs {}",
                 m.name,
                 version.as_deref().unwrap_or("an unknown version")

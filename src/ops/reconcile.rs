@@ -4,11 +4,11 @@
 //! what really happened from the cluster as it is now, shows it, and
 //! appends a "reconciled" record so it is judged once. Nothing is resent.
 
-use super::audit::{self, Basis, OwnedRecord, Record};
+use super::audit::{self, Basis, OwnedRecord, Phase, Record};
 use super::context::Ctx;
 use super::{Operation, Outcome};
 use crate::model::view::cluster_view;
-use crate::model::ClusterState;
+use crate::model::{ClusterState, Role};
 
 /// A started operation with no end record.
 #[derive(Debug, Clone)]
@@ -41,8 +41,12 @@ pub fn orphans(
 ) -> Vec<Orphan> {
     records
         .iter()
-        .filter(|r| r.phase == "started")
-        .filter(|r| !records.iter().any(|x| x.id == r.id && x.phase != "started"))
+        .filter(|r| r.phase == Phase::Started)
+        .filter(|r| {
+            !records
+                .iter()
+                .any(|x| x.id == r.id && x.phase != Phase::Started)
+        })
         .filter(|r| !maybe_alive(r, this_host, lock_held))
         .map(|r| Orphan { record: r.clone() })
         .collect()
@@ -169,11 +173,12 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
             },
         },
         Operation::Restart { member: m, .. } | Operation::Reinit { member: m, .. } => {
+            let up = member(m).is_some_and(|x| x.state.is_up());
             let state = member(m)
-                .map(|x| x.state.clone())
+                .map(|x| x.state.to_string())
                 .unwrap_or_else(|| "absent".into());
             match restarted_since(m) {
-                Some(true) if matches!(state.as_str(), "running" | "streaming") => (
+                Some(true) if up => (
                     Outcome::Verified,
                     format!("{m} runs a postmaster started after the operation ({state})"),
                 ),
@@ -198,17 +203,17 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
         }
         Operation::DemoteCluster { .. } | Operation::PromoteCluster { .. } => {
             let want = if matches!(o.record.operation, Operation::DemoteCluster { .. }) {
-                crate::model::view::role::STANDBY_LEADER
+                Role::StandbyLeader
             } else {
-                crate::model::view::role::LEADER
+                Role::Leader
             };
             let role = v
                 .members
                 .iter()
                 .find(|m| Some(&m.name) == v.leader.as_ref())
-                .map(|m| m.role.clone())
+                .map(|m| m.role.to_string())
                 .unwrap_or_else(|| "none".into());
-            if role == want {
+            if want == role {
                 (Outcome::Verified, format!("{now_desc}, role {role}"))
             } else {
                 (
@@ -245,7 +250,7 @@ pub fn record(
         log,
         &Record {
             id: &o.id,
-            phase: "reconciled",
+            phase: Phase::Reconciled,
             at: audit::now_rfc3339(),
             user: o.user.clone(),
             host: o.host.clone(),

@@ -1,7 +1,7 @@
 //! Which REST request an operation sends, to which member, and the
 //! equivalent patronictl command for doing it by hand.
 
-use super::rest_call::Request;
+use super::rest_call::{Method, Request};
 use super::Operation;
 use crate::model::view::cluster_view;
 use crate::model::ClusterState;
@@ -134,12 +134,12 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             if let Some(s) = scheduled_at {
                 b["scheduled_at"] = s.clone().into();
             }
-            ("POST", leader_api()?, "/switchover", Some(b))
+            (Method::Post, leader_api()?, "/switchover", Some(b))
         }
-        Operation::CancelSwitchover { .. } => ("DELETE", leader_api()?, "/switchover", None),
+        Operation::CancelSwitchover { .. } => (Method::Delete, leader_api()?, "/switchover", None),
         // Sent to the candidate: the leader may be the thing that is broken.
         Operation::Failover { candidate, .. } => (
-            "POST",
+            Method::Post,
             member_api(candidate)?,
             "/failover",
             Some(serde_json::json!({ "candidate": candidate })),
@@ -161,18 +161,18 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             if let Some(t) = timeout_secs {
                 b["timeout"] = (*t).into();
             }
-            ("POST", member_api(member)?, "/restart", Some(b))
+            (Method::Post, member_api(member)?, "/restart", Some(b))
         }
         Operation::CancelRestart { member, .. } => {
-            ("DELETE", member_api(member)?, "/restart", None)
+            (Method::Delete, member_api(member)?, "/restart", None)
         }
-        Operation::Reload { member, .. } => ("POST", member_api(member)?, "/reload", None),
+        Operation::Reload { member, .. } => (Method::Post, member_api(member)?, "/reload", None),
         Operation::Reinit {
             member,
             from_leader,
             ..
         } => (
-            "POST",
+            Method::Post,
             member_api(member)?,
             "/reinitialize",
             Some(serde_json::json!({ "force": false, "from_leader": from_leader })),
@@ -198,7 +198,7 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
                 sc.insert("primary_slot_name".into(), n.clone().into());
             }
             (
-                "PATCH",
+                Method::Patch,
                 leader_api()?,
                 "/config",
                 Some(serde_json::json!({ "standby_cluster": sc })),
@@ -206,26 +206,26 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
         }
         // `null` deletes the key in Patroni's config merge.
         Operation::PromoteCluster { .. } => (
-            "PATCH",
+            Method::Patch,
             leader_api()?,
             "/config",
             Some(serde_json::json!({ "standby_cluster": null })),
         ),
         Operation::Pause { .. } => (
-            "PATCH",
+            Method::Patch,
             leader_api()?,
             "/config",
             Some(serde_json::json!({ "pause": true })),
         ),
         Operation::Resume { .. } => (
-            "PATCH",
+            Method::Patch,
             leader_api()?,
             "/config",
             Some(serde_json::json!({ "pause": false })),
         ),
     };
     Ok(Request {
-        method: method.into(),
+        method,
         url: format!("{base}{path}"),
         body,
     })

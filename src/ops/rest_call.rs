@@ -9,9 +9,65 @@
 use crate::config::RestConfig;
 use serde::Serialize;
 
+/// The HTTP methods pgtui sends Patroni. Only the unsafe ones carry REST
+/// credentials ([`Method::is_safe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Reads nothing but changes nothing: sent without credentials.
+    pub fn is_safe(self) -> bool {
+        matches!(self, Method::Get)
+    }
+
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A method written in code (`"POST".into()`). A word that is none of
+/// pgtui's methods is a mistake in that code, so it panics.
+impl From<&str> for Method {
+    fn from(s: &str) -> Method {
+        match s {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            other => panic!("{other:?} is not an HTTP method pgtui sends"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
-    pub method: String,
+    pub method: Method,
     pub url: String,
     pub body: Option<serde_json::Value>,
 }
@@ -117,10 +173,8 @@ pub fn explain(status: u16, body: &str) -> String {
 }
 
 pub async fn send(http: &reqwest::Client, cfg: &RestConfig, req: &Request) -> Reply {
-    let method =
-        reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-    let unsafe_method = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
-    let mut rb = http.request(method, &req.url);
+    let unsafe_method = !req.method.is_safe();
+    let mut rb = http.request(req.method.to_reqwest(), &req.url);
     if let (true, Some(u), Some(p)) = (unsafe_method, &cfg.username, &cfg.password) {
         rb = rb.basic_auth(u, Some(p.expose()));
     }
@@ -161,7 +215,7 @@ mod tests {
         };
         assert_eq!(b.patronictl(), "patronictl -c /etc/patroni/patronictl.yml");
         let r = Request {
-            method: "POST".into(),
+            method: Method::Post,
             url: "https://10.0.0.1:8008/switchover".into(),
             body: None,
         };
@@ -173,5 +227,27 @@ mod tests {
             !r.as_curl(&ByHand::default()).contains("-u "),
             "no user, no -u"
         );
+    }
+
+    #[test]
+    fn methods_print_as_http_writes_them_and_only_get_is_safe() {
+        let all = [Method::Get, Method::Post, Method::Patch, Method::Delete];
+        let words: Vec<String> = all.iter().map(|m| m.to_string()).collect();
+        assert_eq!(words, ["GET", "POST", "PATCH", "DELETE"]);
+        assert_eq!(
+            serde_json::to_string(&all).unwrap(),
+            r#"["GET","POST","PATCH","DELETE"]"#
+        );
+        for m in all {
+            assert_eq!(Method::from(m.as_str()), m);
+            assert_eq!(m.to_reqwest().as_str(), m.as_str());
+            assert_eq!(m.is_safe(), m == Method::Get);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not an HTTP method pgtui sends")]
+    fn a_method_pgtui_never_sends_is_a_mistake() {
+        let _ = Method::from("post");
     }
 }

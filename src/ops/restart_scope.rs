@@ -1,9 +1,8 @@
 //! Which members a restart acts on, and in which order: patronictl's
 //! `--role` meanings, a pending-restart filter, replicas before the leader.
 
-use super::preflight::is_leader;
-use crate::model::view::{cluster_view, role, MemberView};
-use crate::model::ClusterState;
+use crate::model::view::{cluster_view, MemberView};
+use crate::model::{ClusterState, Role};
 use serde::Serialize;
 
 /// `--role` of a restart, with patronictl's meanings.
@@ -52,13 +51,13 @@ pub fn restart_targets(
         .filter(|m| named.is_empty() || named.contains(&m.name))
         .filter(|m| match role {
             RoleFilter::Any => true,
-            RoleFilter::Leader => is_leader(m),
-            RoleFilter::Primary => m.role == role::LEADER,
-            RoleFilter::StandbyLeader => m.role == role::STANDBY_LEADER,
-            RoleFilter::Replica => !is_leader(m),
+            RoleFilter::Leader => m.role.leads(),
+            RoleFilter::Primary => m.role == Role::Leader,
+            RoleFilter::StandbyLeader => m.role == Role::StandbyLeader,
+            RoleFilter::Replica => !m.role.leads(),
         })
         .filter(|m| scheduled || !pending_only || m.pending_restart)
         .collect();
-    out.sort_by_key(|m| (is_leader(m), m.name.clone()));
+    out.sort_by_key(|m| (m.role.leads(), m.name.clone()));
     Ok(out.into_iter().map(|m| m.name.clone()).collect())
 }

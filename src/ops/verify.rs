@@ -3,8 +3,8 @@
 
 use super::context::Ctx;
 use super::{Operation, Outcome};
-use crate::model::view::{cluster_view, role};
-use crate::model::ClusterState;
+use crate::model::view::cluster_view;
+use crate::model::{ClusterState, Role};
 use std::time::{Duration, Instant};
 
 /// How long to follow before calling it UNKNOWN: ttl + 2×loop_wait, plus
@@ -43,8 +43,7 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
     let rest_role = |m: &str| {
         c.rest
             .get(m)
-            .and_then(|r| r.value.role.clone())
-            .unwrap_or_default()
+            .and_then(|r| r.value.role.as_deref().map(Role::parse))
     };
     let history_len = |s: &ClusterState| {
         s.dcs
@@ -70,9 +69,7 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                 Some(t) => new == t,
                 None => Some(&new) != prev.leader.as_ref(),
             };
-            moved
-                && matches!(rest_role(&new).as_str(), "master" | "primary")
-                && history_len(c) > history_len(before)
+            moved && rest_role(&new) == Some(Role::Leader) && history_len(c) > history_len(before)
         }
         Operation::Switchover { .. } => v.scheduled_switchover.is_some(),
         Operation::CancelSwitchover { .. } => v.scheduled_switchover.is_none(),
@@ -88,9 +85,9 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                     .any(|m| &m.name == member && m.scheduled_restart.is_some());
             }
             restarted(before, c, member)
-                && v.members.iter().any(|m| {
-                    &m.name == member && matches!(m.state.as_str(), "running" | "streaming")
-                })
+                && v.members
+                    .iter()
+                    .any(|m| &m.name == member && m.state.is_up())
         }
         Operation::CancelRestart { member, .. } => v
             .members
@@ -103,26 +100,25 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
             restarted(before, c, member)
                 && v.members.iter().any(|m| {
                     &m.name == member
-                        && matches!(m.state.as_str(), "running" | "streaming")
-                        && m.role != role::LEADER
+                        && m.state.is_up()
+                        && m.role != Role::Leader
                         && m.timeline == v.timeline
                         && m.receive_lag_bytes.is_some()
                 })
         }
         Operation::DemoteCluster { .. } | Operation::PromoteCluster { .. } => {
             let want = if matches!(op, Operation::DemoteCluster { .. }) {
-                role::STANDBY_LEADER
+                Role::StandbyLeader
             } else {
-                role::LEADER
+                Role::Leader
             };
             // patronictl's own test: the leader has the target role and
             // runs; a demotion also keeps the same leader.
             let same = matches!(op, Operation::PromoteCluster { .. }) || v.leader == prev.leader;
-            v.members.iter().any(|m| {
-                Some(&m.name) == v.leader.as_ref()
-                    && m.role == want
-                    && matches!(m.state.as_str(), "running" | "streaming")
-            }) && same
+            v.members
+                .iter()
+                .any(|m| Some(&m.name) == v.leader.as_ref() && m.role == want && m.state.is_up())
+                && same
         }
         Operation::Pause { .. } | Operation::Resume { .. } => {
             let want = matches!(op, Operation::Pause { .. });

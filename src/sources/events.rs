@@ -10,7 +10,7 @@
 //! finds nothing new, and sleeps, so it cannot loop.
 
 use super::Scope;
-use crate::model::events::{is_leader_role, ConfigChange, Event, EventKind};
+use crate::model::events::{ConfigChange, Event, EventKind};
 use crate::model::view::{cluster_view, ClusterView, MemberView};
 use crate::model::{Model, ModelHandle, SourceHealth, SourceId};
 use serde_json::Value;
@@ -268,9 +268,8 @@ fn member_diff(
     }
     // A leader change already says who was demoted and who was promoted;
     // Patroni 4 then shows the demoted leader "streaming", the new one "running".
-    let implied = leader_changed && (is_leader_role(&p.role) || is_leader_role(&n.role));
-    let healthy = |s: &str| s == "running" || s == "streaming";
-    if p.state != n.state && !(implied && healthy(&p.state) && healthy(&n.state)) {
+    let implied = leader_changed && (p.role.leads() || n.role.leads());
+    if p.state != n.state && !(implied && p.state.is_up() && n.state.is_up()) {
         let (from, to) = (p.state, n.state);
         out.push(K::StateChanged {
             member: member.clone(),

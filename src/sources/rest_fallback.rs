@@ -8,7 +8,7 @@
 use super::rest::{base_url, get_json, RestError};
 use crate::config::RestConfig;
 use crate::model::rest::RestStatus;
-use crate::model::{ModelHandle, SourceId, Sourced};
+use crate::model::{ModelHandle, Role, SourceId, Sourced};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::time::{Duration, SystemTime};
@@ -41,6 +41,17 @@ pub struct RestClusterMember {
     pub tags: Map<String, Value>,
 }
 
+impl RestClusterMember {
+    /// The role `GET /cluster` gives it, when it gives one.
+    fn role(&self) -> Option<Role> {
+        self.role.as_deref().map(Role::parse)
+    }
+
+    fn leads(&self) -> bool {
+        self.role().is_some_and(|r| r.leads())
+    }
+}
+
 pub fn decode_cluster_body(bytes: &[u8]) -> Result<RestCluster, serde_json::Error> {
     crate::text::json_escaped(bytes)
 }
@@ -48,14 +59,11 @@ pub fn decode_cluster_body(bytes: &[u8]) -> Result<RestCluster, serde_json::Erro
 /// The `sync` key Patroni would have written for the sync (or quorum)
 /// standbys `GET /cluster` names.
 fn sync_json(rc: &RestCluster) -> Option<Value> {
-    let leader = rc
-        .members
-        .iter()
-        .find(|m| matches!(m.role.as_deref(), Some("leader" | "standby_leader")))?;
+    let leader = rc.members.iter().find(|m| m.leads())?;
     let standbys: Vec<&str> = rc
         .members
         .iter()
-        .filter(|m| matches!(m.role.as_deref(), Some("sync_standby" | "quorum_standby")))
+        .filter(|m| m.role().is_some_and(|r| r.is_sync()))
         .map(|m| m.name.as_str())
         .collect();
     if standbys.is_empty() {
@@ -68,10 +76,11 @@ fn sync_json(rc: &RestCluster) -> Option<Value> {
 /// writes a sync standby's role as `replica` and names it in the `sync`
 /// key instead (see [`sync_json`]).
 fn member_json(m: &RestClusterMember) -> Value {
-    let role = match m.role.as_deref() {
-        Some("leader") => "primary",
-        Some("sync_standby" | "quorum_standby") | None => "replica",
-        Some(r) => r,
+    let role = match m.role() {
+        Some(Role::Leader) => "primary".to_string(),
+        Some(r) if r.is_sync() => "replica".to_string(),
+        None => "replica".to_string(),
+        Some(r) => r.to_string(),
     };
     let mut o = Map::new();
     if let Some(h) = &m.host {
@@ -125,7 +134,7 @@ pub async fn fill_from_rest(
                         SourceId::Rest,
                         now,
                     );
-                    if matches!(mem.role.as_deref(), Some("leader" | "standby_leader")) {
+                    if mem.leads() {
                         c.dcs.apply(
                             &crate::dcs::KeyKind::Leader,
                             Some(mem.name.as_bytes()),

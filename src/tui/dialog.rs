@@ -15,6 +15,7 @@ use crate::ops::execute::Report;
 use crate::ops::preflight::{
     changes, expectation, preflight, scorecards, Expected, Preflight, Scorecard,
 };
+use crate::ops::refusal::{Refusal, RefusalKind};
 use crate::ops::request::{patronictl_equivalent, request_for};
 use crate::ops::rest_call::ByHand;
 use crate::ops::{Operation, Outcome};
@@ -71,7 +72,7 @@ pub struct Dialog {
     pub typed: String,
     pub phase: Phase,
     /// Why the last confirm was refused (state changed, name mistyped).
-    pub refusal: Option<String>,
+    pub refusal: Option<Refusal>,
     /// What the by-hand lines need (config file, CA).
     pub by_hand: ByHand,
 }
@@ -315,8 +316,12 @@ impl Dialog {
     /// A state change is final for this dialog: close and look again.
     fn refusal_is_final(&self) -> bool {
         self.refusal
-            .as_deref()
-            .is_some_and(|r| r.starts_with("the cluster changed"))
+            .as_ref()
+            .is_some_and(|r| r.kind == RefusalKind::Changed)
+    }
+
+    fn refuse(&mut self, kind: RefusalKind, message: String) {
+        self.refusal = Some(Refusal::new(kind, message));
     }
 
     fn confirm(&mut self, current: Option<&ClusterState>) -> Reply {
@@ -327,29 +332,38 @@ impl Dialog {
             return Reply::Nothing;
         }
         if self.preflight.refused() {
-            self.refusal = Some(format!("refused: {}", self.preflight.refusals.join("; ")));
+            self.refuse(
+                RefusalKind::Rule,
+                format!("refused: {}", self.preflight.why()),
+            );
             return Reply::Nothing;
         }
         if self.needs_typing() && self.typed != self.cluster {
-            self.refusal = Some(format!(
-                "type the cluster name {:?} exactly to confirm; nothing was sent",
-                self.cluster
-            ));
+            self.refuse(
+                RefusalKind::Unconfirmed,
+                format!(
+                    "type the cluster name {:?} exactly to confirm; nothing was sent",
+                    self.cluster
+                ),
+            );
             return Reply::Nothing;
         }
         let now_seen = match current {
             Some(c) => expectation(&self.op, c),
             None => {
-                self.refusal = Some(format!(
-                    "the cluster changed since this dialog opened: {} is gone from the model",
-                    self.cluster
-                ));
+                self.refuse(
+                    RefusalKind::Changed,
+                    format!(
+                        "the cluster changed since this dialog opened: {} is gone from the model",
+                        self.cluster
+                    ),
+                );
                 return Reply::Nothing;
             }
         };
         let changed = changes(&self.expected, &now_seen);
         if !changed.is_empty() {
-            self.refusal = Some(format!(
+            self.refuse(RefusalKind::Changed, format!(
                 "the cluster changed since this dialog opened: {}. Nothing was sent; Esc and look again",
                 changed.join("; ")
             ));

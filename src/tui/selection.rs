@@ -40,8 +40,8 @@ pub fn filtered_members<'v>(v: &'v ClusterView, filter: &str) -> Vec<&'v MemberV
         .filter(|m| {
             f.is_empty()
                 || m.name.to_lowercase().contains(&f)
-                || m.role.contains(&f)
-                || m.state.contains(&f)
+                || m.role.as_str().contains(&f)
+                || m.state.as_str().contains(&f)
         })
         .collect()
 }

@@ -45,8 +45,6 @@ pub fn member_of<'a>(view: &'a ClusterView, server: &StatsEntry) -> Option<&'a s
     }
 }
 
-const RUNNING: &[&str] = &["running", "streaming", "in archive recovery"];
-
 /// Compares one HAProxy's routing (`endpoint`'s proxies) with the DCS view.
 pub fn find_disagreements(view: &ClusterView, endpoint: &str, proxies: &[Proxy]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -115,9 +113,7 @@ pub fn find_disagreements(view: &ClusterView, endpoint: &str, proxies: &[Proxy])
             let member = member_of(view, s).and_then(|n| view.members.iter().find(|m| m.name == n));
             let why = match member {
                 None => Some("is not a member of the cluster in the DCS".to_string()),
-                Some(m) if !RUNNING.contains(&m.state.as_str()) => {
-                    Some(format!("is {} in the DCS", m.state))
-                }
+                Some(m) if !m.state.serves() => Some(format!("is {} in the DCS", m.state)),
                 _ => None,
             };
             if let Some(why) = why {

@@ -2,8 +2,8 @@
 //! the styling of roles, states and lag.
 
 use super::Ctx;
-use crate::model::view::{role, ClusterView, MemberView};
-use crate::model::{ClusterState, Model, SourceId};
+use crate::model::view::{ClusterView, MemberView};
+use crate::model::{ClusterState, MemberState, Model, Role, SourceId};
 use crate::tui::keys;
 use crate::tui::selection;
 use crate::tui::ui::Mode;
@@ -70,25 +70,25 @@ pub fn clock(t: SystemTime) -> String {
 }
 
 /// Role as text with a symbol, so it reads without colour.
-pub fn role_span(ctx: &Ctx, r: &str) -> Span<'static> {
+pub fn role_span(ctx: &Ctx, r: &Role) -> Span<'static> {
     let t = ctx.theme;
     match r {
-        role::LEADER => Span::styled("★ Leader", t.fg(t.leader).add_modifier(Modifier::BOLD)),
-        role::STANDBY_LEADER => Span::styled(
+        Role::Leader => Span::styled("★ Leader", t.fg(t.leader).add_modifier(Modifier::BOLD)),
+        Role::StandbyLeader => Span::styled(
             "★ Standby Leader",
             t.fg(t.leader).add_modifier(Modifier::BOLD),
         ),
-        role::SYNC_STANDBY => Span::styled("◆ Sync Standby", t.fg(t.sync)),
-        role::QUORUM_STANDBY => Span::styled("◆ Quorum Standby", t.fg(t.sync)),
+        Role::SyncStandby => Span::styled("◆ Sync Standby", t.fg(t.sync)),
+        Role::QuorumStandby => Span::styled("◆ Quorum Standby", t.fg(t.sync)),
         _ => Span::styled("  Replica", t.fg(t.replica)),
     }
 }
 
-pub fn state_ok(state: &str) -> bool {
-    matches!(state, "running" | "streaming")
+pub fn state_ok(state: &MemberState) -> bool {
+    state.is_up()
 }
 
-pub fn state_span(ctx: &Ctx, state: &str) -> Span<'static> {
+pub fn state_span(ctx: &Ctx, state: &MemberState) -> Span<'static> {
     if state_ok(state) {
         Span::styled(state.to_string(), ctx.theme.fg(ctx.theme.ok))
     } else {
@@ -122,11 +122,7 @@ pub fn abandoned(v: &ClusterView) -> Vec<&MemberView> {
     let Some(tl) = v.timeline else { return vec![] };
     v.members
         .iter()
-        .filter(|m| {
-            m.role != role::LEADER
-                && m.role != role::STANDBY_LEADER
-                && m.timeline.is_some_and(|t| t < tl)
-        })
+        .filter(|m| !m.role.leads() && m.timeline.is_some_and(|t| t < tl))
         .collect()
 }
 

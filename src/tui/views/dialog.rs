@@ -177,9 +177,7 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
     if let crate::ops::Operation::Failover { allow_async, .. } = &d.op {
         if *allow_async
             || d.preflight
-                .refusals
-                .iter()
-                .any(|r| r.contains("--allow-async"))
+                .refused_for(crate::ops::refusal::RefusalKind::AsyncCandidate)
         {
             l.push(Line::from(Span::styled(
                 format!(

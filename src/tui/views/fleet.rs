@@ -3,7 +3,6 @@
 use super::cluster::block;
 use super::common;
 use super::Ctx;
-use crate::model::view::role;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
@@ -23,11 +22,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .take(height)
         .map(|n| {
             let v = ctx.view(&ctx.model.clusters[n]);
-            let replicas: Vec<_> = v
-                .members
-                .iter()
-                .filter(|m| m.role != role::LEADER && m.role != role::STANDBY_LEADER)
-                .collect();
+            let replicas: Vec<_> = v.members.iter().filter(|m| !m.role.leads()).collect();
             let streaming = replicas
                 .iter()
                 .filter(|m| common::state_ok(&m.state))
