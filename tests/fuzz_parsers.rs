@@ -222,3 +222,26 @@ proptest! {
         }
     }
 }
+
+// Inputs found by the cargo-fuzz targets (tests/fuzz, README "Fuzzing"),
+// kept here so the normal suite covers them.
+
+/// `haproxy_stats`, minimised: a quoted field (here running to the end of
+/// the body) kept its line break raw in the parsed row, past the escaping
+/// of the whole body, which leaves line breaks for the CSV reader.
+#[test]
+fn fuzz_found_quoted_csv_field_with_a_line_break() {
+    let found = "#pxname,svname,status,,,,,,check_desc\n\0,1,,,,,,,\"\0\n3";
+    let proxies = pgtui::model::haproxy::parse_stats_csv(found).unwrap();
+    no_unsafe_in("a parsed proxy", &proxies);
+    assert_eq!(
+        proxies[0].servers[0].check_desc.as_deref(),
+        Some("\\x00\\n3")
+    );
+    let desc = "# pxname,svname,status,check_desc\npx,s1,UP,\"one\r\ntwo\u{1b}[2J\"\n";
+    let proxies = pgtui::model::haproxy::parse_stats_csv(desc).unwrap();
+    assert_eq!(
+        proxies[0].servers[0].check_desc.as_deref(),
+        Some("one\\r\\ntwo\\e[2J")
+    );
+}

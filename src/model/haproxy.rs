@@ -13,6 +13,7 @@ pub use findings::{cluster_findings, find_disagreements, member_of, Finding, Fin
 
 use super::source::{SourceHealth, Sourced};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -285,55 +286,53 @@ pub fn parse_stats_csv(text: &str) -> Result<Vec<Proxy>, ParseError> {
                 found,
             });
         }
-        let get = |name: &str| {
-            idx(name)
-                .and_then(|i| rec.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
+        // A quoted field may hold line breaks, which the escaping above
+        // leaves for the CSV reader to see: each field is escaped again.
+        let field = |i: usize| rec.get(i).map(|v| crate::text::escape(v.trim()));
+        let get = |name: &str| idx(name).and_then(field).filter(|v| !v.is_empty());
         let num = |name: &str| -> Result<Option<u64>, ParseError> {
             get(name)
                 .map(|v| {
                     v.parse::<u64>().map_err(|_| ParseError::BadNumber {
                         line,
                         column: name.to_string(),
-                        value: short(v),
+                        value: short(&v),
                     })
                 })
                 .transpose()
         };
         let small = |name: &str| num(name).map(|v| v.map(|n| n.min(u32::MAX as u64) as u32));
-        let status_raw = rec.get(st).unwrap_or("").trim().to_string();
+        let status_raw = field(st).unwrap_or_default().into_owned();
         let bck = small("bck")?;
-        let name = rec.get(sv).unwrap_or("").trim().to_string();
+        let name = field(sv).unwrap_or_default().into_owned();
         let is_server = name != "FRONTEND" && name != "BACKEND";
         // lastchg/check_duration are -1 or empty when unknown on some versions.
         let lenient = |name: &str| get(name).and_then(|v| v.parse::<u64>().ok());
         let entry = StatsEntry {
             status: ServerStatus::parse(&status_raw),
             status_raw,
-            check_status: get("check_status").map(str::to_string),
+            check_status: get("check_status").map(Cow::into_owned),
             check_code: small("check_code")?,
             check_duration_ms: lenient("check_duration"),
-            check_desc: get("check_desc").map(str::to_string),
+            check_desc: get("check_desc").map(Cow::into_owned),
             sessions: num("scur")?,
             last_change_secs: lenient("lastchg"),
             weight: small("weight")?,
             act: small("act")?,
             bck,
             backup: is_server && bck == Some(1),
-            addr: get("addr").map(str::to_string),
+            addr: get("addr").map(Cow::into_owned),
             line,
             name,
         };
-        let pxname = rec.get(px).unwrap_or("").trim();
+        let pxname = field(px).unwrap_or_default();
         if pxname.is_empty() || entry.name.is_empty() {
             return Err(ParseError::Csv {
                 line,
                 reason: "empty pxname or svname".into(),
             });
         }
-        let p = match proxies.iter().position(|p| p.name == pxname) {
+        let p = match proxies.iter().position(|p| p.name == *pxname) {
             Some(i) => &mut proxies[i],
             None => {
                 proxies.push(Proxy {
