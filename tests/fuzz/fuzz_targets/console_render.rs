@@ -37,7 +37,9 @@ use pgtui::sources::events::{diff, initial, Snapshot};
 use pgtui::tui::dialog::OpKind;
 use pgtui::tui::keys::Action;
 use pgtui::tui::screen::Screen;
+use pgtui::tui::selection;
 use pgtui::tui::theme::Theme;
+use pgtui::tui::view_cache::ViewCache;
 use pgtui::tui::views::{self, Ctx};
 use pgtui::tui::App;
 use pgtui_fuzz::{assert_safe, assert_safe_ser, bounded, first_unsafe, now};
@@ -254,12 +256,14 @@ enum Part {
 /// Views on their own, before the console's net: the current screen's
 /// body, or the header, footer and banner, or the overlays that are open.
 fn check_views_raw(area: Rect, app: &App, m: &Model, part: Part, where_: &str) {
+    let views = ViewCache::default();
     let ctx = Ctx {
         model: m,
         ui: &app.ui,
         theme: &app.theme,
         now: now(),
         lag: &app.lag,
+        views: &views,
     };
     let draw = |name: &str, f: &dyn Fn(&mut Buffer)| {
         let mut buf = Buffer::empty(area);
@@ -277,7 +281,7 @@ fn check_views_raw(area: Rect, app: &App, m: &Model, part: Part, where_: &str) {
                 draw("compact events", &|b| {
                     views::events::compact(area, b, &ctx, c)
                 });
-                if let Some(v) = views::common::selected_view(m, &app.ui) {
+                if let Some(v) = selection::selected_view(m, &app.ui) {
                     draw("compact services", &|b| {
                         views::services::compact(area, b, &ctx, &v)
                     });
@@ -374,8 +378,8 @@ fuzz_target!(|data: &[u8]| {
     if !inp.actions.is_empty() {
         for &b in inp.actions.iter().take(32) {
             if let Some(a) = action(b) {
-                let rows = views::rows(m, &app.ui);
-                app.ui.apply(a, rows, m);
+                let rows = selection::rows(m, &app.ui);
+                let _effect = app.ui.apply(a, rows, m);
             }
         }
         check_frame(&mut term, &app, m, "after actions");
@@ -383,14 +387,14 @@ fuzz_target!(|data: &[u8]| {
         check_views_raw(area, &app, m, Part::Overlays, "after actions");
     }
     for cmd in inp.commands.iter().take(4) {
-        bounded("a palette command", || app.ui.command(cmd, m, now()));
+        let _effect = bounded("a palette command", || app.ui.command(cmd, m, now()));
         check_frame(&mut term, &app, m, "after a command");
         check_views_raw(area, &app, m, Part::Overlays, "after a command");
         app.ui.dialog = None;
     }
     for &(k, who) in inp.ops.iter().take(4) {
         app.ui.go(Screen::Cluster);
-        let member = views::common::selected_view(m, &app.ui).and_then(|v| {
+        let member = selection::selected_view(m, &app.ui).and_then(|v| {
             v.members
                 .get(who as usize % v.members.len().max(1))
                 .map(|x| x.name.clone())
