@@ -17,6 +17,7 @@
 //!
 //! ARCHITECTURE.md has the map.
 
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod dcs;

@@ -18,7 +18,7 @@ fn layer(module: &str) -> Option<u8> {
         "sources" => 2,
         "session" => 3,
         "ops" => 4,
-        "cli" | "tui" | "lab" => 5,
+        "cli" | "tui" | "lab" | "agent" => 5,
         _ => return None,
     })
 }

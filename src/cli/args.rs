@@ -100,6 +100,11 @@ pub enum Command {
     /// Start a throwaway local lab cluster and watch it; Ctrl-C stops and removes it.
     #[command(after_help = "Example:\n  pgtui demo\n  pgtui demo --patroni /opt/patroni4")]
     Demo(DemoArgs),
+    /// Run the node agent beside Patroni (backups, archiving, pgBackRest jobs).
+    #[command(
+        after_help = "Example:\n  PGTUI_AGENT_TOKEN=$(cat /etc/pgtui/agent.token) pgtui agent -c /etc/patroni/patroni.yml"
+    )]
+    Agent(crate::agent::AgentArgs),
     /// Manage local lab clusters (used by `demo` and the test suite).
     Lab(crate::lab::cli::LabArgs),
     /// Print shell completions.

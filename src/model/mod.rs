@@ -6,6 +6,7 @@
 //! when, and each source keeps its freshness and last error, so a view can
 //! always tell current data from data that is merely the last known.
 
+pub mod backup;
 pub mod cluster;
 pub mod events;
 pub mod freshness;

@@ -1,0 +1,128 @@
+//! The agent's versioned HTTP API (documented in the README, "Node agent").
+//!
+//! Answers are JSON. A node without pgBackRest answers `configured: false`
+//! with the reason, not an error: it is a state a console shows plainly.
+//! A failing pgBackRest or PostgreSQL is 502 with the failure's words.
+
+use super::pgbackrest::{self, RunError};
+use super::settings::AgentSettings;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub fn router(s: Arc<AgentSettings>) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/backups", get(backups))
+        .route("/v1/archiver", get(archiver))
+        .route("/v1/check", post(check))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "no such endpoint; see GET /v1/status"})),
+            )
+        })
+        .with_state(s)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn failure(e: RunError) -> Response {
+    let code = match e {
+        RunError::NotConfigured => StatusCode::OK,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    let configured = !matches!(e, RunError::NotConfigured);
+    (
+        code,
+        Json(json!({"configured": configured, "error": e.to_string()})),
+    )
+        .into_response()
+}
+
+async fn status(State(s): State<Arc<AgentSettings>>) -> Json<Value> {
+    Json(json!({
+        "api": super::API,
+        "version": env!("CARGO_PKG_VERSION"),
+        "member": s.member,
+        "cluster": s.cluster,
+        "stanza": s.stanza,
+        "configured": s.stanza.is_some(),
+        "pgbackrest_version": pgbackrest::version(&s).await,
+    }))
+}
+
+async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
+    let info = match pgbackrest::run(&s, &["--output=json", "info"]).await {
+        Ok(o) => o,
+        Err(e) => return failure(e),
+    };
+    let raw: Value = serde_json::from_slice(&info.stdout).unwrap_or(Value::Null);
+    let (stanzas, parse_error) = match crate::model::backup::info::parse_info(&info.stdout) {
+        Ok(v) => (Some(v), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let (archiver, timeout, seg, archiver_error) = match pgbackrest::archiver(&s).await {
+        Ok((a, t, seg)) => (Some(a), Some(t), Some(seg), None),
+        Err(e) => (None, None, None, Some(e)),
+    };
+    // The archived segments from the current archive id, for the holes.
+    let archive_id = stanzas
+        .as_ref()
+        .and_then(|v| v.first())
+        .and_then(|st| st.archives.last())
+        .map(|a| a.id.clone());
+    let (wal, wal_error) = match archive_id {
+        Some(id) => {
+            let path = format!("archive/{}/{id}", s.stanza.as_deref().unwrap_or(""));
+            match pgbackrest::run(&s, &["--output=json", "--recurse", "repo-ls", &path]).await {
+                Ok(o) => match crate::model::backup::wal::parse_repo_ls(&o.stdout) {
+                    Ok(w) => (Some(w), None),
+                    Err(e) => (None, Some(e.to_string())),
+                },
+                Err(e) => (None, Some(e.to_string())),
+            }
+        }
+        None => (None, Some("no archive in the repo yet".to_string())),
+    };
+    Json(json!({
+        "configured": true,
+        "stanza": s.stanza,
+        "fetched_at": now(),
+        "stanzas": stanzas,
+        "parse_error": parse_error,
+        "raw": raw,
+        "archiver": archiver,
+        "archiver_error": archiver_error,
+        "archive_timeout": timeout,
+        "wal_segment_size": seg,
+        "wal": wal,
+        "wal_error": wal_error,
+    }))
+    .into_response()
+}
+
+async fn archiver(State(s): State<Arc<AgentSettings>>) -> Response {
+    match pgbackrest::archiver(&s).await {
+        Ok((a, t, seg)) => Json(json!({"archiver": a, "archive_timeout": t, "wal_segment_size": seg, "fetched_at": now()})).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))).into_response(),
+    }
+}
+
+async fn check(State(s): State<Arc<AgentSettings>>) -> Response {
+    let started = now();
+    match pgbackrest::run(&s, &["--log-level-stderr=info", "check"]).await {
+        Ok(o) => Json(json!({"ok": true, "started": started, "ended": now(), "output": o.stderr}))
+            .into_response(),
+        Err(e) => failure(e),
+    }
+}
