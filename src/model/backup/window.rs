@@ -34,6 +34,8 @@ pub struct Window {
     pub holes: Vec<Hole>,
     pub first: Option<Segment>,
     pub last: Option<Segment>,
+    /// The segment size the names were read with.
+    pub seg_size: u64,
 }
 
 pub fn window(
@@ -62,6 +64,7 @@ pub fn window(
         holes: vec![],
         first: start,
         last: max,
+        seg_size,
     };
     let (Some(start), Some(max)) = (start, max) else {
         return Some(w);
@@ -142,7 +145,7 @@ impl Window {
         let from = b
             .wal_start
             .as_deref()
-            .and_then(|n| parse_segment(n, super::wal::DEFAULT_SEGMENT_SIZE))
+            .and_then(|n| parse_segment(n, self.seg_size))
             .map(|s| s.segno)
             .unwrap_or(0);
         self.holes
