@@ -34,6 +34,12 @@ fn write_demo_settings(info: &pgtui::lab::LabInfo) -> anyhow::Result<std::path::
         "[sql]\nuser = {:?}\npassword = {:?}\n",
         info.superuser, info.superuser_password
     );
+    if let Some(t) = &info.agent_token_file {
+        toml.push_str(&format!(
+            "\n[agent]\ntoken_file = {:?}\n",
+            t.display().to_string()
+        ));
+    }
     if let Some(h) = info.haproxy.first() {
         let urls: Vec<String> = info
             .haproxy
@@ -119,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { last } => pgtui::cli::audit::run(resolve(&g), last).await,
         Command::Demo(args) => demo(g, args).await,
         Command::List(args) => pgtui::cli::list::run(resolve(&g)?, args).await,
+        Command::Backups(args) => pgtui::cli::backups::run(resolve(&g)?, args).await,
         Command::History(args) => pgtui::cli::commands::history(resolve(&g)?, args).await,
         Command::Topology(args) => pgtui::cli::commands::topology(resolve(&g)?, args).await,
         Command::ShowConfig(args) => pgtui::cli::commands::show_config(resolve(&g)?, args).await,

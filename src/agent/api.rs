@@ -6,6 +6,7 @@
 
 use super::pgbackrest::{self, RunError};
 use super::settings::AgentSettings;
+use crate::model::backup::report::BackupReport;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -29,7 +30,7 @@ pub fn router(s: Arc<AgentSettings>) -> Router {
         .with_state(s)
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -67,48 +68,48 @@ async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
         Err(e) => return failure(e),
     };
     let raw: Value = serde_json::from_slice(&info.stdout).unwrap_or(Value::Null);
-    let (stanzas, parse_error) = match crate::model::backup::info::parse_info(&info.stdout) {
-        Ok(v) => (Some(v), None),
-        Err(e) => (None, Some(e.to_string())),
+    let mut r = BackupReport {
+        configured: true,
+        member: s.member.clone(),
+        stanza: s.stanza.clone(),
+        fetched_at: now(),
+        ..Default::default()
     };
-    let (archiver, timeout, seg, archiver_error) = match pgbackrest::archiver(&s).await {
-        Ok((a, t, seg)) => (Some(a), Some(t), Some(seg), None),
-        Err(e) => (None, None, None, Some(e)),
-    };
+    match crate::model::backup::info::parse_info(&info.stdout) {
+        Ok(v) => r.stanzas = Some(v),
+        Err(e) => r.parse_error = Some(e.to_string()),
+    }
+    match pgbackrest::archiver(&s).await {
+        Ok((a, t, seg)) => {
+            r.archiver = Some(a);
+            r.archive_timeout = Some(t);
+            r.wal_segment_size = Some(seg);
+        }
+        Err(e) => r.archiver_error = Some(e),
+    }
     // The archived segments from the current archive id, for the holes.
-    let archive_id = stanzas
+    let archive_id = r
+        .stanzas
         .as_ref()
         .and_then(|v| v.first())
         .and_then(|st| st.archives.last())
         .map(|a| a.id.clone());
-    let (wal, wal_error) = match archive_id {
+    match archive_id {
         Some(id) => {
             let path = format!("archive/{}/{id}", s.stanza.as_deref().unwrap_or(""));
             match pgbackrest::run(&s, &["--output=json", "--recurse", "repo-ls", &path]).await {
                 Ok(o) => match crate::model::backup::wal::parse_repo_ls(&o.stdout) {
-                    Ok(w) => (Some(w), None),
-                    Err(e) => (None, Some(e.to_string())),
+                    Ok(w) => r.wal = Some(w),
+                    Err(e) => r.wal_error = Some(e.to_string()),
                 },
-                Err(e) => (None, Some(e.to_string())),
+                Err(e) => r.wal_error = Some(e.to_string()),
             }
         }
-        None => (None, Some("no archive in the repo yet".to_string())),
-    };
-    Json(json!({
-        "configured": true,
-        "stanza": s.stanza,
-        "fetched_at": now(),
-        "stanzas": stanzas,
-        "parse_error": parse_error,
-        "raw": raw,
-        "archiver": archiver,
-        "archiver_error": archiver_error,
-        "archive_timeout": timeout,
-        "wal_segment_size": seg,
-        "wal": wal,
-        "wal_error": wal_error,
-    }))
-    .into_response()
+        None => r.wal_error = Some("no archive in the repo yet".to_string()),
+    }
+    let mut body = serde_json::to_value(&r).unwrap_or(Value::Null);
+    body["raw"] = raw;
+    Json(body).into_response()
 }
 
 async fn archiver(State(s): State<Arc<AgentSettings>>) -> Response {

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 pub mod pgbackrest;
+pub mod register;
 pub mod serve;
 pub mod settings;
 

@@ -49,7 +49,24 @@ pub async fn serve(settings: AgentSettings) -> anyhow::Result<()> {
         settings.listen,
         settings.stanza.as_deref().unwrap_or("(not configured)")
     );
-    let app = super::api::router(Arc::new(settings))
+    let settings = Arc::new(settings);
+    let reg = crate::model::agent::AgentReg {
+        member: settings.member.clone(),
+        cluster: settings.cluster.clone(),
+        url: format!("{scheme}://{}", settings.listen),
+        version: env!("CARGO_PKG_VERSION").into(),
+        api: super::API.into(),
+        stanza: settings.stanza.clone(),
+        pgbackrest_version: super::pgbackrest::version(&settings).await,
+        started: super::api::now(),
+    };
+    let registration = super::register::Registration::default();
+    let registering = tokio::spawn(super::register::run(
+        settings.clone(),
+        reg,
+        registration.clone(),
+    ));
+    let app = super::api::router(settings)
         .layer(axum::middleware::from_fn_with_state(token, auth::check));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -78,5 +95,7 @@ pub async fn serve(settings: AgentSettings) -> anyhow::Result<()> {
         });
     }
     eprintln!("pgtui agent: stopping");
+    registering.abort();
+    registration.revoke().await;
     Ok(())
 }

@@ -65,6 +65,11 @@ pub struct AgentSettings {
     pub pgbackrest: PathBuf,
     pub data_dir: Option<PathBuf>,
     pub local_pg: LocalPg,
+    /// pgtui's configuration from the same patroni.yml: etcd (for the
+    /// registration and job records), the REST API and its credentials.
+    /// `Err` says why it could not be resolved; the agent still serves.
+    pub pgtui: Result<crate::config::Config, String>,
+    pub patroni_config: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +162,14 @@ impl AgentSettings {
             .as_ref()
             .and_then(|p| p.authentication.as_ref())
             .and_then(|a| a.superuser.as_ref());
+        let inputs = crate::config::Inputs {
+            config_file: Some(args.patroni_config.clone()),
+            ..Default::default()
+        };
+        let pgtui = crate::config::resolve(&inputs, env).map_err(|e| e.to_string());
         Ok(AgentSettings {
+            pgtui,
+            patroni_config: args.patroni_config.clone(),
             member,
             cluster,
             listen,

@@ -89,6 +89,10 @@ pub enum Command {
         after_help = "Examples:\n  pgtui dsn pg-test\n  pgtui dsn pg-test --role replica\n  psql \"$(pgtui dsn pg-test --member pg-test-2) user=postgres\""
     )]
     Dsn(DsnArgs),
+    /// Backup sets, archiving health and the recoverable window (with its
+    /// holes), from the cluster's node agent.
+    #[command(after_help = "Examples:\n  pgtui backups pg-test\n  pgtui backups pg-test -f json")]
+    Backups(OneClusterArgs),
     #[command(flatten)]
     Op(crate::cli::ops::OpCommand),
     /// The audit log of operations (one JSON line per start and end).

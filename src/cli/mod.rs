@@ -6,6 +6,7 @@ pub mod out;
 
 pub mod args;
 pub mod audit;
+pub mod backups;
 pub mod commands;
 pub mod list;
 pub mod op_args;

@@ -69,6 +69,16 @@ pub struct RestConfig {
     pub poll_interval: Duration,
 }
 
+/// How pgtui reaches the node agents.
+#[derive(Debug, Clone)]
+pub struct AgentClientConfig {
+    /// `None`: no token configured; agents are found but not asked.
+    pub token: Option<Secret>,
+    pub cacert: Option<PathBuf>,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+}
+
 /// Read-only, for every cluster or for some: operations are refused by the
 /// ops layer, and the console removes their keys instead of prompting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,6 +122,7 @@ pub struct Config {
     pub etcd: EtcdConfig,
     pub rest: RestConfig,
     pub sql: Option<SqlConfig>,
+    pub agent: AgentClientConfig,
     pub haproxy: BTreeMap<String, HaproxySettings>,
     pub theme: Option<String>,
     /// Which clusters operations may write to.

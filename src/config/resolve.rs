@@ -269,7 +269,9 @@ pub fn resolve(
         }
     }
 
+    let agent = agent_client(&settings, &rest, env)?;
     Ok(Config {
+        agent,
         namespace,
         pgtui_prefix,
         allow_stale: inputs.allow_stale,
@@ -303,4 +305,30 @@ pub(super) fn ms(v: Option<u64>, default: u64, name: &str) -> Result<Duration, C
         ))),
         n => Ok(Duration::from_millis(n)),
     }
+}
+
+/// The agents' token (`PGTUI_AGENT_TOKEN` over `[agent] token_file`) and CA.
+fn agent_client(
+    settings: &Settings,
+    rest: &RestConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<super::AgentClientConfig, ConfigError> {
+    let a = &settings.agent;
+    let token = match (
+        env("PGTUI_AGENT_TOKEN").filter(|t| !t.trim().is_empty()),
+        &a.token_file,
+    ) {
+        (Some(t), _) => Some(Secret::new(t.trim())),
+        (None, Some(p)) => {
+            let text = super::file::read_config(p)?;
+            Some(Secret::new(text.trim()))
+        }
+        (None, None) => None,
+    };
+    Ok(super::AgentClientConfig {
+        token,
+        cacert: a.cacert.clone().or(rest.tls.cacert.clone()),
+        timeout: ms(a.timeout_ms, 5000, "agent.timeout_ms")?,
+        poll_interval: ms(a.poll_interval_ms, 10_000, "agent.poll_interval_ms")?,
+    })
 }

@@ -26,6 +26,21 @@ pub struct Settings {
     /// Per cluster name (`[clusters.pg-prod] read_only = true`).
     #[serde(default)]
     pub clusters: BTreeMap<String, ClusterSettings>,
+    #[serde(default)]
+    pub agent: AgentClientSettings,
+}
+
+/// How pgtui talks to the node agents (`pgtui agent`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentClientSettings {
+    /// A file holding the agents' bearer token (else `PGTUI_AGENT_TOKEN`).
+    pub token_file: Option<PathBuf>,
+    /// The CA of agents serving https (default: the REST API's CA).
+    pub cacert: Option<PathBuf>,
+    pub timeout_ms: Option<u64>,
+    /// How often the focused cluster's backups are read (default 10 s).
+    pub poll_interval_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod etcd_client;
 pub mod etcd_error;
 pub mod keys;
+pub mod lease;
 pub mod types;
 
 pub use decode::{decode_value, Decoded};

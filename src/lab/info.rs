@@ -119,6 +119,12 @@ pub struct LabInfo {
     pub pgbackrest_configs: BTreeMap<String, PathBuf>,
     /// e.g. `3.0.2`
     pub patroni_version: String,
+    /// The node agents' bearer token file (`LAB/conf/agent.token`).
+    #[serde(default)]
+    pub agent_token_file: Option<PathBuf>,
+    /// member -> its agent's URL.
+    #[serde(default)]
+    pub agents: BTreeMap<String, String>,
 }
 
 fn http() -> String {
@@ -243,6 +249,11 @@ impl LabInfo {
                 .map(|n| (n.name.clone(), n.pgbackrest_conf.clone()))
                 .collect(),
             patroni_version,
+            agent_token_file: Some(super::agent::token_file(layout)),
+            agents: layout
+                .nodes()
+                .map(|n| (n.name.clone(), super::agent::url(layout, n)))
+                .collect(),
         }
     }
 }

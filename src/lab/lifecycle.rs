@@ -15,7 +15,7 @@ use super::proc::{log_tail, RunAs, Supervisor};
 use super::ready::{http_client, Deadline};
 use super::secrets::Secrets;
 use super::spec::{LabSpec, Layout, PgNode};
-use super::{etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, prereq, tls};
+use super::{agent, etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, prereq, tls};
 
 /// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
 pub struct Lab {
@@ -56,6 +56,7 @@ fn write_configs(
         &layout.patronictl_yaml(),
         &patroni_conf::patronictl_yaml(layout, s)?,
     )?;
+    agent::write_token(layout, &s.agent_token, None)?;
     if let Some(r) = run_as {
         prereq::chown_tree(&layout.dir.join("conf"), r)?;
     }
@@ -199,6 +200,9 @@ async fn bring_up(
         Ok::<(), LabError>(())
     };
     tokio::try_join!(backups, routing)?;
+    agent::start(sup, layout).await?;
+    agent::wait_ready(sup, layout, &http, &secrets.agent_token, deadline).await?;
+    progress("agents answering");
     if spec.backups {
         let stanzas: Vec<String> = layout.clusters.iter().map(|c| c.name.clone()).collect();
         pgbackrest::verify(sup, layout, &test_leader, &stanzas).await?;

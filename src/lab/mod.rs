@@ -8,7 +8,8 @@
 //!   (pg-meta-1 on `.10`), namespace `/pg/`, PostgreSQL 15 on :5432, REST :8008;
 //! - one HAProxy per pg-test node (:5433 primary, :5434 replica, :5436
 //!   default, :5438 offline, stats :9101);
-//! - a pgBackRest repo with stanzas `pg-test` and `pg-meta` and a full backup.
+//! - a pgBackRest repo with stanzas `pg-test` and `pg-meta` and a full backup;
+//! - a node agent (`pgtui agent`) beside every Patroni, on :8010.
 //!
 //! Everything is a child of the runner and is stopped (in order) by
 //! [`Lab::stop`], by dropping the [`Lab`], or by the kernel if the runner dies.
@@ -18,6 +19,7 @@
 //! REST over https, `synchronous_mode`, autobase's HAProxy :5000-5003 and
 //! :7000) is described in the `style` module.
 
+mod agent;
 pub mod cli;
 mod error;
 mod etcd;

@@ -42,6 +42,8 @@ pub(crate) enum Kind {
     Etcd,
     Patroni,
     Haproxy,
+    /// The node agents (`pgtui agent`).
+    Agent,
     /// A one-shot command (pgbackrest) the runner waits for.
     Task,
 }

@@ -28,6 +28,8 @@ pub(crate) struct Secrets {
     /// may only read and write the lab's namespace.
     pub etcd_user: String,
     pub etcd_password: String,
+    /// The bearer token of the node agents.
+    pub agent_token: String,
 }
 
 fn random_hex(bytes: usize) -> Result<String, LabError> {
@@ -54,6 +56,7 @@ impl Secrets {
             etcd_root_password: format!("root-{}", random_hex(8)?),
             etcd_user: "patroni".into(),
             etcd_password: format!("patroni-{}", random_hex(8)?),
+            agent_token: format!("agent-{}", random_hex(16)?),
         })
     }
 }

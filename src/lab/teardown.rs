@@ -27,6 +27,7 @@ impl Supervisor {
     /// that no process of the lab survives.
     pub(crate) fn teardown(&self) -> Result<(), LabError> {
         self.stop_kind(Kind::Task, Signal::SIGTERM, Duration::from_secs(10));
+        self.stop_kind(Kind::Agent, Signal::SIGTERM, Duration::from_secs(10));
         self.stop_kind(Kind::Patroni, Signal::SIGTERM, Duration::from_secs(45));
         self.stop_kind(Kind::Haproxy, Signal::SIGTERM, Duration::from_secs(10));
         self.stop_kind(Kind::Etcd, Signal::SIGTERM, Duration::from_secs(15));

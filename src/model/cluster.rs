@@ -223,6 +223,10 @@ pub struct ClusterState {
     pub sql_errors: BTreeMap<String, (SystemTime, String)>,
     /// HAProxy stats per stats URL, and what each service port answered.
     pub haproxy: super::haproxy::HaproxyState,
+    /// The backups, as the node agent last reported them (see
+    /// `sources::agent`), and the last failure to read them.
+    pub backups: Option<Sourced<super::backup::report::BackupReport>>,
+    pub backups_error: Option<(SystemTime, String)>,
     /// What could not be read at all, when the cluster was rebuilt from a
     /// member's REST API with etcd down (`None`: nothing is missing).
     pub partial: Option<String>,

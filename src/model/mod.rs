@@ -6,6 +6,7 @@
 //! when, and each source keeps its freshness and last error, so a view can
 //! always tell current data from data that is merely the last known.
 
+pub mod agent;
 pub mod backup;
 pub mod cluster;
 pub mod events;
@@ -38,6 +39,13 @@ pub struct Model {
     pub events: events::EventLog,
     /// pgtui operation locks held now, by cluster (from the etcd probe).
     pub locks: BTreeMap<String, lock::LockHolder>,
+    /// Registered node agents, by cluster and member (from the etcd probe).
+    pub agents: BTreeMap<String, BTreeMap<String, agent::AgentReg>>,
+    /// Agent jobs (backups, restores), by cluster, oldest first.
+    pub jobs: BTreeMap<String, Vec<agent::Job>>,
+    /// pgtui's own keys (locks, agents, jobs) have been read at least once,
+    /// so an empty `agents` means "none registered", not "not read yet".
+    pub own_keys_read: bool,
     /// How each etcd endpoint answered its last status request.
     pub etcd_endpoints: Vec<crate::dcs::EndpointHealth>,
     /// The endpoint the etcd watch follows now.

@@ -10,7 +10,7 @@ pub enum SourceId {
     Rest,
     Sql,
     Haproxy,
-    Backup,
+    Agent,
 }
 
 impl SourceId {
@@ -20,7 +20,7 @@ impl SourceId {
             SourceId::Rest => "patroni-rest",
             SourceId::Sql => "sql",
             SourceId::Haproxy => "haproxy",
-            SourceId::Backup => "backup",
+            SourceId::Agent => "agent",
         }
     }
 }

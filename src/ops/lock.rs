@@ -48,15 +48,7 @@ pub async fn acquire(
         key: k.clone(),
         source,
     };
-    let lease = etcd
-        .request(
-            &Access::call("grant a lease"),
-            TIMEOUT,
-            |mut c: Client| async move { c.lease_grant(LEASE_TTL, None).await },
-        )
-        .await
-        .map_err(e)?
-        .id();
+    let lease = crate::dcs::lease::grant(etcd, LEASE_TTL).await.map_err(e)?;
     let value = serde_json::to_string(holder).expect("holder serialises");
     let txn = Txn::new()
         .when([Compare::create_revision(k.clone(), CompareOp::Equal, 0)])
@@ -97,27 +89,7 @@ pub async fn acquire(
             },
         });
     }
-    let keeper = {
-        let etcd = etcd.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs((LEASE_TTL / 3) as u64)).await;
-                // Any endpoint will do: a member that froze mid-operation
-                // must not let the lock lapse.
-                let _ = etcd
-                    .request(
-                        &Access::call("renew a lease"),
-                        TIMEOUT,
-                        |mut c: Client| async move {
-                            let (mut keeper, mut stream) = c.lease_keep_alive(lease).await?;
-                            keeper.keep_alive().await?;
-                            stream.message().await
-                        },
-                    )
-                    .await;
-            }
-        })
-    };
+    let keeper = crate::dcs::lease::keep_alive(etcd, lease, LEASE_TTL);
     Ok(OpLock {
         etcd: etcd.clone(),
         lease,
@@ -126,13 +98,7 @@ pub async fn acquire(
 }
 
 async fn revoke(etcd: &Etcd, lease: i64) {
-    let _ = etcd
-        .request(
-            &Access::call("revoke a lease"),
-            TIMEOUT,
-            |mut c: Client| async move { c.lease_revoke(lease).await },
-        )
-        .await;
+    crate::dcs::lease::revoke(etcd, lease).await
 }
 
 /// Deletes the lock of `cluster` if operation `id` still holds it: its

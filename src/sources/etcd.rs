@@ -14,8 +14,8 @@
 //! linearizable read, how many keys under the prefix changed after the
 //! revision the watch has delivered. Zero confirms the data as current; a
 //! change the watch has not delivered within two heartbeats means the watch
-//! is dead, and it is re-listed. The same heartbeat reads pgtui's operation
-//! locks. While the source is down it is marked stale; the last data stays,
+//! is dead, and it is re-listed. The same heartbeat reads pgtui's own keys
+//! (operation locks, agent registrations, job records). While the source is down it is marked stale; the last data stays,
 //! but is never presented as current.
 
 use super::etcd_list::{apply_list, ours, stray};
@@ -23,6 +23,7 @@ use super::Scope;
 use crate::dcs::{parse_key, Access, Etcd, EtcdError};
 use crate::model::{ModelHandle, SourceId};
 use etcd_client::{Client, EventType, GetOptions, WatchOptions};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 /// How often the watch's endpoint is asked whether the watch is current,
@@ -198,6 +199,39 @@ async fn pick(etcd: &Etcd, prefix: &str, avoid: Option<usize>) -> Result<usize, 
     .map(|(_, i)| i)
 }
 
+/// pgtui's own keys as the model keeps them.
+#[derive(PartialEq)]
+struct OwnKeys {
+    locks: BTreeMap<String, crate::model::lock::LockHolder>,
+    agents: BTreeMap<String, BTreeMap<String, crate::model::agent::AgentReg>>,
+    jobs: BTreeMap<String, Vec<crate::model::agent::Job>>,
+}
+
+impl OwnKeys {
+    fn parse(prefix: &str, kvs: &[(Vec<u8>, Vec<u8>)]) -> Self {
+        OwnKeys {
+            locks: crate::model::lock::parse(prefix, kvs),
+            agents: crate::model::agent::parse_agents(prefix, kvs),
+            jobs: crate::model::agent::parse_jobs(prefix, kvs),
+        }
+    }
+
+    fn of(m: &crate::model::Model) -> Self {
+        OwnKeys {
+            locks: m.locks.clone(),
+            agents: m.agents.clone(),
+            jobs: m.jobs.clone(),
+        }
+    }
+
+    fn store(self, m: &mut crate::model::Model) {
+        m.locks = self.locks;
+        m.agents = self.agents;
+        m.jobs = self.jobs;
+        m.own_keys_read = true;
+    }
+}
+
 /// One heartbeat: how many keys under `prefix` changed after `rev` (a
 /// linearizable read on the watch's own endpoint), and the lock holders.
 async fn heartbeat(
@@ -231,7 +265,8 @@ async fn heartbeat(
         .await?
         .kvs()
         .len();
-    let locks = crate::model::lock::prefix(&keys.pgtui_prefix);
+    // pgtui's own keys: locks, agent registrations and job records.
+    let locks = keys.pgtui_prefix.clone();
     let access = Access::read_prefix(&locks);
     let resp = etcd
         .request_on(at, &access, timeout, &|mut c: Client| {
@@ -365,13 +400,13 @@ async fn watch(
                     Ok((0, kvs)) => {
                         silent = 0;
                         let now = SystemTime::now();
-                        let locks = match kvs {
-                            Some(kvs) => crate::model::lock::parse(&keys.pgtui_prefix, &kvs),
-                            None => model.read(|m| m.locks.clone()),
+                        let ours = match kvs {
+                            Some(kvs) => OwnKeys::parse(&keys.pgtui_prefix, &kvs),
+                            None => model.read(OwnKeys::of),
                         };
                         let was_down = model.read(|m| m.source(SourceId::Etcd).down_since.is_some());
-                        if was_down || model.read(|m| m.locks != locks) {
-                            model.update(|m| { m.locks = locks; m.source_mut(SourceId::Etcd).ok(now); });
+                        if was_down || model.read(|m| !m.own_keys_read || OwnKeys::of(m) != ours) {
+                            model.update(|m| { ours.store(m); m.source_mut(SourceId::Etcd).ok(now); });
                         } else {
                             model.update_quiet(|m| m.source_mut(SourceId::Etcd).ok(now));
                         }

@@ -5,6 +5,7 @@
 //! its own earlier success) provided; it marks itself down so views can show
 //! that data as stale.
 
+pub mod agent;
 pub mod etcd;
 pub mod etcd_health;
 pub mod etcd_list;
@@ -74,6 +75,11 @@ pub fn spawn_all(
     ];
     tasks.push(tokio::spawn(rest::run(
         config.rest.clone(),
+        scope.clone(),
+        model.clone(),
+    )));
+    tasks.push(tokio::spawn(agent::run(
+        config.agent.clone(),
         scope.clone(),
         model.clone(),
     )));

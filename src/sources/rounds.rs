@@ -4,7 +4,7 @@
 //! a one-shot command need not wait a whole interval for its first answer.
 //! Each round's verdict is recorded with `model::source::Round`.
 
-use crate::model::{ClusterState, ModelHandle};
+use crate::model::{ClusterState, Model, ModelHandle};
 use crate::sources::Scope;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -34,6 +34,17 @@ impl Rounds {
         scope: &Scope,
         pending: impl Fn(&ClusterState) -> bool,
     ) -> bool {
+        self.next_when(model, |m| {
+            m.clusters
+                .values()
+                .filter(|c| scope.includes(&c.name))
+                .any(&pending)
+        })
+        .await
+    }
+
+    /// Like [`Rounds::next`], with `due` judging the whole model.
+    pub async fn next_when(&mut self, model: &ModelHandle, due: impl Fn(&Model) -> bool) -> bool {
         loop {
             tokio::select! {
                 _ = self.tick.tick() => return true,
@@ -41,10 +52,7 @@ impl Rounds {
                     if r.is_err() {
                         return false;
                     }
-                    let due = model.read(|m| {
-                        m.clusters.values().filter(|c| scope.includes(&c.name)).any(&pending)
-                    });
-                    if due {
+                    if model.read(&due) {
                         return true;
                     }
                 }

@@ -7,6 +7,7 @@
 
 pub mod archiver;
 pub mod info;
+pub mod report;
 pub mod wal;
 pub mod window;
 
@@ -143,4 +144,23 @@ pub struct WalFile {
     pub name: String,
     /// Epoch seconds the repo gives as its modification time.
     pub time: Option<i64>,
+}
+
+impl BackupKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            BackupKind::Full => "full",
+            BackupKind::Diff => "diff",
+            BackupKind::Incr => "incr",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BackupKind> {
+        match s {
+            "full" => Some(BackupKind::Full),
+            "diff" => Some(BackupKind::Diff),
+            "incr" => Some(BackupKind::Incr),
+            _ => None,
+        }
+    }
 }
