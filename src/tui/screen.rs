@@ -8,17 +8,19 @@ pub enum Screen {
     Services,
     Config,
     Events,
+    Backups,
     Fleet,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Cluster,
         Screen::Timeline,
         Screen::Replication,
         Screen::Services,
         Screen::Config,
         Screen::Events,
+        Screen::Backups,
         Screen::Fleet,
     ];
 
@@ -30,6 +32,7 @@ impl Screen {
             Screen::Services => "services",
             Screen::Config => "config",
             Screen::Events => "events",
+            Screen::Backups => "backups",
             Screen::Fleet => "fleet",
         }
     }

@@ -7,16 +7,23 @@
 //! ever updated (revision 0, as tests build them) is derived afresh each
 //! frame, since nothing would say when it changed.
 
+use crate::model::backup::report::Summary;
 use crate::model::view::{cluster_view, ClusterView};
 use crate::model::{ClusterState, Model};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::SystemTime;
+
+/// A cluster's backup summary and the 5-second slot of `now` it was judged
+/// in (archiving goes stale with time alone, without a model change).
+type SummaryEntry = (i64, Rc<Option<Summary>>);
 
 #[derive(Default)]
 pub struct ViewCache {
     revision: std::cell::Cell<u64>,
     views: RefCell<HashMap<String, Rc<ClusterView>>>,
+    summaries: RefCell<HashMap<String, SummaryEntry>>,
 }
 
 impl ViewCache {
@@ -24,6 +31,7 @@ impl ViewCache {
     pub fn sync(&self, model: &Model) {
         if model.revision == 0 || model.revision != self.revision.get() {
             self.views.borrow_mut().clear();
+            self.summaries.borrow_mut().clear();
             self.revision.set(model.revision);
         }
     }
@@ -35,6 +43,25 @@ impl ViewCache {
         let v = Rc::new(cluster_view(c));
         self.views.borrow_mut().insert(c.name.clone(), v.clone());
         v
+    }
+
+    /// The backup summary of cluster `name` (`model::backup::report`), at
+    /// most once per model change and 5 seconds.
+    pub fn backups(&self, m: &Model, name: &str, now: SystemTime) -> Rc<Option<Summary>> {
+        let secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if let Some((slot, s)) = self.summaries.borrow().get(name) {
+            if *slot == secs / 5 {
+                return s.clone();
+            }
+        }
+        let s = Rc::new(crate::model::backup::report::for_cluster(m, name, secs));
+        self.summaries
+            .borrow_mut()
+            .insert(name.to_string(), (secs / 5, s.clone()));
+        s
     }
 
     /// How many views are held (for tests).

@@ -274,6 +274,7 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             " TL {} ",
             v.timeline.map(|x| x.to_string()).unwrap_or("?".into())
         )));
+        l2.extend(backup_badge(ctx, c));
         if v.paused {
             l2.push(Span::styled(
                 " ⏸ PAUSED (maintenance) ",
@@ -405,4 +406,48 @@ pub fn member_age(ctx: &Ctx, c: &ClusterState, m: &MemberView) -> (String, bool)
         None if etcd_live => ("dcs".into(), true),
         None => ("?".into(), false),
     }
+}
+
+/// The last backup's age and archiving health, for the cluster header and
+/// the fleet: red when there is no usable backup or archiving fails, `?`
+/// when the agent's answer is old.
+pub fn backup_badge(ctx: &Ctx, c: &ClusterState) -> Option<Span<'static>> {
+    let t = ctx.theme;
+    let s = ctx.views.backups(ctx.model, &c.name, ctx.now);
+    let stale = c.backups_error.is_some();
+    let Some(s) = s.as_ref() else {
+        return stale.then(|| Span::styled(" backup ? (no agent answer) ", t.fg(t.stale)));
+    };
+    if !s.configured {
+        return Some(Span::styled(" no pgBackRest ", t.muted()));
+    }
+    let mark = if stale { "?" } else { "" };
+    let archiving = match &s.archiving {
+        Some(a) if a.is_red() => "ARCHIVING FAILING",
+        Some(_) => "archiving ok",
+        None => "archiving ?",
+    };
+    let text = match s.last_backup {
+        None => format!(" ! NO BACKUP{mark} · {archiving} "),
+        Some(at) => {
+            let now = ctx
+                .now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(at);
+            let age = human(Duration::from_secs((now - at).max(0) as u64));
+            let bang = if s.is_red() { "! " } else { "" };
+            format!(" {bang}backup {age} ago{mark} · {archiving} ")
+        }
+    };
+    Some(Span::styled(
+        text,
+        if s.is_red() {
+            t.alarm()
+        } else if stale {
+            t.fg(t.stale)
+        } else {
+            t.fg(t.ok)
+        },
+    ))
 }

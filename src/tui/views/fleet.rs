@@ -56,6 +56,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                 Cell::from(format!("{streaming}/{}", replicas.len())),
                 Cell::from(common::lag_span(ctx, max_lag)),
                 Cell::from(if v.paused { "yes" } else { "" }),
+                Cell::from(fleet_backup(ctx, &ctx.model.clusters[n])),
                 Cell::from(if stale {
                     Span::styled("STALE", t.fg(t.stale))
                 } else {
@@ -73,6 +74,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         Constraint::Length(9),
         Constraint::Length(8),
         Constraint::Length(6),
+        Constraint::Length(12),
         Constraint::Length(6),
     ];
     let title = format!("fleet ({} clusters)", names.len());
@@ -87,6 +89,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                 "Streaming",
                 "Max lag",
                 "Paused",
+                "Backup",
                 "Data",
             ])
             .style(t.header()),
@@ -96,4 +99,33 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         .block(block(ctx, &title, true));
     let mut state = TableState::default().with_selected(Some(ctx.ui.selected - start));
     StatefulWidget::render(table, area, buf, &mut state);
+}
+
+/// The fleet's backup column: the last backup's age, red without one or
+/// with archiving failing, `-` where no agent has answered.
+fn fleet_backup(ctx: &Ctx, c: &crate::model::ClusterState) -> Span<'static> {
+    let t = ctx.theme;
+    let s = ctx.views.backups(ctx.model, &c.name, ctx.now);
+    let Some(s) = s.as_ref() else {
+        return Span::styled("-", t.muted());
+    };
+    if !s.configured {
+        return Span::styled("none", t.muted());
+    }
+    let now = ctx
+        .now
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match (s.last_backup, s.is_red()) {
+        (None, _) => Span::styled("! NONE", t.alarm()),
+        (Some(at), red) => {
+            let age = common::human(std::time::Duration::from_secs((now - at).max(0) as u64));
+            if red {
+                Span::styled(format!("! {age}"), t.alarm())
+            } else {
+                Span::styled(age, t.fg(t.ok))
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! them). Roles, states and alarms are always spelled out in text or symbols
 //! as well as coloured, so `NO_COLOR` loses nothing.
 
+pub mod backups;
 pub mod cluster;
 pub mod common;
 pub mod config;
@@ -110,6 +111,7 @@ fn draw(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         Screen::Services => services::render(body, buf, ctx),
         Screen::Config => config::render(body, buf, ctx),
         Screen::Events => events::render(body, buf, ctx),
+        Screen::Backups => backups::render(body, buf, ctx),
         Screen::Fleet => fleet::render(body, buf, ctx),
     }
     common::footer(footer, buf, ctx);

@@ -1,0 +1,240 @@
+//! The backups screen, the cluster header's backup badge and the fleet's
+//! backup column: snapshots at 80×24 and 160×48 from the recorded cluster
+//! plus the recorded `pgbackrest info` (2.45) as its agent reports it, and
+//! cell colours where colour means something (a hole in the window, a
+//! cluster without a usable backup).
+
+#[path = "support/sample_cluster.rs"]
+mod sample_cluster;
+
+use pgtui::model::agent::AgentReg;
+use pgtui::model::backup::info::parse_info;
+use pgtui::model::backup::report::BackupReport;
+use pgtui::model::backup::{Archiver, WalFile};
+use pgtui::model::{Model, SourceId, Sourced};
+use pgtui::tui::screen::Screen;
+use pgtui::tui::theme::Theme;
+use pgtui::tui::App;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use sample_cluster::{cluster, now};
+use std::time::Duration;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/pgbackrest/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The segments the recorded history implies (timelines 8 to 13 from the
+/// first backup's start to the archive's max), a minute apart, less `drop`.
+fn wal(drop: &[&str]) -> Vec<WalFile> {
+    let runs: [(u32, u64, u64); 6] = [
+        (8, 0x1B, 0x1F),
+        (9, 0x1F, 0x1F),
+        (10, 0x1F, 0x20),
+        (11, 0x20, 0x21),
+        (12, 0x21, 0x21),
+        (13, 0x21, 0x2B),
+    ];
+    let mut out = vec![];
+    for (tl, a, b) in runs {
+        for seg in a..=b {
+            let name = format!("{tl:08X}{:08X}{:08X}", seg >> 8, seg & 0xFF);
+            if drop.contains(&name.as_str()) {
+                continue;
+            }
+            out.push(WalFile {
+                name: format!("{name}-0123456789abcdef0123456789abcdef01234567.lz4"),
+                time: Some(1_795_294_867 + (seg - 0x1B) as i64 * 55 + tl as i64),
+            });
+        }
+    }
+    out
+}
+
+fn report(info: &str, drop: &[&str]) -> BackupReport {
+    BackupReport {
+        configured: true,
+        member: "pg-test-1".into(),
+        stanza: Some("pg-test".into()),
+        fetched_at: 1_795_295_815,
+        stanzas: Some(parse_info(&fixture(info)).unwrap()),
+        archiver: Some(Archiver {
+            archived_count: 40,
+            last_archived_wal: Some("0000000D000000000000002B".into()),
+            last_archived_time: Some(1_795_295_805),
+            ..Default::default()
+        }),
+        archive_timeout: Some(60),
+        wal_segment_size: Some(16 << 20),
+        wal: Some(wal(drop)),
+        ..Default::default()
+    }
+}
+
+fn model(r: Option<BackupReport>) -> Model {
+    let mut m = Model::new("/pg/");
+    m.clusters.insert("pg-test".into(), cluster(|_| {}));
+    m.source_mut(SourceId::Etcd)
+        .ok(now() - Duration::from_secs(1));
+    m.own_keys_read = true;
+    for n in ["pg-test-1", "pg-test-2"] {
+        m.agents.entry("pg-test".into()).or_default().insert(
+            n.into(),
+            AgentReg {
+                member: n.into(),
+                cluster: "pg-test".into(),
+                url: "http://127.0.0.11:8010".into(),
+                version: "0.1.0".into(),
+                api: "v1".into(),
+                stanza: Some("pg-test".into()),
+                pgbackrest_version: Some("2.45".into()),
+                started: 0,
+            },
+        );
+    }
+    if let Some(r) = r {
+        m.cluster_mut("pg-test").backups = Some(Sourced::new(
+            r,
+            SourceId::Agent,
+            now() - Duration::from_secs(3),
+        ));
+    }
+    m
+}
+
+fn render(m: &Model, screen: Screen, w: u16, h: u16) -> Buffer {
+    let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
+    app.ui.screen = screen;
+    app.render(Rect::new(0, 0, w, h), m, now())
+}
+
+fn text(buf: &Buffer) -> String {
+    let a = buf.area;
+    (0..a.height)
+        .map(|y| {
+            (0..a.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    let a = buf.area;
+    for y in 0..a.height {
+        let row: Vec<&str> = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
+        let line = row.concat();
+        if let Some(i) = line.find(needle) {
+            // Columns, not bytes: count the cells before the match.
+            let x = line[..i].chars().count() as u16;
+            return (x, y);
+        }
+    }
+    panic!("{needle:?} not on screen:\n{}", text(buf));
+}
+
+#[test]
+fn backups_screen_states_at_both_sizes() {
+    let hole = ["0000000D0000000000000028"];
+    let cases = [
+        (
+            "backups_ok",
+            model(Some(report("pgbackrest-info.json", &[]))),
+        ),
+        (
+            "backups_hole",
+            model(Some(report("pgbackrest-info.json", &hole))),
+        ),
+        (
+            "backups_missing_stanza",
+            model(Some(report("info-missing-stanza.json", &[]))),
+        ),
+        (
+            "backups_running",
+            model(Some(report("info-backup-running.json", &[]))),
+        ),
+        ("backups_no_answer", {
+            let mut m = model(None);
+            m.cluster_mut("pg-test").backups_error = Some((
+                now() - Duration::from_secs(4),
+                "agent http://127.0.0.11:8010/v1/backups: token rejected (HTTP 401); use the token the agents were started with".into(),
+            ));
+            m
+        }),
+        ("backups_stale", {
+            let mut m = model(Some(report("pgbackrest-info.json", &[])));
+            m.cluster_mut("pg-test").backups_error = Some((
+                now(),
+                "agent http://127.0.0.11:8010/v1/backups: cannot connect: connection refused"
+                    .into(),
+            ));
+            m
+        }),
+    ];
+    for (name, m) in cases {
+        for (w, h) in [(80, 24), (160, 48)] {
+            insta::assert_snapshot!(
+                format!("{name}_{w}x{h}"),
+                text(&render(&m, Screen::Backups, w, h))
+            );
+        }
+    }
+}
+
+#[test]
+fn a_hole_is_red_in_the_window_bar_and_named() {
+    let m = model(Some(report(
+        "pgbackrest-info.json",
+        &["0000000D0000000000000028"],
+    )));
+    let buf = render(&m, Screen::Backups, 160, 48);
+    let t = text(&buf);
+    assert!(t.contains("1 HOLE(S)"), "{t}");
+    assert!(
+        t.contains("WAL hole on timeline 13: 1 segment(s) missing from 0000000D0000000000000028"),
+        "{t}"
+    );
+    let alarm = Theme::built_in("dark").unwrap().alarm;
+    let (x, y) = find(&buf, "░");
+    assert_eq!(
+        buf[(x, y)].fg,
+        alarm,
+        "the hole is drawn in the alarm colour"
+    );
+    let (x, y) = find(&buf, "█");
+    assert_ne!(buf[(x, y)].fg, alarm, "replayable WAL is not");
+    // Without the hole, the bar has no hole cell at all.
+    let whole = text(&render(
+        &model(Some(report("pgbackrest-info.json", &[]))),
+        Screen::Backups,
+        160,
+        48,
+    ));
+    assert!(!whole.contains('░'), "{whole}");
+}
+
+#[test]
+fn no_usable_backup_is_red_in_the_header_and_the_fleet() {
+    let m = model(Some(report("info-missing-stanza.json", &[])));
+    let alarm = Theme::built_in("dark").unwrap().alarm;
+    let buf = render(&m, Screen::Cluster, 160, 48);
+    let (x, y) = find(&buf, "! NO BACKUP");
+    assert_eq!(buf[(x + 2, y)].fg, alarm);
+    let mut fleet = App::new(None, Theme::built_in("dark").unwrap());
+    fleet.ui.screen = Screen::Fleet;
+    let buf = fleet.render(Rect::new(0, 0, 160, 48), &m, now());
+    let (x, y) = find(&buf, "! NONE");
+    assert_eq!(buf[(x, y)].fg, alarm);
+    // A good one is green, with its age.
+    let ok = model(Some(report("pgbackrest-info.json", &[])));
+    let buf = render(&ok, Screen::Cluster, 160, 48);
+    let (x, y) = find(&buf, "backup 15s ago · archiving ok");
+    assert_eq!(buf[(x, y)].fg, Theme::built_in("dark").unwrap().ok);
+}
