@@ -149,7 +149,8 @@ impl SharedLab {
         )
     }
 
-    /// Runs pgtui against this lab with the lab's patronictl config.
+    /// Runs pgtui against this lab with the lab's patronictl config and
+    /// the agents' token.
     pub fn pgtui(&self, args: &[&str]) -> std::process::Output {
         Command::new(bin())
             .arg("-c")
@@ -157,8 +158,22 @@ impl SharedLab {
             .args(args)
             .env_remove("PGTUI_CLUSTER")
             .env("PGTUI_SETTINGS", "/dev/null")
+            .env("PGTUI_AGENT_TOKEN", self.agent_token())
             .output()
             .expect("run pgtui")
+    }
+
+    /// The lab agents' bearer token.
+    pub fn agent_token(&self) -> String {
+        let p = self
+            .info
+            .agent_token_file
+            .as_ref()
+            .expect("the lab names its agent token file");
+        std::fs::read_to_string(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .trim()
+            .to_string()
     }
 
     pub fn patronictl(&self, args: &[&str]) -> std::process::Output {

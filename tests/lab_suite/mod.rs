@@ -2,6 +2,7 @@
 //! and `lab_patroni4.rs`). Every check compares pgtui with an independent
 //! witness: patronictl, etcdctl, or the cluster's own behaviour.
 
+pub mod backups;
 pub mod console_e2e;
 pub mod console_ops;
 pub mod hardened;
@@ -573,6 +574,8 @@ macro_rules! all_lab_suite_tests {
             op_kill_9_mid_switchover_is_reconciled => lab_suite::reconcile::kill_9_mid_switchover_is_reconciled_by_the_next_pgtui,
             console_and_cli_read_only_send_no_write => lab_suite::console_ops::read_only_sends_no_write_from_console_or_cli,
             switchover_under_write_load_loses_no_committed_row => lab_suite::write_load::switchover_under_write_load_loses_no_committed_row,
+            agents_register_and_backups_agree_with_pgbackrest => lab_suite::backups::agents_register_and_backups_agree_with_pgbackrest,
+            a_missing_archived_segment_is_a_hole_in_the_window => lab_suite::backups::a_missing_archived_segment_is_a_hole_in_the_window,
         }
     };
 }

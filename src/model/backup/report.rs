@@ -77,11 +77,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// No usable backup, or archiving failing: red on the cluster screen
-    /// and in the fleet.
+    /// No usable backup, archiving failing, a hole in the window, or any
+    /// other red finding: red on the cluster screen and in the fleet.
     pub fn is_red(&self) -> bool {
         self.configured
-            && (self.last_backup.is_none() || self.archiving.as_ref().is_some_and(|a| a.is_red()))
+            && (self.last_backup.is_none()
+                || self.archiving.as_ref().is_some_and(|a| a.is_red())
+                || self.findings.iter().any(|f| f.red))
     }
 }
 
