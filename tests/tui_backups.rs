@@ -82,7 +82,7 @@ fn model(r: Option<BackupReport>) -> Model {
         .ok(now() - Duration::from_secs(1));
     m.own_keys_read = true;
     for n in ["pg-test-1", "pg-test-2"] {
-        m.agents.entry("pg-test".into()).or_default().insert(
+        m.cluster_mut("pg-test").agents.insert(
             n.into(),
             AgentReg {
                 member: n.into(),

@@ -15,19 +15,79 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub fn router(s: Arc<AgentSettings>) -> Router {
+/// What every handler may use: the settings and the jobs.
+#[derive(Clone)]
+pub struct AgentState {
+    pub settings: Arc<AgentSettings>,
+    pub jobs: Arc<super::jobs::Jobs>,
+}
+
+impl axum::extract::FromRef<AgentState> for Arc<AgentSettings> {
+    fn from_ref(s: &AgentState) -> Self {
+        s.settings.clone()
+    }
+}
+
+pub fn router(state: AgentState) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/backups", get(backups))
         .route("/v1/archiver", get(archiver))
         .route("/v1/check", post(check))
+        .route("/v1/jobs", get(list_jobs).post(start_job))
+        .route("/v1/jobs/:id", get(get_job))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
                 Json(json!({"error": "no such endpoint; see GET /v1/status"})),
             )
         })
-        .with_state(s)
+        .with_state(state)
+}
+
+async fn list_jobs(State(s): State<AgentState>) -> Json<Value> {
+    Json(json!({ "jobs": s.jobs.all() }))
+}
+
+async fn get_job(
+    State(s): State<AgentState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    match s.jobs.get(&id) {
+        Some(j) => Json(j).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("no job {} on this agent", crate::text::escape(&id))})),
+        )
+            .into_response(),
+    }
+}
+
+async fn start_job(
+    State(s): State<AgentState>,
+    body: Result<Json<super::jobs::JobRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": format!("not a job request: {}", crate::text::escape(&e.body_text()))})),
+            )
+                .into_response()
+        }
+    };
+    use super::jobs::StartError;
+    match s.jobs.start(req).await {
+        Ok(job) => (StatusCode::ACCEPTED, Json(job)).into_response(),
+        Err(e) => {
+            let code = match e {
+                StartError::NotConfigured(_) => StatusCode::BAD_REQUEST,
+                StartError::Refused(_) | StartError::Duplicate(_) => StatusCode::CONFLICT,
+            };
+            (code, Json(json!({"error": e.to_string()}))).into_response()
+        }
+    }
 }
 
 pub(crate) fn now() -> i64 {

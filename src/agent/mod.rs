@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod jobs;
 pub mod pgbackrest;
 pub mod register;
 pub mod serve;
@@ -17,8 +18,7 @@ pub mod settings;
 
 pub use settings::{AgentArgs, AgentSettings};
 
-/// The API version in every path (`/v1/...`).
-pub const API: &str = "v1";
+pub use crate::model::agent::API;
 
 /// Runs the agent until SIGINT or SIGTERM.
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {

@@ -66,8 +66,13 @@ pub async fn serve(settings: AgentSettings) -> anyhow::Result<()> {
         reg,
         registration.clone(),
     ));
-    let app = super::api::router(settings)
-        .layer(axum::middleware::from_fn_with_state(token, auth::check));
+    let jobs = super::jobs::Jobs::new(settings.clone());
+    jobs.recover().await;
+    let app = super::api::router(super::api::AgentState {
+        settings: settings.clone(),
+        jobs,
+    })
+    .layer(axum::middleware::from_fn_with_state(token, auth::check));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         let (stream, peer) = tokio::select! {

@@ -93,6 +93,10 @@ pub enum Command {
     /// holes), from the cluster's node agent.
     #[command(after_help = "Examples:\n  pgtui backups pg-test\n  pgtui backups pg-test -f json")]
     Backups(OneClusterArgs),
+    /// The node agents' jobs (backups, restores) from etcd; `--follow`
+    /// narrates one until it ends.
+    #[command(after_help = "Examples:\n  pgtui jobs pg-test\n  pgtui jobs pg-test --follow")]
+    Jobs(crate::cli::jobs::JobsArgs),
     #[command(flatten)]
     Op(crate::cli::ops::OpCommand),
     /// The audit log of operations (one JSON line per start and end).

@@ -8,6 +8,7 @@ pub mod args;
 pub mod audit;
 pub mod backups;
 pub mod commands;
+pub mod jobs;
 pub mod list;
 pub mod op_args;
 pub mod op_report;

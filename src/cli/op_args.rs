@@ -135,6 +135,19 @@ pub enum OpCommand {
         #[command(flatten)]
         flags: OpFlags,
     },
+    /// Take a pgBackRest backup: a job in the leader's node agent, which
+    /// holds the operation lock until the new set is verified.
+    #[command(
+        after_help = "Examples:\n  pgtui backup pg-test --type full\n  pgtui backup pg-test --type incr --yes -f json"
+    )]
+    Backup {
+        cluster: Option<String>,
+        /// full, diff or incr.
+        #[arg(long = "type", value_enum, default_value_t = BackupType::Full)]
+        backup_type: BackupType,
+        #[command(flatten)]
+        flags: OpFlags,
+    },
     /// Cancel what is scheduled: `flush [CLUSTER] switchover`, or
     /// `flush [CLUSTER] [MEMBER...] restart`.
     #[command(
@@ -147,4 +160,22 @@ pub enum OpCommand {
         #[command(flatten)]
         flags: OpFlags,
     },
+}
+
+/// `--type` of `pgtui backup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackupType {
+    Full,
+    Diff,
+    Incr,
+}
+
+impl From<BackupType> for crate::model::backup::BackupKind {
+    fn from(t: BackupType) -> Self {
+        match t {
+            BackupType::Full => crate::model::backup::BackupKind::Full,
+            BackupType::Diff => crate::model::backup::BackupKind::Diff,
+            BackupType::Incr => crate::model::backup::BackupKind::Incr,
+        }
+    }
 }

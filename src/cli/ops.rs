@@ -254,6 +254,17 @@ fn build_one(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), Cl
             },
             flags,
         ),
+        OpCommand::Backup {
+            cluster,
+            backup_type,
+            flags,
+        } => (
+            Operation::Backup {
+                cluster: cluster_of(cluster, config)?,
+                backup_type: backup_type.into(),
+            },
+            flags,
+        ),
         OpCommand::Restart { .. } | OpCommand::Flush { .. } => {
             unreachable!("batches are built in build()")
         }
@@ -273,6 +284,10 @@ pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     let session = Session::start(config, Scope::only(vec![cluster.clone()]));
     crate::cli::wait_for_answer(&session, crate::session::Needs::RestAndSql).await?;
     session.ensure_exist(std::slice::from_ref(&cluster)).await?;
+    if matches!(&batch, Batch::One(op) if op.is_agent_job()) {
+        // Its preflight reads the cluster's agents, jobs and last report.
+        super::backups::wait_backups(&session, &cluster).await;
+    }
     // An earlier operation that never finished is judged first, so this
     // one is not decided on a misunderstanding of the last.
     match crate::ops::reconcile::run(&session).await {

@@ -12,6 +12,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The agent API's version, in every path (`/v1/...`).
+pub const API: &str = "v1";
+
 /// What an agent says of itself when it registers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentReg {

@@ -227,6 +227,10 @@ pub struct ClusterState {
     /// `sources::agent`), and the last failure to read them.
     pub backups: Option<Sourced<super::backup::report::BackupReport>>,
     pub backups_error: Option<(SystemTime, String)>,
+    /// Its registered node agents by member, and its agent jobs, oldest
+    /// first (pgtui's own keys, read by the etcd source's heartbeat).
+    pub agents: BTreeMap<String, super::agent::AgentReg>,
+    pub jobs: Vec<super::agent::Job>,
     /// What could not be read at all, when the cluster was rebuilt from a
     /// member's REST API with etcd down (`None`: nothing is missing).
     pub partial: Option<String>,

@@ -39,10 +39,6 @@ pub struct Model {
     pub events: events::EventLog,
     /// pgtui operation locks held now, by cluster (from the etcd probe).
     pub locks: BTreeMap<String, lock::LockHolder>,
-    /// Registered node agents, by cluster and member (from the etcd probe).
-    pub agents: BTreeMap<String, BTreeMap<String, agent::AgentReg>>,
-    /// Agent jobs (backups, restores), by cluster, oldest first.
-    pub jobs: BTreeMap<String, Vec<agent::Job>>,
     /// pgtui's own keys (locks, agents, jobs) have been read at least once,
     /// so an empty `agents` means "none registered", not "not read yet".
     pub own_keys_read: bool,

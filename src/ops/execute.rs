@@ -189,11 +189,44 @@ pub async fn run<'a>(
             return refuse(report, e.to_string());
         }
     };
-    report.curl = Some(req.as_curl(&by_hand));
+    report.curl = Some(if op.is_agent_job() {
+        super::agent_job::as_curl(&req, &cx.config.agent)
+    } else {
+        req.as_curl(&by_hand)
+    });
     report.request = Some(req.clone());
     if opts.dry_run {
         report.outcome = Outcome::DryRun;
         report.message = "dry run: nothing was sent".into();
+        return Ok(finish(report, started));
+    }
+    if op.is_agent_job() {
+        // The agent takes the operation lock itself and holds it for the
+        // job's whole length, which may outlive this pgtui.
+        record(Phase::Started, None, None, None)?;
+        progress(&format!("{} {}", req.method, req.url));
+        let (outcome, message) = super::agent_job::start_and_follow(
+            cx,
+            &req,
+            op.cluster(),
+            &id,
+            &format!("{user}@{host}"),
+            progress,
+        )
+        .await;
+        let after = fresh_state(cx, op.cluster())
+            .await
+            .ok()
+            .map(|(c, r)| basis(&c, r));
+        report.outcome = outcome;
+        report.message = message;
+        report.after = after.clone();
+        record(
+            Phase::Finished,
+            Some(outcome),
+            Some(&report.message),
+            after.as_ref(),
+        )?;
         return Ok(finish(report, started));
     }
     let holder = super::lock::Holder {

@@ -10,6 +10,7 @@
 //! the console's dialogs call this layer, through [`context::Ctx`]; nothing
 //! else writes.
 
+pub mod agent_job;
 pub mod audit;
 pub mod context;
 pub mod execute;
@@ -87,6 +88,11 @@ pub enum Operation {
     Resume {
         cluster: String,
     },
+    /// A pgBackRest backup, run as a job by the leader's node agent.
+    Backup {
+        cluster: String,
+        backup_type: crate::model::backup::BackupKind,
+    },
 }
 
 impl Operation {
@@ -102,7 +108,8 @@ impl Operation {
             | Operation::DemoteCluster { cluster, .. }
             | Operation::PromoteCluster { cluster }
             | Operation::Pause { cluster }
-            | Operation::Resume { cluster } => cluster,
+            | Operation::Resume { cluster }
+            | Operation::Backup { cluster, .. } => cluster,
         }
     }
 
@@ -119,10 +126,17 @@ impl Operation {
             Operation::PromoteCluster { .. } => "promote-cluster",
             Operation::Pause { .. } => "pause",
             Operation::Resume { .. } => "resume",
+            Operation::Backup { .. } => "backup",
         }
     }
 
     /// Operations that can lose the leader or data: typed confirmation.
+    /// Runs as a job in a node agent (which takes the lock itself), not
+    /// as one request to Patroni.
+    pub fn is_agent_job(&self) -> bool {
+        matches!(self, Operation::Backup { .. })
+    }
+
     pub fn needs_typed_confirmation(&self) -> bool {
         matches!(
             self,

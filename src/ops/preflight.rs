@@ -331,6 +331,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             }
             pf.plan.push("pause automatic failover (maintenance mode) and wait until every member reports it".into());
         }
+        Operation::Backup { .. } => super::agent_job::preflight(&mut pf, c, op),
         Operation::Resume { .. } => {
             if !v.paused {
                 pf.warnings.push("not paused: nothing to do".into());

@@ -86,6 +86,7 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
     };
     let member = |m: &str| v.members.iter().find(|x| x.name == m);
     match &o.record.operation {
+        Operation::Backup { .. } => super::agent_job::judge(&o.record.id, c),
         Operation::Switchover {
             scheduled_at: Some(_),
             ..

@@ -106,6 +106,10 @@ pub fn patronictl_equivalent(op: &Operation, by_hand: &super::rest_call::ByHand)
         }
         Operation::Pause { cluster } => format!("{ctl} pause {cluster} --wait"),
         Operation::Resume { cluster } => format!("{ctl} resume {cluster} --wait"),
+        Operation::Backup { backup_type, .. } => format!(
+            "pgbackrest --stanza=STANZA --type={} backup   # on the leader, as the PostgreSQL user",
+            backup_type.label()
+        ),
     };
     line
 }
@@ -223,6 +227,21 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             "/config",
             Some(serde_json::json!({ "pause": false })),
         ),
+        // To the leader's node agent, which runs it as a job.
+        Operation::Backup { backup_type, .. } => {
+            let leader = v.leader.as_deref().ok_or("the cluster has no leader")?;
+            let agent = c
+                .agents
+                .get(leader)
+                .filter(|a| !a.url.is_empty())
+                .ok_or_else(|| format!("{leader} has no registered pgtui agent"))?;
+            (
+                Method::Post,
+                agent.url.clone(),
+                "/v1/jobs",
+                Some(serde_json::json!({ "kind": "backup", "backup_type": backup_type.label() })),
+            )
+        }
     };
     Ok(Request {
         method,

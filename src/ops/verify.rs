@@ -120,6 +120,8 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                 .any(|m| Some(&m.name) == v.leader.as_ref() && m.role == want && m.state.is_up())
                 && same
         }
+        // Followed through its job record (`agent_job::follow`).
+        Operation::Backup { .. } => false,
         Operation::Pause { .. } | Operation::Resume { .. } => {
             let want = matches!(op, Operation::Pause { .. });
             v.paused == want

@@ -128,12 +128,9 @@ pub async fn call<T: serde::de::DeserializeOwned>(
 /// The agent to ask for `cluster`: the leader's, else any registered one,
 /// and whether it is the leader's.
 pub fn pick(m: &Model, cluster: &str) -> Option<(AgentReg, bool)> {
-    let agents = m.agents.get(cluster)?;
-    let leader = m
-        .clusters
-        .get(cluster)
-        .and_then(|c| c.dcs.leader.as_ref())
-        .and_then(|l| l.value.ok().cloned());
+    let c = m.clusters.get(cluster)?;
+    let agents = &c.agents;
+    let leader = c.dcs.leader.as_ref().and_then(|l| l.value.ok().cloned());
     if let Some(a) = leader.as_ref().and_then(|l| agents.get(l)) {
         return Some((a.clone(), true));
     }

@@ -216,18 +216,40 @@ impl OwnKeys {
         }
     }
 
+    /// What the model holds, for the clusters it has: agents and jobs of a
+    /// cluster not (yet) in the model are not kept.
     fn of(m: &crate::model::Model) -> Self {
         OwnKeys {
             locks: m.locks.clone(),
-            agents: m.agents.clone(),
-            jobs: m.jobs.clone(),
+            agents: m
+                .clusters
+                .values()
+                .filter(|c| !c.agents.is_empty())
+                .map(|c| (c.name.clone(), c.agents.clone()))
+                .collect(),
+            jobs: m
+                .clusters
+                .values()
+                .filter(|c| !c.jobs.is_empty())
+                .map(|c| (c.name.clone(), c.jobs.clone()))
+                .collect(),
         }
     }
 
-    fn store(self, m: &mut crate::model::Model) {
+    /// Keeps only what [`OwnKeys::of`] can see again, so an unchanged
+    /// reading compares equal.
+    fn known(mut self, m: &crate::model::Model) -> Self {
+        self.agents.retain(|c, _| m.clusters.contains_key(c));
+        self.jobs.retain(|c, _| m.clusters.contains_key(c));
+        self
+    }
+
+    fn store(mut self, m: &mut crate::model::Model) {
         m.locks = self.locks;
-        m.agents = self.agents;
-        m.jobs = self.jobs;
+        for c in m.clusters.values_mut() {
+            c.agents = self.agents.remove(&c.name).unwrap_or_default();
+            c.jobs = self.jobs.remove(&c.name).unwrap_or_default();
+        }
         m.own_keys_read = true;
     }
 }
@@ -401,7 +423,7 @@ async fn watch(
                         silent = 0;
                         let now = SystemTime::now();
                         let ours = match kvs {
-                            Some(kvs) => OwnKeys::parse(&keys.pgtui_prefix, &kvs),
+                            Some(kvs) => model.read(|m| OwnKeys::parse(&keys.pgtui_prefix, &kvs).known(m)),
                             None => model.read(OwnKeys::of),
                         };
                         let was_down = model.read(|m| m.source(SourceId::Etcd).down_since.is_some());

@@ -256,11 +256,7 @@ pub fn for_cluster(m: &crate::model::Model, name: &str, now: i64) -> Option<Summ
             .and_then(|s| s.trim().parse().ok()),
         history,
         members: c.dcs.members.keys().cloned().collect(),
-        agents: m
-            .agents
-            .get(name)
-            .map(|a| a.keys().cloned().collect())
-            .unwrap_or_default(),
+        agents: c.agents.keys().cloned().collect(),
     };
     Some(summarize(&r.value, &facts, now))
 }

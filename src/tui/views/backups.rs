@@ -206,12 +206,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     };
     let now = epoch(ctx.now);
     let summary = ctx.views.backups(ctx.model, &c.name, ctx.now);
-    let jobs = ctx
-        .model
-        .jobs
-        .get(&c.name)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let jobs = c.jobs.as_slice();
     let (Some(s), Some(report)) = (summary.as_ref(), c.backups.as_ref()) else {
         let msg = match &c.backups_error {
             Some((at, e)) => format!(
