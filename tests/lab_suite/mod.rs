@@ -2,6 +2,7 @@
 //! and `lab_patroni4.rs`). Every check compares pgtui with an independent
 //! witness: patronictl, etcdctl, or the cluster's own behaviour.
 
+pub mod backup_job;
 pub mod backups;
 pub mod console_e2e;
 pub mod console_ops;
@@ -576,6 +577,7 @@ macro_rules! all_lab_suite_tests {
             switchover_under_write_load_loses_no_committed_row => lab_suite::write_load::switchover_under_write_load_loses_no_committed_row,
             agents_register_and_backups_agree_with_pgbackrest => lab_suite::backups::agents_register_and_backups_agree_with_pgbackrest,
             a_missing_archived_segment_is_a_hole_in_the_window => lab_suite::backups::a_missing_archived_segment_is_a_hole_in_the_window,
+            op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
         }
     };
 }
