@@ -120,7 +120,8 @@ pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64), String>
                extract(epoch from last_archived_time)::bigint, failed_count, last_failed_wal, \
                extract(epoch from last_failed_time)::bigint, extract(epoch from stats_reset)::bigint, \
                (select setting::bigint from pg_settings where name = 'archive_timeout'), \
-               (select setting::bigint from pg_settings where name = 'wal_segment_size') \
+               (select setting::bigint from pg_settings where name = 'wal_segment_size'), \
+               case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end \
              from pg_stat_archiver",
             &[],
         )
@@ -135,6 +136,7 @@ pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64), String>
         last_failed_wal: row.get(4),
         last_failed_time: row.get(5),
         stats_reset: row.get(6),
+        current_wal: row.get(9),
     };
     let timeout: i64 = row.get(7);
     let seg: i64 = row.get(8);

@@ -285,9 +285,12 @@ pub fn judge(id: &str, c: &ClusterState) -> (Outcome, String) {
 
 /// The request as `curl`, the token left to the environment.
 pub fn as_curl(req: &Request, cfg: &crate::config::AgentClientConfig) -> String {
-    let tls = cfg
-        .cacert
-        .as_ref()
+    as_curl_with(req, cfg.cacert.as_deref())
+}
+
+/// [`as_curl`] with the agents' CA given.
+pub fn as_curl_with(req: &Request, cacert: Option<&std::path::Path>) -> String {
+    let tls = cacert
         .filter(|_| req.url.starts_with("https"))
         .map(|c| format!(" --cacert {}", c.display()))
         .unwrap_or_default();

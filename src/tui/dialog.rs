@@ -36,6 +36,8 @@ pub enum OpKind {
     /// Cancel the scheduled switchover, else the selected member's
     /// scheduled restart.
     CancelScheduled,
+    /// A pgBackRest backup in the leader's agent; ↑/↓ choose its type.
+    Backup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +180,10 @@ impl Dialog {
             OpKind::Resume => Operation::Resume {
                 cluster: cluster.clone(),
             },
+            OpKind::Backup => Operation::Backup {
+                cluster: cluster.clone(),
+                backup_type: crate::model::backup::BackupKind::Full,
+            },
             OpKind::CancelScheduled if v.scheduled_switchover.is_some() => {
                 Operation::CancelSwitchover {
                     cluster: cluster.clone(),
@@ -225,9 +231,13 @@ impl Dialog {
         self.preflight = preflight(&self.op, c, now);
         self.expected = expectation(&self.op, c);
         self.patronictl = patronictl_equivalent(&self.op, &self.by_hand);
-        self.curl = request_for(&self.op, c)
-            .ok()
-            .map(|r| r.as_curl(&self.by_hand));
+        self.curl = request_for(&self.op, c).ok().map(|r| {
+            if self.op.is_agent_job() {
+                crate::ops::agent_job::as_curl_with(&r, self.by_hand.cacert.as_deref())
+            } else {
+                r.as_curl(&self.by_hand)
+            }
+        });
     }
 
     /// Uses `by_hand` (the session's config file and CA) for the
@@ -247,6 +257,15 @@ impl Dialog {
     }
 
     fn set_pick(&mut self, i: usize, c: &ClusterState, now: SystemTime) {
+        if let Operation::Backup { backup_type, .. } = &mut self.op {
+            use crate::model::backup::BackupKind::*;
+            let kinds = [Full, Diff, Incr];
+            *backup_type = kinds[i.min(kinds.len() - 1)];
+            self.pick = i.min(kinds.len() - 1);
+            self.refusal = None;
+            self.refresh(c, now);
+            return;
+        }
         let Some(s) = self.candidates.get(i) else {
             return;
         };

@@ -2,8 +2,12 @@
 //!
 //! Red when archiving fails (the last failure is newer than the last
 //! success) or is stale (nothing archived for longer than
-//! `archive_timeout` plus [`STALE_MARGIN_SECS`]). With `archive_timeout`
-//! 0 a quiet database archives nothing, legitimately, so it is never stale.
+//! `archive_timeout` plus [`STALE_MARGIN_SECS`]) while a finished segment
+//! waits. PostgreSQL switches segments on `archive_timeout` only after
+//! writes, so an idle database archives nothing for hours, legitimately:
+//! when the segment being written is the one right after the last archived,
+//! nothing waits and archiving is OK however old the last one is. With
+//! `archive_timeout` 0 it is never stale either.
 
 use super::Archiver;
 use serde::Serialize;
@@ -37,7 +41,11 @@ pub fn health(a: &Archiver, archive_timeout_secs: u64, now: i64) -> ArchivingHea
         (Some(last), _) => {
             let limit = archive_timeout_secs.min(i64::MAX as u64) as i64 + STALE_MARGIN_SECS;
             let silent = now - last;
-            if archive_timeout_secs > 0 && silent > limit {
+            let nothing_waits = match (&a.last_archived_wal, &a.current_wal) {
+                (Some(l), Some(c)) => up_to_date(l, c),
+                _ => false,
+            };
+            if archive_timeout_secs > 0 && silent > limit && !nothing_waits {
                 ArchivingHealth::Stale {
                     last: Some(last),
                     silent_secs: silent,
@@ -47,6 +55,26 @@ pub fn health(a: &Archiver, archive_timeout_secs: u64, now: i64) -> ArchivingHea
                 ArchivingHealth::Ok { last }
             }
         }
+    }
+}
+
+/// `(log, seg)` of a WAL file name (`TTTTTTTTLLLLLLLLSSSSSSSS…`).
+fn log_seg(name: &str) -> Option<(u64, u64)> {
+    let log = u64::from_str_radix(name.get(8..16)?, 16).ok()?;
+    let seg = u64::from_str_radix(name.get(16..24)?, 16).ok()?;
+    Some((log, seg))
+}
+
+/// Whether `current` is `last_archived` itself or the segment after it: then
+/// no finished segment waits to be archived. Timelines aside (a promotion
+/// continues the same segment number), and without the segment size: the
+/// next of `(log, seg)` is `(log, seg+1)`, or `(log+1, 0)` at a wrap.
+pub fn up_to_date(last_archived: &str, current: &str) -> bool {
+    match (log_seg(last_archived), log_seg(current)) {
+        (Some((ll, ls)), Some((cl, cs))) => {
+            (cl, cs) <= (ll, ls) || (cl == ll && cs == ls + 1) || (cl == ll + 1 && cs == 0)
+        }
+        _ => false,
     }
 }
 
@@ -105,5 +133,42 @@ mod tests {
             ArchivingHealth::Ok { last: 1000 }
         );
         assert!(health(&a(None, None), 0, 1).is_red());
+    }
+
+    #[test]
+    fn an_idle_database_is_not_stale() {
+        let idle = |last: &str, current: &str| Archiver {
+            last_archived_time: Some(1000),
+            last_archived_wal: Some(last.into()),
+            current_wal: Some(current.into()),
+            ..Default::default()
+        };
+        // Writing the segment after the last archived: nothing waits.
+        assert_eq!(
+            health(
+                &idle("000000010000000000000007", "000000010000000000000008"),
+                300,
+                99_999
+            ),
+            ArchivingHealth::Ok { last: 1000 }
+        );
+        assert!(up_to_date(
+            "0000000100000000000000FF",
+            "000000010000000100000000"
+        ));
+        assert!(up_to_date(
+            "00000001000000000000000C.00000028.backup",
+            "00000002000000000000000D"
+        ));
+        // Two behind: a finished segment waits.
+        assert!(matches!(
+            health(
+                &idle("000000010000000000000007", "000000010000000000000009"),
+                300,
+                99_999
+            ),
+            ArchivingHealth::Stale { .. }
+        ));
+        assert!(!up_to_date("garbage", "000000010000000000000009"));
     }
 }

@@ -134,6 +134,10 @@ pub struct Archiver {
     pub last_failed_wal: Option<String>,
     pub last_failed_time: Option<i64>,
     pub stats_reset: Option<i64>,
+    /// The segment the leader writes now (`pg_walfile_name(
+    /// pg_current_wal_lsn())`); absent on a replica or from an older agent.
+    #[serde(default)]
+    pub current_wal: Option<String>,
 }
 
 /// An archived WAL file in the repo, as `pgbackrest repo-ls` lists it.

@@ -119,6 +119,25 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
             if e.paused { "⏸ paused" } else { "not paused" }
         )),
     ])];
+    if let crate::ops::Operation::Backup { backup_type, .. } = &d.op {
+        let mut spans = vec![Span::styled(
+            format!(" backup type ({}) ", keys::CHOOSE.text()),
+            t.header(),
+        )];
+        for k in [
+            crate::model::backup::BackupKind::Full,
+            crate::model::backup::BackupKind::Diff,
+            crate::model::backup::BackupKind::Incr,
+        ] {
+            spans.push(Span::raw(" "));
+            spans.push(if k == *backup_type {
+                Span::styled(format!("▶ {}", k.label()), t.selected())
+            } else {
+                Span::raw(format!("  {}", k.label()))
+            });
+        }
+        l.push(Line::from(spans));
+    }
     if !d.candidates.is_empty() {
         let view = current(ctx.model, d).map(|c| ctx.view(c));
         l.push(Line::from(Span::styled(
