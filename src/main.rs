@@ -125,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { last } => pgtui::cli::audit::run(resolve(&g), last).await,
         Command::Demo(args) => demo(g, args).await,
         Command::List(args) => pgtui::cli::list::run(resolve(&g)?, args).await,
+        Command::Restore(args) => pgtui::cli::restore::run(resolve(&g)?, args).await,
         Command::Jobs(args) => pgtui::cli::jobs::run(resolve(&g)?, args).await,
         Command::Backups(args) => pgtui::cli::backups::run(resolve(&g)?, args).await,
         Command::History(args) => pgtui::cli::commands::history(resolve(&g)?, args).await,

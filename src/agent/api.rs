@@ -140,13 +140,15 @@ async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
         Err(e) => r.parse_error = Some(e.to_string()),
     }
     match pgbackrest::archiver(&s).await {
-        Ok((a, t, seg)) => {
+        Ok((a, t, seg, db_size)) => {
             r.archiver = Some(a);
             r.archive_timeout = Some(t);
             r.wal_segment_size = Some(seg);
+            r.database_size = db_size;
         }
         Err(e) => r.archiver_error = Some(e),
     }
+    r.data_dir_free = s.data_dir.as_deref().and_then(pgbackrest::free_bytes);
     // The archived segments from the current archive id, for the holes.
     let archive_id = r
         .stanzas
@@ -174,7 +176,7 @@ async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
 
 async fn archiver(State(s): State<Arc<AgentSettings>>) -> Response {
     match pgbackrest::archiver(&s).await {
-        Ok((a, t, seg)) => Json(json!({"archiver": a, "archive_timeout": t, "wal_segment_size": seg, "fetched_at": now()})).into_response(),
+        Ok((a, t, seg, _)) => Json(json!({"archiver": a, "archive_timeout": t, "wal_segment_size": seg, "fetched_at": now()})).into_response(),
         Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e}))).into_response(),
     }
 }

@@ -83,6 +83,12 @@ pub async fn run(s: &AgentSettings, args: &[&str]) -> Result<Output, RunError> {
     })
 }
 
+/// Free bytes on the filesystem holding `dir`.
+pub fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    let st = nix::sys::statvfs::statvfs(dir).ok()?;
+    Some(st.blocks_available() as u64 * st.fragment_size() as u64)
+}
+
 /// `pgbackrest version`, as `2.45`.
 pub async fn version(s: &AgentSettings) -> Option<String> {
     let out = tokio::process::Command::new(&s.pgbackrest)
@@ -95,7 +101,7 @@ pub async fn version(s: &AgentSettings) -> Option<String> {
 }
 
 /// The local `pg_stat_archiver`, `archive_timeout` (s) and `wal_segment_size`.
-pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64), String> {
+pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64, Option<u64>), String> {
     let pg = &s.local_pg;
     let mut cfg = tokio_postgres::Config::new();
     cfg.host(&pg.socket_dir)
@@ -121,7 +127,8 @@ pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64), String>
                extract(epoch from last_failed_time)::bigint, extract(epoch from stats_reset)::bigint, \
                (select setting::bigint from pg_settings where name = 'archive_timeout'), \
                (select setting::bigint from pg_settings where name = 'wal_segment_size'), \
-               case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end \
+               case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end, \
+               (select sum(pg_database_size(oid))::bigint from pg_database) \
              from pg_stat_archiver",
             &[],
         )
@@ -140,5 +147,11 @@ pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64), String>
     };
     let timeout: i64 = row.get(7);
     let seg: i64 = row.get(8);
-    Ok((a, timeout.max(0) as u64, seg.max(0) as u64))
+    let db_size: Option<i64> = row.get(10);
+    Ok((
+        a,
+        timeout.max(0) as u64,
+        seg.max(0) as u64,
+        db_size.map(|d| d.max(0) as u64),
+    ))
 }

@@ -97,6 +97,12 @@ pub enum Command {
     /// narrates one until it ends.
     #[command(after_help = "Examples:\n  pgtui jobs pg-test\n  pgtui jobs pg-test --follow")]
     Jobs(crate::cli::jobs::JobsArgs),
+    /// Point-in-time restore: its preflight and plan, with every step's
+    /// command (`--dry-run`; the restore job itself is not built yet).
+    #[command(
+        after_help = "Examples:\n  pgtui restore pg-test --to 2026-12-06T05:30:00+00:00 --dry-run\n  pgtui restore pg-test --immediate --set 20261206-050253F --dry-run -f json"
+    )]
+    Restore(crate::cli::restore::RestoreArgs),
     #[command(flatten)]
     Op(crate::cli::ops::OpCommand),
     /// The audit log of operations (one JSON line per start and end).

@@ -14,6 +14,7 @@ pub mod op_args;
 pub mod op_report;
 pub mod ops;
 pub mod render;
+pub mod restore;
 
 use crate::exit::{CliError, ExitCode};
 use crate::session::{Needs, Session};

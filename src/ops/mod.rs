@@ -22,6 +22,7 @@ pub mod refusal;
 pub mod request;
 pub mod rest_call;
 pub mod restart_scope;
+pub mod restore_plan;
 pub mod scorecard;
 pub mod verify;
 

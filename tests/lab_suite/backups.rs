@@ -195,3 +195,65 @@ pub fn a_missing_archived_segment_is_a_hole_in_the_window(lab: &SharedLab) {
     });
     assert!(closed.is_some(), "the hole stayed after {victim} came back");
 }
+
+pub fn restore_dry_run_plans_from_the_lab_backups(lab: &SharedLab) {
+    let _g = lab.lock();
+    let (leader, _) = lab.settle();
+    let host = lab.info.clusters[0]
+        .members
+        .iter()
+        .find(|m| m.name == leader)
+        .unwrap()
+        .host
+        .clone();
+    let t = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    super::psql(
+        lab,
+        &host,
+        "create table if not exists pgtui_pitr(x int); insert into pgtui_pitr values (1); select pg_switch_wal();",
+    );
+    // Archived past T (the switch), seen through the agent.
+    let at = chrono::DateTime::parse_from_rfc3339(&t)
+        .unwrap()
+        .timestamp();
+    let v = wait_for(Duration::from_secs(30), || {
+        let v = backups_json(lab);
+        (v["window"]["to"].as_i64()? >= at).then_some(v)
+    })
+    .expect("the archive reached T");
+    let newest = v["stanza"]["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["stop"].as_i64().unwrap() <= at)
+        .max_by_key(|b| b["stop"].as_i64().unwrap())
+        .unwrap()["label"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = lab.pgtui(&["restore", "pg-test", "--to", &t, "--dry-run", "-f", "json"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["outcome"], "dry_run", "{p}");
+    assert_eq!(p["plan"]["set"], newest.as_str(), "{p}");
+    assert_eq!(p["plan"]["node"], leader.as_str(), "{p}");
+    let cmd = p["plan"]["command"].as_str().unwrap();
+    assert!(
+        cmd.contains("--delta --type=time --target=")
+            && cmd.contains("--target-action=promote restore"),
+        "{cmd}"
+    );
+    // Not a dry run: refused, nothing sent. Past the archive: refused.
+    let out = lab.pgtui(&["restore", "pg-test", "--to", &t]);
+    assert_eq!(out.status.code(), Some(6), "{}", output_text(&out));
+    assert!(output_text(&out).contains("not built in this version"));
+    let out = lab.pgtui(&[
+        "restore",
+        "pg-test",
+        "--to",
+        "2099-01-01T00:00:00+00:00",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{}", output_text(&out));
+    assert!(output_text(&out).contains("past the last archived WAL"));
+}

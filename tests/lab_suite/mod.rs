@@ -577,6 +577,7 @@ macro_rules! all_lab_suite_tests {
             switchover_under_write_load_loses_no_committed_row => lab_suite::write_load::switchover_under_write_load_loses_no_committed_row,
             agents_register_and_backups_agree_with_pgbackrest => lab_suite::backups::agents_register_and_backups_agree_with_pgbackrest,
             a_missing_archived_segment_is_a_hole_in_the_window => lab_suite::backups::a_missing_archived_segment_is_a_hole_in_the_window,
+            restore_dry_run_plans_from_the_lab_backups => lab_suite::backups::restore_dry_run_plans_from_the_lab_backups,
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
         }
     };

@@ -44,6 +44,12 @@ pub struct BackupReport {
     pub wal: Option<Vec<WalFile>>,
     #[serde(default)]
     pub wal_error: Option<String>,
+    /// Free bytes on the data directory's filesystem, and the size of the
+    /// databases, for the restore's disk check.
+    #[serde(default)]
+    pub data_dir_free: Option<u64>,
+    #[serde(default)]
+    pub database_size: Option<u64>,
 }
 
 /// What the cluster itself says, for the findings that compare.

@@ -141,7 +141,11 @@ impl Window {
 
     /// The first hole a restore to `target` would have to replay through.
     pub fn hole_for_target(&self, stanza: &StanzaInfo, target: i64) -> Option<&Hole> {
-        let b = stanza.backup_for_target(target)?;
+        self.hole_between(stanza.backup_for_target(target)?, target)
+    }
+
+    /// The first hole replay from backup `b` to `target` would meet.
+    pub fn hole_between(&self, b: &super::BackupSet, target: i64) -> Option<&Hole> {
         let from = b
             .wal_start
             .as_deref()
