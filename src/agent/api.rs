@@ -123,7 +123,17 @@ async fn status(State(s): State<Arc<AgentSettings>>) -> Json<Value> {
 }
 
 async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
-    let info = match pgbackrest::run(&s, &["--output=json", "info"]).await {
+    // `info`, the archiver and the listing of every archived file run at
+    // once: the listing covers the whole stanza's archive, and is narrowed
+    // to the current archive id once `info` names it.
+    let stanza_dir = format!("archive/{}", s.stanza.as_deref().unwrap_or(""));
+    let ls_args = ["--output=json", "--recurse", "repo-ls", stanza_dir.as_str()];
+    let (info, arch, listing) = tokio::join!(
+        pgbackrest::run(&s, &["--output=json", "info"]),
+        pgbackrest::archiver(&s),
+        pgbackrest::run(&s, &ls_args),
+    );
+    let info = match info {
         Ok(o) => o,
         Err(e) => return failure(e),
     };
@@ -139,7 +149,7 @@ async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
         Ok(v) => r.stanzas = Some(v),
         Err(e) => r.parse_error = Some(e.to_string()),
     }
-    match pgbackrest::archiver(&s).await {
+    match arch {
         Ok((a, t, seg, db_size)) => {
             r.archiver = Some(a);
             r.archive_timeout = Some(t);
@@ -149,25 +159,21 @@ async fn backups(State(s): State<Arc<AgentSettings>>) -> Response {
         Err(e) => r.archiver_error = Some(e),
     }
     r.data_dir_free = s.data_dir.as_deref().and_then(pgbackrest::free_bytes);
-    // The archived segments from the current archive id, for the holes.
     let archive_id = r
         .stanzas
         .as_ref()
         .and_then(|v| v.first())
         .and_then(|st| st.archives.last())
         .map(|a| a.id.clone());
-    match archive_id {
-        Some(id) => {
-            let path = format!("archive/{}/{id}", s.stanza.as_deref().unwrap_or(""));
-            match pgbackrest::run(&s, &["--output=json", "--recurse", "repo-ls", &path]).await {
-                Ok(o) => match crate::model::backup::wal::parse_repo_ls(&o.stdout) {
-                    Ok(w) => r.wal = Some(w),
-                    Err(e) => r.wal_error = Some(e.to_string()),
-                },
+    match (archive_id, listing) {
+        (None, _) => r.wal_error = Some("no archive in the repo yet".to_string()),
+        (Some(_), Err(e)) => r.wal_error = Some(e.to_string()),
+        (Some(id), Ok(o)) => {
+            match crate::model::backup::wal::parse_repo_ls_under(&o.stdout, &format!("{id}/")) {
+                Ok(w) => r.wal = Some(w),
                 Err(e) => r.wal_error = Some(e.to_string()),
             }
         }
-        None => r.wal_error = Some("no archive in the repo yet".to_string()),
     }
     let mut body = serde_json::to_value(&r).unwrap_or(Value::Null);
     body["raw"] = raw;

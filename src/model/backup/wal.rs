@@ -60,6 +60,12 @@ pub enum WalListError {
 /// The files of `pgbackrest repo-ls --output=json --recurse PATH`: an object
 /// of relative path → `{"type": "file"|"path"|"link", "size", "time"}`.
 pub fn parse_repo_ls(json: &[u8]) -> Result<Vec<WalFile>, WalListError> {
+    parse_repo_ls_under(json, "")
+}
+
+/// [`parse_repo_ls`], keeping only the paths under `prefix` (`15-1/`, one
+/// archive id of a listing of the whole stanza's archive).
+pub fn parse_repo_ls_under(json: &[u8], prefix: &str) -> Result<Vec<WalFile>, WalListError> {
     let v: serde_json::Value =
         serde_json::from_slice(json).map_err(|e| WalListError::Malformed(e.to_string()))?;
     let obj = v
@@ -67,7 +73,7 @@ pub fn parse_repo_ls(json: &[u8]) -> Result<Vec<WalFile>, WalListError> {
         .ok_or_else(|| WalListError::Malformed("not an object".into()))?;
     Ok(obj
         .iter()
-        .filter(|(_, e)| e["type"] == "file")
+        .filter(|(path, e)| e["type"] == "file" && path.starts_with(prefix))
         .map(|(path, e)| WalFile {
             name: crate::text::escape(path.rsplit('/').next().unwrap_or(path)).into_owned(),
             time: e["time"].as_i64(),

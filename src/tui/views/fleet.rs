@@ -8,8 +8,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
 
+/// The Paused column, dropped on narrow terminals (the Health column says
+/// `⏸ paused` too).
+const PAUSED: usize = 7;
+
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
+    let narrow = area.width < 110;
     let stale = !common::dcs_live(ctx);
     let names = crate::tui::selection::visible_clusters(ctx.model, &ctx.ui.filter);
     // Only the rows that fit are built: a fleet of thousands must not cost a
@@ -47,7 +52,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             } else {
                 ("✓ healthy", t.fg(t.ok))
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(v.name.clone()),
                 Cell::from(Span::styled(health, style)),
                 Cell::from(v.leader.clone().unwrap_or_else(|| "-".into())),
@@ -62,38 +67,59 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                 } else {
                     Span::styled("live", t.muted())
                 }),
-            ])
+            ];
+            if narrow {
+                cells.remove(PAUSED);
+            }
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Min(14),
-        Constraint::Length(15),
-        Constraint::Length(14),
-        Constraint::Length(4),
-        Constraint::Length(7),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(12),
-        Constraint::Length(6),
-    ];
+    // Every width the constraints ask for fits, with the slack in the
+    // cluster column alone: an over-constrained table is laid out
+    // differently from run to run.
+    let widths: Vec<Constraint> = if narrow {
+        [10, 13, 11, 3, 4, 5, 6, 8, 5]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    Constraint::Min(*w)
+                } else {
+                    Constraint::Length(*w)
+                }
+            })
+            .collect()
+    } else {
+        [14, 15, 14, 4, 7, 9, 8, 6, 12, 6]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    Constraint::Min(*w)
+                } else {
+                    Constraint::Length(*w)
+                }
+            })
+            .collect()
+    };
     let title = format!("fleet ({} clusters)", names.len());
+    let mut header = vec![
+        "Cluster",
+        "Health",
+        "Leader",
+        "TL",
+        "Members",
+        "Streaming",
+        "Max lag",
+        "Paused",
+        "Backup",
+        "Data",
+    ];
+    if narrow {
+        header.remove(PAUSED);
+    }
     let table = Table::new(rows, widths)
-        .header(
-            Row::new(vec![
-                "Cluster",
-                "Health",
-                "Leader",
-                "TL",
-                "Members",
-                "Streaming",
-                "Max lag",
-                "Paused",
-                "Backup",
-                "Data",
-            ])
-            .style(t.header()),
-        )
+        .header(Row::new(header).style(t.header()))
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ")
         .block(block(ctx, &title, true));
