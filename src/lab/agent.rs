@@ -68,20 +68,7 @@ pub(crate) async fn start(sup: &Supervisor, layout: &Layout) -> Result<(), LabEr
                 key.display().to_string(),
             ]);
         }
-        let env = [
-            (
-                "PGBACKREST_CONFIG".to_string(),
-                n.pgbackrest_conf.display().to_string(),
-            ),
-            (
-                "PGBACKREST_CONFIG_INCLUDE_PATH".to_string(),
-                layout
-                    .dir
-                    .join("conf/pgbackrest-conf.d")
-                    .display()
-                    .to_string(),
-            ),
-        ];
+        let env = super::pgbackrest::node_env(layout, n);
         sup.spawn(&c, Kind::Agent, &exe, &args, &env, &layout.log_file(&c))
             .await?;
     }

@@ -32,20 +32,7 @@ pub(crate) async fn start(
 ) -> Result<(), LabError> {
     let bin = flavor.patroni_bin();
     for n in nodes {
-        let env = [
-            (
-                "PGBACKREST_CONFIG".to_string(),
-                n.pgbackrest_conf.display().to_string(),
-            ),
-            (
-                "PGBACKREST_CONFIG_INCLUDE_PATH".to_string(),
-                layout
-                    .dir
-                    .join("conf/pgbackrest-conf.d")
-                    .display()
-                    .to_string(),
-            ),
-        ];
+        let env = super::pgbackrest::node_env(layout, n);
         let c = component(n);
         let args = [n.patroni_yaml.display().to_string()];
         sup.spawn(&c, Kind::Patroni, &bin, &args, &env, &layout.log_file(&c))

@@ -138,3 +138,22 @@ pub(crate) async fn verify(
     }
     Ok(())
 }
+
+/// The environment that points a node's pgBackRest (run by its Patroni's
+/// PostgreSQL, or by its agent) at the node's config, and no other.
+pub(crate) fn node_env(layout: &Layout, n: &PgNode) -> [(String, String); 2] {
+    [
+        (
+            "PGBACKREST_CONFIG".to_string(),
+            n.pgbackrest_conf.display().to_string(),
+        ),
+        (
+            "PGBACKREST_CONFIG_INCLUDE_PATH".to_string(),
+            layout
+                .dir
+                .join("conf/pgbackrest-conf.d")
+                .display()
+                .to_string(),
+        ),
+    ]
+}

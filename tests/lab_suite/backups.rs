@@ -139,8 +139,8 @@ fn segment_files(lab: &SharedLab, name: &str) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-pub fn a_missing_archived_segment_is_a_hole_in_the_window(lab: &SharedLab) {
-    let _g = lab.lock();
+/// pg-test's leader once settled, and its address.
+fn leader_host(lab: &SharedLab) -> (String, String) {
     let (leader, _) = lab.settle();
     let host = lab.info.clusters[0]
         .members
@@ -149,6 +149,12 @@ pub fn a_missing_archived_segment_is_a_hole_in_the_window(lab: &SharedLab) {
         .unwrap()
         .host
         .clone();
+    (leader, host)
+}
+
+pub fn a_missing_archived_segment_is_a_hole_in_the_window(lab: &SharedLab) {
+    let _g = lab.lock();
+    let (_, host) = leader_host(lab);
     // Two more segments past the last backup, archived.
     for _ in 0..2 {
         super::psql(
@@ -198,14 +204,7 @@ pub fn a_missing_archived_segment_is_a_hole_in_the_window(lab: &SharedLab) {
 
 pub fn restore_dry_run_plans_from_the_lab_backups(lab: &SharedLab) {
     let _g = lab.lock();
-    let (leader, _) = lab.settle();
-    let host = lab.info.clusters[0]
-        .members
-        .iter()
-        .find(|m| m.name == leader)
-        .unwrap()
-        .host
-        .clone();
+    let (leader, host) = leader_host(lab);
     let t = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
     super::psql(
         lab,

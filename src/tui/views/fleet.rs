@@ -77,31 +77,22 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     // Every width the constraints ask for fits, with the slack in the
     // cluster column alone: an over-constrained table is laid out
     // differently from run to run.
-    let widths: Vec<Constraint> = if narrow {
-        [10, 13, 11, 3, 4, 5, 6, 8, 5]
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    Constraint::Min(*w)
-                } else {
-                    Constraint::Length(*w)
-                }
-            })
-            .collect()
+    let sizes: &[u16] = if narrow {
+        &[10, 13, 11, 3, 4, 5, 6, 8, 5]
     } else {
-        [14, 15, 14, 4, 7, 9, 8, 6, 12, 6]
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if i == 0 {
-                    Constraint::Min(*w)
-                } else {
-                    Constraint::Length(*w)
-                }
-            })
-            .collect()
+        &[14, 15, 14, 4, 7, 9, 8, 6, 12, 6]
     };
+    let widths: Vec<Constraint> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                Constraint::Min(*w)
+            } else {
+                Constraint::Length(*w)
+            }
+        })
+        .collect();
     let title = format!("fleet ({} clusters)", names.len());
     let mut header = vec![
         "Cluster",
