@@ -212,9 +212,9 @@ async fn round(
                 Err(e) => {
                     let msg = e.to_string();
                     c.backups_error = Some((now, msg.clone()));
-                    // A cluster without agents is a fact about it, not a
-                    // failure of the source.
-                    if !matches!(e, AgentError::NoAgent { .. }) {
+                    // A cluster without agents, or a pgtui given no token,
+                    // is a fact to show, not an outage of the source.
+                    if !matches!(e, AgentError::NoAgent { .. } | AgentError::NoToken) {
                         round.failed(msg, e.is_auth());
                     }
                 }

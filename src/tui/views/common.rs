@@ -416,7 +416,7 @@ pub fn backup_badge(ctx: &Ctx, c: &ClusterState) -> Option<Span<'static>> {
     let s = ctx.views.backups(ctx.model, &c.name, ctx.now);
     let stale = c.backups_error.is_some();
     let Some(s) = s.as_ref() else {
-        return stale.then(|| Span::styled(" backup ? (no agent answer) ", t.fg(t.stale)));
+        return stale.then(|| Span::styled(" backups unknown ", t.fg(t.stale)));
     };
     if !s.configured {
         return Some(Span::styled(" no pgBackRest ", t.muted()));
