@@ -11,7 +11,7 @@ use super::args::{Format, OneClusterArgs};
 use super::render::simple_table;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::model::backup::report::{archiving_text, for_cluster, utc, Summary};
+use crate::model::backup::report::{archiving_text, epoch_secs, for_cluster, utc, Summary};
 use crate::model::backup::BackupSet;
 use crate::session::{one_cluster, Needs, Session};
 use crate::sources::Scope;
@@ -31,12 +31,6 @@ struct Out<'a> {
     red: bool,
     #[serde(flatten)]
     summary: &'a Summary,
-}
-
-fn epoch(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Waits until the agent source has answered or failed for `name`.
@@ -67,7 +61,7 @@ pub async fn run(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
     let (summary, report, error, auth) = s.model.read(|m| {
         let c = m.clusters.get(&name);
         (
-            for_cluster(m, &name, epoch(now)),
+            for_cluster(m, &name, epoch_secs(now)),
             c.and_then(|c| c.backups.clone()),
             c.and_then(|c| c.backups_error.clone()),
             m.source(crate::model::SourceId::Agent).auth_failed,
@@ -87,7 +81,7 @@ pub async fn run(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
     if let Some((_, e)) = &error {
         errln!(
             "pgtui: STALE: the backups below are from {}, the last answer; now: {e}",
-            utc(epoch(report.at))
+            utc(epoch_secs(report.at))
         );
     }
     let out = Out {
@@ -100,7 +94,7 @@ pub async fn run(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
     match args.format {
         Format::Json => outln!("{}", serde_json::to_string(&out).expect("serialisable")),
         Format::Yaml => out!("{}", serde_yaml::to_string(&out).expect("serialisable")),
-        Format::Table => outln!("{}", table(&name, &out, epoch(now))),
+        Format::Table => outln!("{}", table(&name, &out, epoch_secs(now))),
     }
     Ok(())
 }

@@ -108,11 +108,10 @@ async fn start(
     body["id"] = id.into();
     body["requested_by"] = requested_by.into();
     let base = req.url.trim_end_matches("/v1/jobs");
-    let reg = agent_at(base);
     crate::sources::agent::call::<Job>(
         &http,
         &cx.config.agent,
-        &reg,
+        base,
         reqwest::Method::POST,
         "/v1/jobs",
         Some(&body),
@@ -125,19 +124,6 @@ async fn start(
         }
         _ => StartFailure::Refused(e.to_string()),
     })
-}
-
-fn agent_at(base: &str) -> crate::model::agent::AgentReg {
-    crate::model::agent::AgentReg {
-        member: String::new(),
-        cluster: String::new(),
-        url: base.to_string(),
-        version: String::new(),
-        api: crate::model::agent::API.to_string(),
-        stanza: None,
-        pgbackrest_version: None,
-        started: 0,
-    }
 }
 
 /// Says what changed in `job` since `seen`: steps that started, the new
@@ -217,7 +203,7 @@ pub async fn follow(
     let Ok(http) = crate::sources::agent::client(&cx.config.agent) else {
         return (Outcome::Unknown, "no agent client".into());
     };
-    let reg = agent_at(req.url.trim_end_matches("/v1/jobs"));
+    let base = req.url.trim_end_matches("/v1/jobs");
     let started = Instant::now();
     let mut last_seen = Instant::now();
     let mut seen: Option<Job> = None;
@@ -226,7 +212,7 @@ pub async fn follow(
         let fresh = crate::sources::agent::call::<Job>(
             &http,
             &cx.config.agent,
-            &reg,
+            base,
             reqwest::Method::GET,
             &path,
             None,
@@ -257,7 +243,7 @@ pub async fn follow(
                 Outcome::Unknown,
                 format!(
                     "neither the agent at {} nor etcd has said anything of job {id} for {} s; it may still run: follow it with `pgtui jobs {cluster}`",
-                    reg.url,
+                    base,
                     SILENCE.as_secs()
                 ),
             );

@@ -70,27 +70,22 @@ pub fn client(cfg: &AgentClientConfig) -> Result<reqwest::Client, AgentError> {
     b.build().map_err(|e| AgentError::Setup(e.to_string()))
 }
 
-/// Sends one request to an agent with the bearer token and decodes its
-/// JSON answer. Shared by this source and the ops layer's jobs.
+/// Sends one request to the agent at `base` (its registered URL) with the
+/// bearer token and decodes its JSON answer. Shared by this source and the
+/// ops layer's jobs.
 pub async fn call<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     cfg: &AgentClientConfig,
-    reg: &AgentReg,
+    base: &str,
     method: reqwest::Method,
     path: &str,
     body: Option<&serde_json::Value>,
     timeout: Duration,
 ) -> Result<T, AgentError> {
-    if reg.url.is_empty() {
-        return Err(AgentError::BadRegistration {
-            member: reg.member.clone(),
-            what: reg.version.clone(),
-        });
-    }
     let token = cfg.token.as_ref().ok_or(AgentError::NoToken)?;
-    let url = crate::config::userinfo::redact(&format!("{}{path}", reg.url));
+    let url = crate::config::userinfo::redact(&format!("{base}{path}"));
     let mut req = http
-        .request(method, format!("{}{path}", reg.url))
+        .request(method, format!("{base}{path}"))
         .timeout(timeout)
         .bearer_auth(token.expose());
     if let Some(b) = body {
@@ -152,10 +147,17 @@ async fn ask(
             cluster: cluster.to_string(),
         });
     };
+    // An unreadable registration keeps its member and says why in `version`.
+    if reg.url.is_empty() {
+        return Err(AgentError::BadRegistration {
+            member: reg.member.clone(),
+            what: reg.version.clone(),
+        });
+    }
     let mut r: BackupReport = call(
         http,
         cfg,
-        &reg,
+        &reg.url,
         reqwest::Method::GET,
         "/v1/backups",
         None,

@@ -48,10 +48,7 @@ impl ViewCache {
     /// The backup summary of cluster `name` (`model::backup::report`), at
     /// most once per model change and 5 seconds.
     pub fn backups(&self, m: &Model, name: &str, now: SystemTime) -> Rc<Option<Summary>> {
-        let secs = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let secs = crate::model::backup::report::epoch_secs(now);
         if let Some((slot, s)) = self.summaries.borrow().get(name) {
             if *slot == secs / 5 {
                 return s.clone();

@@ -234,6 +234,13 @@ pub fn archiving_text(a: &ArchivingHealth) -> String {
     }
 }
 
+/// `t` as epoch seconds (0 before the epoch).
+pub fn epoch_secs(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// Epoch seconds as `2026-12-06 04:54:02Z`.
 pub fn utc(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0)

@@ -12,7 +12,7 @@ use super::cluster::block;
 use super::common;
 use super::Ctx;
 use crate::model::agent::{JobState, StepState};
-use crate::model::backup::report::{archiving_text, utc, Summary};
+use crate::model::backup::report::{archiving_text, epoch_secs, utc, Summary};
 use crate::model::backup::window::Window;
 use crate::model::backup::BackupSet;
 use ratatui::buffer::Buffer;
@@ -20,13 +20,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Widget, Wrap};
-use std::time::SystemTime;
-
-fn epoch(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 fn size(b: Option<u64>) -> String {
     match b {
@@ -204,7 +197,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let Some(c) = common::cluster_or_note(area, buf, ctx) else {
         return;
     };
-    let now = epoch(ctx.now);
+    let now = epoch_secs(ctx.now);
     let summary = ctx.views.backups(ctx.model, &c.name, ctx.now);
     let jobs = c.jobs.as_slice();
     let (Some(s), Some(report)) = (summary.as_ref(), c.backups.as_ref()) else {

@@ -430,11 +430,7 @@ pub fn backup_badge(ctx: &Ctx, c: &ClusterState) -> Option<Span<'static>> {
     let text = match s.last_backup {
         None => format!(" ! NO BACKUP{mark} · {archiving} "),
         Some(at) => {
-            let now = ctx
-                .now
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(at);
+            let now = crate::model::backup::report::epoch_secs(ctx.now);
             let age = human(Duration::from_secs((now - at).max(0) as u64));
             let bang = if s.is_red() { "! " } else { "" };
             format!(" {bang}backup {age} ago{mark} · {archiving} ")

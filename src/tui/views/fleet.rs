@@ -129,11 +129,7 @@ fn fleet_backup(ctx: &Ctx, c: &crate::model::ClusterState) -> Span<'static> {
     if !s.configured {
         return Span::styled("none", t.muted());
     }
-    let now = ctx
-        .now
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = crate::model::backup::report::epoch_secs(ctx.now);
     match (s.last_backup, s.is_red()) {
         (None, _) => Span::styled("! NONE", t.alarm()),
         (Some(at), red) => {
