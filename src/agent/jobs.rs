@@ -45,6 +45,15 @@ pub enum StartError {
     Duplicate(String),
 }
 
+/// What runs a job's steps, with the state it carries between them.
+enum Runner {
+    Backup {
+        kind: BackupKind,
+        before: Vec<String>,
+    },
+    Restore(Box<super::restore::Run>),
+}
+
 pub struct Jobs {
     settings: Arc<AgentSettings>,
     etcd: Option<(Etcd, String)>,
@@ -155,7 +164,7 @@ impl Jobs {
             }
             job.state = JobState::Interrupted;
             job.ended = Some(now());
-            job.advice = Some(interrupted_advice(&job.kind, &at));
+            job.advice = Some(interrupted_advice(&job, &at, &self.settings));
             eprintln!(
                 "pgtui agent: job {} ({}) was interrupted at {at}; marked interrupted, nothing re-run",
                 job.id,
@@ -223,7 +232,7 @@ impl Jobs {
             id: req.id.clone(),
             cluster: s.cluster.clone(),
             member: s.member.clone(),
-            steps: steps(&req.kind, &stanza, s),
+            steps: steps(&req.kind, &stanza, s, &req.id),
             kind: req.kind,
             state: JobState::Running,
             started: now(),
@@ -259,24 +268,48 @@ impl Jobs {
         Ok(job)
     }
 
-    /// Runs each step in turn; the first failure ends the job there.
+    /// Runs each step in turn; the first failure ends the job there, with
+    /// what it leaves and what to do.
     async fn run(&self, id: &str) -> bool {
         let Some(job) = self.get(id) else {
             return false;
         };
-        let JobKind::Backup { backup_type } = job.kind;
-        let before = labels(&self.settings).await.unwrap_or_default();
+        let mut runner = match &job.kind {
+            JobKind::Backup { backup_type } => Runner::Backup {
+                kind: *backup_type,
+                before: labels(&self.settings).await.unwrap_or_default(),
+            },
+            JobKind::Restore {
+                target,
+                set,
+                target_utc,
+                backup_after,
+            } => Runner::Restore(Box::new(super::restore::Run::new(
+                self.settings.clone(),
+                &super::restore::Ask {
+                    target,
+                    set: set.as_deref(),
+                    target_utc: target_utc.as_deref(),
+                    backup_after: *backup_after,
+                },
+            ))),
+        };
         for i in 0..job.steps.len() {
+            if job.steps[i].state == StepState::Skipped {
+                continue;
+            }
             self.update(id, |j| {
                 j.steps[i].state = StepState::Running;
                 j.steps[i].started = Some(now());
             })
             .await;
-            let r = match i {
-                0 => self.backup(id, backup_type).await,
-                _ => verify(&self.settings, &before, backup_type).await,
+            let r = match &mut runner {
+                Runner::Backup { kind, .. } if i == 0 => self.backup(id, *kind).await,
+                Runner::Backup { kind, before } => verify(&self.settings, before, *kind).await,
+                Runner::Restore(r) => r.step(self, id, i).await,
             };
             let failed = r.is_err();
+            let settings = self.settings.clone();
             self.update(id, |j| {
                 let s = &mut j.steps[i];
                 s.ended = Some(now());
@@ -288,9 +321,11 @@ impl Jobs {
                     Err(e) => {
                         s.state = StepState::Failed;
                         s.detail = Some(e.clone());
+                        let name = s.name.clone();
                         j.advice = Some(format!(
-                            "the backup failed at `{}`: {e}. Nothing else changed: the cluster runs as before. Read the pgBackRest log on {} and retry; a partial backup is removed by the next `pgbackrest expire` or resumed by the next backup",
-                            s.name, j.member
+                            "the {} failed at `{name}`: {e}. {}",
+                            j.kind.label(),
+                            failure_advice(j, &name, &settings)
                         ));
                         for later in j.steps.iter_mut().skip(i + 1) {
                             later.state = StepState::Skipped;
@@ -306,8 +341,56 @@ impl Jobs {
         true
     }
 
+    /// Appends lines to the job's bounded log.
+    pub(super) async fn log(&self, id: &str, line: String) {
+        self.update(id, |j| {
+            j.log.push(line);
+            let n = j.log.len();
+            if n > LOG_LINES {
+                j.log.drain(..n - LOG_LINES);
+            }
+        })
+        .await;
+    }
+
+    /// Runs `cmd`, its stdout lines kept as the job's log.
+    pub(super) async fn stream(
+        &self,
+        id: &str,
+        mut cmd: tokio::process::Command,
+        what: &str,
+    ) -> Result<(), String> {
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().map_err(|e| format!("cannot run {what}: {e}"))?;
+        let out = child.stdout.take().expect("piped");
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(out));
+        let mut last = String::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            let l = crate::text::escape(&l).into_owned();
+            last = l.clone();
+            self.log(id, l).await;
+        }
+        let st = child
+            .wait()
+            .await
+            .map_err(|e| format!("waiting for {what}: {e}"))?;
+        if st.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} exited with {}: {last}",
+                st.code()
+                    .map(|c| c.to_string())
+                    .unwrap_or("a signal".into())
+            ))
+        }
+    }
+
     /// `pgbackrest backup`, its console lines kept as the job's log.
-    async fn backup(&self, id: &str, kind: BackupKind) -> Result<String, String> {
+    pub(super) async fn backup(&self, id: &str, kind: BackupKind) -> Result<String, String> {
         let s = &self.settings;
         let stanza = s.stanza.clone().unwrap_or_default();
         let mut cmd = tokio::process::Command::new(&s.pgbackrest);
@@ -317,43 +400,9 @@ impl Jobs {
                 "--log-level-console=info",
                 "--log-level-stderr=off",
                 "backup",
-            ])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true);
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", s.pgbackrest.display()))?;
-        let out = child.stdout.take().expect("piped");
-        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(out));
-        let mut last = String::new();
-        while let Ok(Some(l)) = lines.next_line().await {
-            let l = crate::text::escape(&l).into_owned();
-            last = l.clone();
-            self.update(id, |j| {
-                j.log.push(l);
-                let n = j.log.len();
-                if n > LOG_LINES {
-                    j.log.drain(..n - LOG_LINES);
-                }
-            })
-            .await;
-        }
-        let st = child
-            .wait()
-            .await
-            .map_err(|e| format!("waiting for pgbackrest: {e}"))?;
-        if st.success() {
-            Ok("pgbackrest backup finished".into())
-        } else {
-            Err(format!(
-                "pgbackrest backup exited with {}: {last}",
-                st.code()
-                    .map(|c| c.to_string())
-                    .unwrap_or("a signal".into())
-            ))
-        }
+            ]);
+        self.stream(id, cmd, "pgbackrest backup").await?;
+        Ok("pgbackrest backup finished".into())
     }
 
     /// Drops the oldest finished jobs of this cluster beyond [`KEEP`].
@@ -387,7 +436,7 @@ impl Jobs {
     }
 }
 
-fn steps(kind: &JobKind, stanza: &str, s: &AgentSettings) -> Vec<Step> {
+fn steps(kind: &JobKind, stanza: &str, s: &AgentSettings, id: &str) -> Vec<Step> {
     let step = |name: &str, command: String| Step {
         name: name.into(),
         command,
@@ -415,13 +464,44 @@ fn steps(kind: &JobKind, stanza: &str, s: &AgentSettings) -> Vec<Step> {
                 ),
             ),
         ],
+        JobKind::Restore {
+            target,
+            set,
+            target_utc,
+            backup_after,
+        } => super::restore::steps(
+            &super::restore::Ask {
+                target,
+                set: set.as_deref(),
+                target_utc: target_utc.as_deref(),
+                backup_after: *backup_after,
+            },
+            stanza,
+            s,
+            id,
+        ),
     }
 }
 
-fn interrupted_advice(kind: &JobKind, at: &str) -> String {
-    match kind {
+/// What a failed step leaves and what to do, by job kind.
+fn failure_advice(j: &Job, step: &str, s: &AgentSettings) -> String {
+    match j.kind {
+        JobKind::Backup { .. } => format!(
+            "Nothing else changed: the cluster runs as before. Read the pgBackRest log on {} and retry; a partial backup is removed by the next `pgbackrest expire` or resumed by the next backup",
+            j.member
+        ),
+        JobKind::Restore { .. } => super::restore::advice(step, &j.cluster, &j.member, s),
+    }
+}
+
+fn interrupted_advice(j: &Job, at: &str, s: &AgentSettings) -> String {
+    match j.kind {
         JobKind::Backup { .. } => format!(
             "the agent stopped during `{at}`; nothing was re-run. Run `pgtui backups` (or `pgbackrest info`) to see whether the backup completed; if not, start it again"
+        ),
+        JobKind::Restore { .. } => format!(
+            "the agent stopped during `{at}`; nothing was re-run, and a command it had started may have run on. {}",
+            super::restore::advice(at, &j.cluster, &j.member, s)
         ),
     }
 }
@@ -447,7 +527,7 @@ async fn check_leader(s: &AgentSettings) -> Result<(), String> {
     }
 }
 
-async fn labels(s: &AgentSettings) -> Result<Vec<String>, String> {
+pub(super) async fn labels(s: &AgentSettings) -> Result<Vec<String>, String> {
     let out = pgbackrest::run(s, &["--output=json", "info"])
         .await
         .map_err(|e| e.to_string())?;
@@ -459,7 +539,11 @@ async fn labels(s: &AgentSettings) -> Result<Vec<String>, String> {
 
 /// A new set of the asked type (pgBackRest makes a diff or incr a full
 /// when there is no full to build on, so a full also counts), without error.
-async fn verify(s: &AgentSettings, before: &[String], kind: BackupKind) -> Result<String, String> {
+pub(super) async fn verify(
+    s: &AgentSettings,
+    before: &[String],
+    kind: BackupKind,
+) -> Result<String, String> {
     let out = pgbackrest::run(s, &["--output=json", "info"])
         .await
         .map_err(|e| e.to_string())?;

@@ -11,8 +11,11 @@
 pub mod api;
 pub mod auth;
 pub mod jobs;
+pub mod local;
+pub mod patroni;
 pub mod pgbackrest;
 pub mod register;
+pub mod restore;
 pub mod serve;
 pub mod settings;
 

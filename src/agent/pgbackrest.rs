@@ -102,24 +102,7 @@ pub async fn version(s: &AgentSettings) -> Option<String> {
 
 /// The local `pg_stat_archiver`, `archive_timeout` (s) and `wal_segment_size`.
 pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64, Option<u64>), String> {
-    let pg = &s.local_pg;
-    let mut cfg = tokio_postgres::Config::new();
-    cfg.host(&pg.socket_dir)
-        .port(pg.port)
-        .user(&pg.user)
-        .dbname("postgres")
-        .application_name("pgtui-agent")
-        .connect_timeout(Duration::from_secs(3));
-    if let Some(p) = &pg.password {
-        cfg.password(p.expose());
-    }
-    let where_ = format!("PostgreSQL at {}:{} as {}", pg.socket_dir, pg.port, pg.user);
-    let (client, conn) =
-        tokio::time::timeout(Duration::from_secs(5), cfg.connect(tokio_postgres::NoTls))
-            .await
-            .map_err(|_| format!("{where_}: no answer within 5 s"))?
-            .map_err(|e| format!("{where_}: {e}"))?;
-    let task = tokio::spawn(conn);
+    let client = super::local::connect(s).await?;
     let row = client
         .query_one(
             "select archived_count, last_archived_wal, \
@@ -133,8 +116,7 @@ pub async fn archiver(s: &AgentSettings) -> Result<(Archiver, u64, u64, Option<u
             &[],
         )
         .await
-        .map_err(|e| format!("{where_}: reading pg_stat_archiver: {e}"))?;
-    task.abort();
+        .map_err(|e| format!("reading the local pg_stat_archiver: {e}"))?;
     let a = Archiver {
         archived_count: row.get(0),
         last_archived_wal: row.get(1),

@@ -8,6 +8,12 @@
 //! | `--cert`/`--key` | none: plain HTTP (fine on loopback only) |
 //! | `--stanza` | `--stanza=` in the archive_command or restore_command |
 //! | `--pgbackrest` | `pgbackrest` on PATH |
+//! | `--patroni-stop` | `sudo systemctl stop patroni` (a restore stops Patroni on its node) |
+//! | `--patroni-start` | `sudo systemctl start patroni` |
+//!
+//! The stop and start commands run through `sh -c` as the agent's user. A
+//! Debian or RPM Patroni unit needs one sudoers line for exactly these two
+//! commands; nothing else of the agent needs privileges.
 
 use crate::config::patroni_file::PatroniFile;
 use crate::config::Secret;
@@ -41,6 +47,13 @@ pub struct AgentArgs {
     /// The pgbackrest binary.
     #[arg(long, default_value = "pgbackrest")]
     pub pgbackrest: PathBuf,
+    /// Shell command that stops Patroni on this node (a restore runs it
+    /// while the cluster is paused, so PostgreSQL keeps running).
+    #[arg(long, default_value = "sudo systemctl stop patroni")]
+    pub patroni_stop: String,
+    /// Shell command that starts Patroni on this node.
+    #[arg(long, default_value = "sudo systemctl start patroni")]
+    pub patroni_start: String,
 }
 
 /// How the agent reaches the local PostgreSQL (its unix socket).
@@ -64,6 +77,10 @@ pub struct AgentSettings {
     pub stanza: Option<String>,
     pub pgbackrest: PathBuf,
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL's binaries (`postgresql.bin_dir`; empty: on PATH).
+    pub bin_dir: PathBuf,
+    pub patroni_stop: String,
+    pub patroni_start: String,
     pub local_pg: LocalPg,
     /// pgtui's configuration from the same patroni.yml: etcd (for the
     /// registration and job records), the REST API and its credentials.
@@ -178,6 +195,12 @@ impl AgentSettings {
             stanza,
             pgbackrest: args.pgbackrest.clone(),
             data_dir: pg["data_dir"].as_str().map(PathBuf::from),
+            bin_dir: pg["bin_dir"]
+                .as_str()
+                .map(PathBuf::from)
+                .unwrap_or_default(),
+            patroni_stop: args.patroni_stop.clone(),
+            patroni_start: args.patroni_start.clone(),
             local_pg: LocalPg {
                 socket_dir,
                 port,

@@ -97,10 +97,11 @@ pub enum Command {
     /// narrates one until it ends.
     #[command(after_help = "Examples:\n  pgtui jobs pg-test\n  pgtui jobs pg-test --follow")]
     Jobs(crate::cli::jobs::JobsArgs),
-    /// Point-in-time restore: its preflight and plan, with every step's
-    /// command (`--dry-run`; the restore job itself is not built yet).
+    /// Point-in-time restore, run as a job in the leader's agent: pause,
+    /// stop, pgbackrest restore, promote, lead, rebuild the replicas,
+    /// back up, verify (`--dry-run` prints the plan with every command).
     #[command(
-        after_help = "Examples:\n  pgtui restore pg-test --to 2026-12-06T05:30:00+00:00 --dry-run\n  pgtui restore pg-test --immediate --set 20261206-050253F --dry-run -f json"
+        after_help = "Examples:\n  pgtui restore pg-test --to 2026-12-06T05:30:00+00:00 --dry-run\n  pgtui restore pg-test --immediate --set 20261206-050253F --dry-run -f json\n  pgtui restore pg-test --to 2026-12-06T05:30:00+00:00 --yes"
     )]
     Restore(crate::cli::restore::RestoreArgs),
     #[command(flatten)]

@@ -273,6 +273,15 @@ fn build_one(cmd: OpCommand, config: &Config) -> Result<(Operation, OpFlags), Cl
 
 pub async fn run(config: Config, cmd: OpCommand) -> anyhow::Result<()> {
     let (batch, flags) = build(cmd, &config)?;
+    run_batch(config, batch, flags).await
+}
+
+/// Runs one operation built elsewhere (`pgtui restore`) by the runbook rules.
+pub async fn run_one(config: Config, op: Operation, flags: OpFlags) -> anyhow::Result<()> {
+    run_batch(config, Batch::One(op), flags).await
+}
+
+async fn run_batch(config: Config, batch: Batch, flags: OpFlags) -> anyhow::Result<()> {
     if let (false, Some(why)) = (flags.dry_run, config.read_only.reason(batch.cluster())) {
         return Err(CliError::new(
             ExitCode::Refused,

@@ -1,11 +1,13 @@
 //! `pgtui restore [CLUSTER] --to TIME | --lsn L | --xid X | --name N |
-//! --immediate [--set LABEL] --dry-run`: the point-in-time restore's
-//! preflight and plan (`ops::restore_plan`), with every step's command.
+//! --immediate [--set LABEL] [--dry-run] [--yes] [--no-backup]`: the
+//! point-in-time restore.
 //!
-//! The restore itself, a job in the restoring node's agent, is not built
-//! yet: without `--dry-run` pgtui refuses (exit 6) and sends nothing. The
-//! plan's commands are what a DBA runs by hand meanwhile. Exit codes: 0
-//! for a plan that passes, 6 for a refused one (or no `--dry-run`), 3 for
+//! `--dry-run` prints the preflight and the plan (`ops::restore_plan`) with
+//! every step's command, and sends nothing. Otherwise the restore runs as
+//! `ops::Operation::Restore` through the same path as every operation
+//! (confirmation or `--yes`, audit, exit codes): a job in the leader's
+//! agent, followed to its end. Exit codes as for the other operations: 0
+//! verified, 6 refused, 7 rejected by the agent, 8 failed, 9 unknown, 3 for
 //! an unknown cluster.
 
 use super::args::Format;
@@ -41,6 +43,12 @@ pub struct RestoreArgs {
     /// Print the preflight and the plan; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not ask for confirmation (required when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Take no new full backup after the restore.
+    #[arg(long)]
+    pub no_backup: bool,
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -61,6 +69,21 @@ pub async fn run(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
         )
         .into());
     }
+    if !args.dry_run {
+        let op = crate::ops::Operation::Restore {
+            cluster: name,
+            target,
+            set: args.set.clone(),
+            backup_after: !args.no_backup,
+        };
+        let flags = super::ops::OpFlags {
+            yes: args.yes,
+            dry_run: false,
+            format: args.format,
+            no_lock: false,
+        };
+        return super::ops::run_one(config, op, flags).await;
+    }
     let s = Session::start(config, Scope::only(vec![name.clone()]));
     super::wait_for_answer(&s, Needs::Rest).await?;
     s.ensure_exist(std::slice::from_ref(&name)).await?;
@@ -80,12 +103,7 @@ pub async fn run(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
             )
         })?;
     let refused = p.preflight.refused();
-    let outcome = match (refused, args.dry_run) {
-        (true, _) => "refused",
-        (false, true) => "dry_run",
-        (false, false) => "refused",
-    };
-    let not_built = "the restore itself is not built in this version: pgtui plans it (--dry-run) and sends nothing; run the plan's steps by hand";
+    let outcome = if refused { "refused" } else { "dry_run" };
     match args.format {
         Format::Table => {
             outln!("restore {name}: {outcome}");
@@ -101,9 +119,6 @@ pub async fn run(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
             for step in &p.preflight.plan {
                 outln!("  {step}");
             }
-            if !args.dry_run && !refused {
-                outln!("  {not_built}");
-            }
         }
         _ => outln!(
             "{}",
@@ -112,7 +127,7 @@ pub async fn run(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
                 "operation": "restore",
                 "target": target,
                 "outcome": outcome,
-                "message": if refused { p.preflight.why() } else if args.dry_run { "dry run: nothing was sent".into() } else { not_built.to_string() },
+                "message": if refused { p.preflight.why() } else { "dry run: nothing was sent".into() },
                 "plan": p,
             })
         ),
@@ -123,9 +138,6 @@ pub async fn run(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
             format!("restore refused: {}; nothing was sent", p.preflight.why()),
         )
         .into());
-    }
-    if !args.dry_run {
-        return Err(CliError::new(ExitCode::Refused, not_built).into());
     }
     Ok(())
 }

@@ -44,6 +44,16 @@ pub(crate) fn write_token(
     Ok(())
 }
 
+/// The lab's stand-in for `systemctl stop|start patroni` on a node.
+fn ctl(exe: &std::path::Path, layout: &Layout, verb: &str, n: &PgNode) -> String {
+    format!(
+        "{} lab ctl --dir {} {verb} '{}'",
+        exe.display(),
+        layout.dir.display(),
+        super::patroni::component(n)
+    )
+}
+
 pub(crate) async fn start(sup: &Supervisor, layout: &Layout) -> Result<(), LabError> {
     let exe = std::env::current_exe().map_err(|e| LabError::io("finding", "pgtui itself", e))?;
     for n in layout.nodes() {
@@ -58,6 +68,10 @@ pub(crate) async fn start(sup: &Supervisor, layout: &Layout) -> Result<(), LabEr
             token_file(layout).display().to_string(),
             "--pgbackrest".into(),
             super::prereq::PGBACKREST.to_string(),
+            "--patroni-stop".into(),
+            ctl(&exe, layout, "stop", n),
+            "--patroni-start".into(),
+            ctl(&exe, layout, "start", n),
         ];
         if layout.style.hardened() {
             let (cert, key) = layout.cert_pair(&n.name);

@@ -32,6 +32,18 @@ pub struct LabArgs {
 pub enum LabCommand {
     /// Start a lab, print its info as one JSON line when ready, run until stopped.
     Up(UpArgs),
+    /// Stop, kill or start one component of a running lab (`patroni
+    /// pg-test-1`, `agent pg-test-2`) through its control socket.
+    Ctl {
+        /// The lab dir.
+        #[arg(long)]
+        dir: PathBuf,
+        /// stop (SIGTERM to it alone), kill (SIGKILL) or start (again).
+        #[arg(value_parser = ["stop", "kill", "start"])]
+        verb: String,
+        /// Component name, as in the lab's log file names.
+        component: String,
+    },
     /// Create a venv with Patroni 4.1.5 from PyPI (for `up --patroni VENV`).
     InstallPatroni4 {
         /// Directory of the venv (must be readable by `postgres`, so not under /root).
@@ -82,6 +94,15 @@ fn parse_flavor(s: &str) -> Result<PatroniFlavor, String> {
 pub async fn run(args: LabArgs) -> anyhow::Result<()> {
     match args.command {
         LabCommand::Up(a) => up(a).await,
+        LabCommand::Ctl {
+            dir,
+            verb,
+            component,
+        } => {
+            let said = super::control::request(&dir, &verb, &component)?;
+            println!("{said}");
+            Ok(())
+        }
         LabCommand::InstallPatroni4 { venv } => {
             let version = install_patroni4(&venv).await.with_context(|| {
                 format!("installing {PATRONI4_REQUIREMENT} into {}", venv.display())

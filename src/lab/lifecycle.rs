@@ -15,12 +15,31 @@ use super::proc::{log_tail, RunAs, Supervisor};
 use super::ready::{http_client, Deadline};
 use super::secrets::Secrets;
 use super::spec::{LabSpec, Layout, PgNode};
-use super::{agent, etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, prereq, tls};
+use std::sync::Arc;
+
+use super::{
+    agent, control, etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, prereq, tls,
+};
 
 /// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
 pub struct Lab {
     info: LabInfo,
-    sup: Option<Supervisor>,
+    sup: Option<Arc<Supervisor>>,
+    /// The control socket's task ([`super::control`]).
+    control: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(h) = self.control.take() {
+            h.abort();
+        }
+        if let Some(sup) = self.sup.take() {
+            if let Err(e) = sup.teardown() {
+                eprintln!("pgtui lab: teardown on drop: {e}");
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Lab {
@@ -75,7 +94,11 @@ impl Lab {
         let prometheus = prereq::haproxy_has_prometheus();
         let secrets = Secrets::generate(spec.index)?;
         let data_dirs = layout.nodes().map(|n| n.data_dir.clone()).collect();
-        let sup = Supervisor::new(run_as.clone(), layout.dir.clone(), data_dirs)?;
+        let sup = Arc::new(Supervisor::new(
+            run_as.clone(),
+            layout.dir.clone(),
+            data_dirs,
+        )?);
         eprintln!(
             "pgtui lab: checks done ({:.1} s)",
             deadline.started.elapsed().as_secs_f64()
@@ -87,8 +110,10 @@ impl Lab {
             patroni_version,
             prometheus,
         );
+        let mut control_task = None;
         let up = async {
             prereq::prepare_dir(&layout, &sup)?;
+            control_task = Some(control::serve(sup.clone(), &layout.dir)?);
             write_configs(&layout, &secrets, prometheus, run_as.as_ref())?;
             bring_up(&sup, &layout, &spec, &secrets, deadline).await?;
             let json = serde_json::to_string_pretty(&info).map_err(|e| LabError::Render {
@@ -97,12 +122,17 @@ impl Lab {
             })?;
             write(&layout.info_json(), &json)
         };
-        match up.await {
+        let r = up.await;
+        match r {
             Ok(()) => Ok(Lab {
                 info,
                 sup: Some(sup),
+                control: control_task,
             }),
             Err(e) => {
+                if let Some(h) = control_task {
+                    h.abort();
+                }
                 if let Err(t) = teardown_async(sup).await {
                     eprintln!("pgtui lab: teardown after failed start: {t}");
                 }
@@ -118,6 +148,9 @@ impl Lab {
 
     /// Stops everything in order and removes the lab dir.
     pub async fn stop(mut self) -> Result<(), LabError> {
+        if let Some(h) = self.control.take() {
+            h.abort();
+        }
         match self.sup.take() {
             Some(sup) => teardown_async(sup).await,
             None => Ok(()),
@@ -125,7 +158,7 @@ impl Lab {
     }
 }
 
-async fn teardown_async(sup: Supervisor) -> Result<(), LabError> {
+async fn teardown_async(sup: Arc<Supervisor>) -> Result<(), LabError> {
     tokio::task::spawn_blocking(move || sup.teardown())
         .await
         .unwrap_or_else(|e| Err(LabError::Leftovers(format!("teardown task failed: {e}"))))

@@ -21,6 +21,7 @@
 
 mod agent;
 pub mod cli;
+mod control;
 mod error;
 mod etcd;
 mod etcd_auth;

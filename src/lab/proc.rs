@@ -54,6 +54,15 @@ pub(super) struct Proc {
     pub kind: Kind,
     pub child: Child,
     pub log: PathBuf,
+    pub spec: Spec,
+}
+
+/// How a child was started, so the control socket can start it again.
+#[derive(Clone)]
+pub(super) struct Spec {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
 }
 
 type SpawnReq = (Command, oneshot::Sender<std::io::Result<Child>>);
@@ -80,6 +89,8 @@ impl Spawner {
 /// Owner of all lab processes; its `Drop` tears the lab down.
 pub(crate) struct Supervisor {
     pub(super) procs: Mutex<Vec<Proc>>,
+    /// Children stopped through the control socket, to start again.
+    pub(super) stopped: Mutex<Vec<(String, Kind, Spec, PathBuf)>>,
     next_id: AtomicU64,
     /// Dropped (ending the spawner thread) only after every child is gone.
     spawner: Mutex<Option<Spawner>>,
@@ -153,6 +164,7 @@ impl Supervisor {
         })?;
         Ok(Supervisor {
             procs: Mutex::new(Vec::new()),
+            stopped: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             spawner: Mutex::new(Some(spawner)),
             run_as,
@@ -242,6 +254,11 @@ impl Supervisor {
             kind,
             child,
             log: log.to_path_buf(),
+            spec: Spec {
+                program: program.to_path_buf(),
+                args: args.to_vec(),
+                env: env.to_vec(),
+            },
         });
         Ok(id)
     }
@@ -306,6 +323,78 @@ impl Supervisor {
             }
         }
         Ok(())
+    }
+
+    /// Stops one long-running child with `sig` (to its pid only, as systemd's
+    /// `KillMode=process` does for Patroni) and keeps how to start it again.
+    pub async fn stop_one(
+        &self,
+        component: &str,
+        sig: nix::sys::signal::Signal,
+        grace: Duration,
+    ) -> Result<String, String> {
+        let pid = {
+            let procs = self.procs.lock().unwrap();
+            let p = procs
+                .iter()
+                .find(|p| p.component == component && p.kind != Kind::Task)
+                .ok_or_else(|| format!("no running lab component {component:?}"))?;
+            p.child.id() as i32
+        };
+        let t0 = std::time::Instant::now();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
+            .map_err(|e| format!("signalling {component} (pid {pid}): {e}"))?;
+        loop {
+            {
+                let mut procs = self.procs.lock().unwrap();
+                if let Some(i) = procs.iter().position(|p| p.component == component) {
+                    if let Ok(Some(st)) = procs[i].child.try_wait() {
+                        let p = procs.remove(i);
+                        self.stopped
+                            .lock()
+                            .unwrap()
+                            .push((p.component, p.kind, p.spec, p.log));
+                        return Ok(format!(
+                            "{component} stopped ({}) in {:.1} s",
+                            describe(st),
+                            t0.elapsed().as_secs_f64()
+                        ));
+                    }
+                }
+            }
+            if t0.elapsed() > grace {
+                return Err(format!(
+                    "{component} (pid {pid}) still runs {} s after {sig}",
+                    grace.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Starts again a child stopped through [`Supervisor::stop_one`].
+    pub async fn start_again(&self, component: &str) -> Result<String, String> {
+        let found = {
+            let mut stopped = self.stopped.lock().unwrap();
+            let i = stopped
+                .iter()
+                .position(|(c, ..)| c == component)
+                .ok_or_else(|| {
+                    format!("{component:?} was not stopped through the control socket")
+                })?;
+            stopped.remove(i)
+        };
+        let (c, kind, spec, log) = found;
+        match self
+            .spawn(&c, kind, &spec.program, &spec.args, &spec.env, &log)
+            .await
+        {
+            Ok(_) => Ok(format!("{c} started")),
+            Err(e) => {
+                self.stopped.lock().unwrap().push((c, kind, spec, log));
+                Err(e.to_string())
+            }
+        }
     }
 
     /// Ends the spawner thread; called by teardown once every child is gone.

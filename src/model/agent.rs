@@ -120,6 +120,16 @@ pub enum JobKind {
     Backup {
         backup_type: crate::model::backup::BackupKind,
     },
+    /// A point-in-time restore of the cluster, run on the leader's node.
+    Restore {
+        target: crate::model::backup::target::Target,
+        /// `--set`, when the caller named one.
+        set: Option<String>,
+        /// A time target resolved to UTC by the preflight.
+        target_utc: Option<String>,
+        /// Take a new full backup once the cluster is rebuilt.
+        backup_after: bool,
+    },
 }
 
 impl JobKind {
@@ -128,6 +138,7 @@ impl JobKind {
             JobKind::Backup { backup_type } => {
                 format!("backup ({})", backup_type.label())
             }
+            JobKind::Restore { target, .. } => format!("restore ({})", target.describe()),
         }
     }
 }

@@ -14,6 +14,9 @@ pub enum Phase {
     Started,
     /// The operation ran to an outcome.
     Finished,
+    /// A step of an agent job started, ended or failed (its command or
+    /// what it found), as the job's record said it.
+    Step,
     /// Refused before anything was sent (preflight, lock, read-only).
     Refused,
     /// An orphan judged later from the cluster as it then was.

@@ -205,13 +205,22 @@ pub async fn run<'a>(
         // job's whole length, which may outlive this pgtui.
         record(Phase::Started, None, None, None)?;
         progress(&format!("{} {}", req.method, req.url));
+        // Each step of the job lands in the audit log as it is seen.
+        let mut audited = |line: &str| {
+            if line.starts_with("step ") {
+                if let Err(e) = record(Phase::Step, None, Some(line), None) {
+                    progress(&format!("warning: {e}"));
+                }
+            }
+            progress(line);
+        };
         let (outcome, message) = super::agent_job::start_and_follow(
             cx,
             &req,
             op.cluster(),
             &id,
             &format!("{user}@{host}"),
-            progress,
+            &mut audited,
         )
         .await;
         let after = fresh_state(cx, op.cluster())

@@ -94,6 +94,15 @@ pub enum Operation {
         cluster: String,
         backup_type: crate::model::backup::BackupKind,
     },
+    /// A point-in-time restore, run as a job by the leader's node agent.
+    Restore {
+        cluster: String,
+        target: crate::model::backup::target::Target,
+        /// The backup set the caller named (`--set`); else the plan's.
+        set: Option<String>,
+        /// Take a new full backup once the cluster is rebuilt.
+        backup_after: bool,
+    },
 }
 
 impl Operation {
@@ -110,7 +119,8 @@ impl Operation {
             | Operation::PromoteCluster { cluster }
             | Operation::Pause { cluster }
             | Operation::Resume { cluster }
-            | Operation::Backup { cluster, .. } => cluster,
+            | Operation::Backup { cluster, .. }
+            | Operation::Restore { cluster, .. } => cluster,
         }
     }
 
@@ -128,6 +138,7 @@ impl Operation {
             Operation::Pause { .. } => "pause",
             Operation::Resume { .. } => "resume",
             Operation::Backup { .. } => "backup",
+            Operation::Restore { .. } => "restore",
         }
     }
 
@@ -135,7 +146,7 @@ impl Operation {
     /// Runs as a job in a node agent (which takes the lock itself), not
     /// as one request to Patroni.
     pub fn is_agent_job(&self) -> bool {
-        matches!(self, Operation::Backup { .. })
+        matches!(self, Operation::Backup { .. } | Operation::Restore { .. })
     }
 
     pub fn needs_typed_confirmation(&self) -> bool {
@@ -145,6 +156,7 @@ impl Operation {
                 | Operation::Reinit { .. }
                 | Operation::DemoteCluster { .. }
                 | Operation::PromoteCluster { .. }
+                | Operation::Restore { .. }
         )
     }
 }

@@ -332,6 +332,13 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             pf.plan.push("pause automatic failover (maintenance mode) and wait until every member reports it".into());
         }
         Operation::Backup { .. } => super::agent_job::preflight(&mut pf, c, op),
+        Operation::Restore { target, set, .. } => {
+            let at = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            pf = super::restore_plan::plan(c, target, set.as_deref(), at).preflight;
+        }
         Operation::Resume { .. } => {
             if !v.paused {
                 pf.warnings.push("not paused: nothing to do".into());

@@ -45,7 +45,7 @@ pub fn orphans(
         .filter(|r| {
             !records
                 .iter()
-                .any(|x| x.id == r.id && x.phase != Phase::Started)
+                .any(|x| x.id == r.id && !matches!(x.phase, Phase::Started | Phase::Step))
         })
         .filter(|r| !maybe_alive(r, this_host, lock_held))
         .map(|r| Orphan { record: r.clone() })
@@ -86,7 +86,9 @@ pub fn judge(o: &Orphan, c: &ClusterState) -> (Outcome, String) {
     };
     let member = |m: &str| v.members.iter().find(|x| x.name == m);
     match &o.record.operation {
-        Operation::Backup { .. } => super::agent_job::judge(&o.record.id, c),
+        Operation::Backup { .. } | Operation::Restore { .. } => {
+            super::agent_job::judge(&o.record.id, c)
+        }
         Operation::Switchover {
             scheduled_at: Some(_),
             ..

@@ -110,6 +110,11 @@ pub fn patronictl_equivalent(op: &Operation, by_hand: &super::rest_call::ByHand)
             "pgbackrest --stanza=STANZA --type={} backup   # on the leader, as the PostgreSQL user",
             backup_type.label()
         ),
+        Operation::Restore { target, .. } => format!(
+            "{ctl} pause {0} --wait; then on the leader: stop Patroni, pg_ctl stop -m fast, pgbackrest --stanza=STANZA --delta --type={1} … --target-action=promote restore, pg_ctl start; start Patroni; {ctl} resume {0}; {ctl} reinit each replica   # the plan (--dry-run) lists every command",
+            op.cluster(),
+            target.pgbackrest_type()
+        ),
     };
     line
 }
@@ -227,6 +232,36 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             "/config",
             Some(serde_json::json!({ "pause": false })),
         ),
+        Operation::Restore {
+            target,
+            set,
+            backup_after,
+            ..
+        } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            let p = super::restore_plan::plan(c, target, set.as_deref(), now);
+            let leader = p.node.as_deref().ok_or("the cluster has no leader")?;
+            let agent = c
+                .agents
+                .get(leader)
+                .filter(|a| !a.url.is_empty())
+                .ok_or_else(|| format!("{leader} has no registered pgtui agent"))?;
+            (
+                Method::Post,
+                agent.url.clone(),
+                "/v1/jobs",
+                Some(serde_json::json!({
+                    "kind": "restore",
+                    "target": target,
+                    "set": p.set,
+                    "target_utc": p.target_utc,
+                    "backup_after": backup_after,
+                })),
+            )
+        }
         // To the leader's node agent, which runs it as a job.
         Operation::Backup { backup_type, .. } => {
             let leader = v.leader.as_deref().ok_or("the cluster has no leader")?;

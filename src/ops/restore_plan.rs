@@ -22,31 +22,7 @@ use crate::model::view::cluster_view;
 use crate::model::ClusterState;
 use serde::Serialize;
 
-/// What to restore to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", content = "value", rename_all = "snake_case")]
-pub enum Target {
-    /// RFC 3339 with a timezone, as typed.
-    Time(String),
-    Lsn(String),
-    Xid(String),
-    Name(String),
-    /// The end of the chosen backup (`--type=immediate`).
-    Immediate,
-}
-
-impl Target {
-    /// pgBackRest's `--type`.
-    pub fn pgbackrest_type(&self) -> &'static str {
-        match self {
-            Target::Time(_) => "time",
-            Target::Lsn(_) => "lsn",
-            Target::Xid(_) => "xid",
-            Target::Name(_) => "name",
-            Target::Immediate => "immediate",
-        }
-    }
-}
+pub use crate::model::backup::target::Target;
 
 /// The decided restore: the preflight, the set, the target in UTC.
 #[derive(Debug, Clone, Serialize)]

@@ -121,7 +121,7 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
                 && same
         }
         // Followed through its job record (`agent_job::follow`).
-        Operation::Backup { .. } => false,
+        Operation::Backup { .. } | Operation::Restore { .. } => false,
         Operation::Pause { .. } | Operation::Resume { .. } => {
             let want = matches!(op, Operation::Pause { .. });
             v.paused == want

@@ -8,6 +8,7 @@
 pub mod archiver;
 pub mod info;
 pub mod report;
+pub mod target;
 pub mod wal;
 pub mod window;
 
