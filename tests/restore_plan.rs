@@ -45,7 +45,8 @@ fn a_time_inside_the_window_uses_the_newest_backup_stopped_before_it() {
     assert_eq!(p.node.as_deref(), Some("pg-test-1"));
     assert_eq!(
         p.command.as_deref(),
-        Some("pgbackrest --stanza=pg-test --delta --type=time --target=\"2026-11-21T21:14:00+00:00\" --target-action=promote restore")
+        Some("pgbackrest --stanza=pg-test --delta --type=time '--target=2026-11-21 21:14:00+00' --set=20261121-211302F --target-action=promote restore"),
+        "the plan names the set it chose and the time as pgBackRest parses it"
     );
     assert!(p
         .preflight
@@ -141,7 +142,7 @@ fn immediate_lsn_xid_and_name_targets() {
         .command
         .as_deref()
         .unwrap()
-        .contains("--type=immediate --target-action"));
+        .contains("--type=immediate --set=20261121-211302F_20261121-211641I --target-action"));
     let p = plan(&c, &Target::Lsn("0/26000200".into()), None, NOW);
     passes(&p);
     assert_eq!(p.set.as_deref(), Some("20261121-211302F"));

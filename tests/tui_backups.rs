@@ -151,3 +151,84 @@ fn no_usable_backup_is_red_in_the_header_and_the_fleet() {
     let (x, y) = find(&buf, "backup 15s ago · archiving ok");
     assert_eq!(buf[(x, y)].fg, Theme::built_in("dark").unwrap().ok);
 }
+
+fn press(a: &mut App, m: &Model, keys: &[crossterm::event::KeyCode]) {
+    for k in keys {
+        a.on_key(
+            crossterm::event::KeyEvent::new(*k, crossterm::event::KeyModifiers::NONE),
+            m,
+            now(),
+        );
+    }
+}
+
+fn typed(s: &str) -> Vec<crossterm::event::KeyCode> {
+    s.chars().map(crossterm::event::KeyCode::Char).collect()
+}
+
+/// The restore dialog: `T` opens it on the time target being typed, with
+/// the window it must fall in; the plan names the set and what is lost;
+/// focus starts on Cancel; a time past the window is refused in red; a
+/// mistyped cluster name sends nothing.
+#[test]
+fn restore_dialog_picks_a_target_inside_the_window_and_needs_the_name() {
+    use crossterm::event::KeyCode::{Backspace, Down, Enter, Tab, Up};
+    let m = model(Some(report("pgbackrest-info.json", &[])));
+    let mut a = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
+    a.ui.screen = Screen::Backups;
+    press(&mut a, &m, &[crossterm::event::KeyCode::Char('T')]);
+    let d = a.ui.dialog.as_ref().expect("T opens the restore dialog");
+    assert!(d.editing_target, "the time is typed first");
+    assert_eq!(d.focus, pgtui::tui::dialog::Focus::Cancel);
+    press(&mut a, &m, &typed("2026-11-21T21:14:00+00:00"));
+    press(&mut a, &m, &[Enter]);
+    let d = a.ui.dialog.as_ref().unwrap();
+    assert!(!d.editing_target, "Enter moves on to the name");
+    assert!(!d.preflight.refused(), "{:?}", d.preflight.refusals);
+    for (w, h) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(
+            format!("restore_dialog_time_{w}x{h}"),
+            text(&a.render(Rect::new(0, 0, w, h), &m, now()))
+        );
+    }
+    // A mistyped name, Confirm focused, Enter: refused, nothing to run.
+    press(&mut a, &m, &typed("pg-tset"));
+    press(&mut a, &m, &[Tab, Enter]);
+    assert!(a.effects.is_empty(), "a mistyped name sent something");
+    let d = a.ui.dialog.as_ref().unwrap();
+    assert!(d
+        .refusal
+        .as_ref()
+        .unwrap()
+        .to_string()
+        .contains("type the cluster name"));
+    // Back to the target: ↓ to lsn then ↑ to time again, and a time past
+    // the window: refused, in red.
+    press(&mut a, &m, &[Down, Up]);
+    let n = a.ui.dialog.as_ref().unwrap().target_text.len();
+    press(&mut a, &m, &vec![Backspace; n]);
+    press(&mut a, &m, &typed("2026-11-22T21:14:00+00:00"));
+    let d = a.ui.dialog.as_ref().unwrap();
+    assert!(d.preflight.refused());
+    assert!(
+        d.preflight.why().contains("past the last archived WAL"),
+        "{}",
+        d.preflight.why()
+    );
+    let buf = a.render(Rect::new(0, 0, 160, 48), &m, now());
+    let (x, y) = find(&buf, "✗ refused");
+    assert_eq!(
+        buf[(x, y)].fg,
+        Theme::built_in("dark").unwrap().alarm().fg.unwrap(),
+        "a refusal is drawn in the alarm colour"
+    );
+    // Latest backup needs no value.
+    press(&mut a, &m, &[Down, Down, Down, Down]);
+    let d = a.ui.dialog.as_ref().unwrap();
+    assert_eq!(
+        pgtui::tui::dialog::TARGET_KINDS[d.target_kind],
+        "latest backup"
+    );
+    assert!(!d.editing_target);
+    assert!(!d.preflight.refused(), "{:?}", d.preflight.refusals);
+}

@@ -25,7 +25,8 @@ use super::local;
 use super::patroni::{replicates_on, Local};
 use super::settings::AgentSettings;
 use crate::model::agent::Step;
-use crate::model::backup::target::Target;
+pub use crate::model::backup::target::Ask;
+use crate::model::backup::target::{restore_args, shell_words};
 use crate::ops::rest_call::Method;
 use serde_json::json;
 use std::path::PathBuf;
@@ -36,65 +37,13 @@ pub const STEPS: [&str; 8] = [
     "pause", "stop", "restore", "recover", "lead", "rebuild", "backup", "verify",
 ];
 
-/// What the caller asked, as the job record carries it.
-pub struct Ask<'a> {
-    pub target: &'a Target,
-    pub set: Option<&'a str>,
-    pub target_utc: Option<&'a str>,
-    pub backup_after: bool,
-}
-
-/// `--target` as pgBackRest parses it: a time as `YYYY-MM-DD HH:MM:SS+00`
-/// (its own set selection does not read RFC 3339's `T`).
-fn target_arg(ask: &Ask) -> Option<String> {
-    match ask.target {
-        Target::Time(raw) => {
-            let t = ask.target_utc.unwrap_or(raw);
-            Some(
-                chrono::DateTime::parse_from_rfc3339(t)
-                    .map(|d| {
-                        d.with_timezone(&chrono::Utc)
-                            .format("%Y-%m-%d %H:%M:%S%.f+00")
-                            .to_string()
-                    })
-                    .unwrap_or_else(|_| t.to_string()),
-            )
-        }
-        Target::Lsn(v) | Target::Xid(v) | Target::Name(v) => Some(v.clone()),
-        Target::Immediate => None,
-    }
-}
-
-/// `pgbackrest restore`'s arguments (without the binary).
-pub fn restore_args(stanza: &str, ask: &Ask) -> Vec<String> {
-    let mut a = vec![
-        format!("--stanza={stanza}"),
-        "--delta".into(),
-        format!("--type={}", ask.target.pgbackrest_type()),
-    ];
-    if let Some(t) = target_arg(ask) {
-        a.push(format!("--target={t}"));
-    }
-    if let Some(s) = ask.set {
-        a.push(format!("--set={s}"));
-    }
-    a.push("--target-action=promote".into());
-    a
-}
-
-fn shell_words(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| {
-            if w.contains([' ', '"', '\'']) {
-                format!("'{w}'")
-            } else {
-                w.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+/// The files Patroni writes into the data directory for this node.
+const KEEP: [&str; 4] = [
+    "postgresql.conf",
+    "postgresql.base.conf",
+    "pg_hba.conf",
+    "pg_ident.conf",
+];
 
 fn log_file(id: &str) -> PathBuf {
     std::env::temp_dir().join(format!("pgtui-restore-{id}.log"))
@@ -299,6 +248,17 @@ impl Run {
                 "a postmaster runs on the data directory: pgtui never restores over it".into(),
             );
         }
+        // The backup may come from another node: its Patroni-written
+        // configuration names that node's sockets and certificates. This
+        // node's own files go back in place after the restore, as Patroni
+        // would write them (the recovery settings pgBackRest writes live in
+        // postgresql.auto.conf, which is not kept).
+        let data = local::data_dir(s)?.to_path_buf();
+        let kept: Vec<(PathBuf, Vec<u8>)> = KEEP
+            .iter()
+            .map(|f| data.join(f))
+            .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+            .collect();
         let mut cmd = tokio::process::Command::new(&s.pgbackrest);
         cmd.args(&self.args).args([
             "--log-level-console=info",
@@ -306,9 +266,21 @@ impl Run {
             "restore",
         ]);
         jobs.stream(id, cmd, "pgbackrest restore").await?;
+        for (p, b) in &kept {
+            std::fs::write(p, b).map_err(|e| {
+                format!(
+                    "putting this node's {} back after the restore: {e}",
+                    p.display()
+                )
+            })?;
+        }
         Ok(format!(
-            "pgbackrest restore finished ({})",
-            self.args.join(" ")
+            "pgbackrest restore finished ({}); kept this node's {}",
+            self.args.join(" "),
+            kept.iter()
+                .filter_map(|(p, _)| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     }
 

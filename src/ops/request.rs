@@ -129,6 +129,25 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             .ok_or_else(|| "no leader with a REST address".to_string())
     };
     let member_api = |m: &str| api_of(c, m).ok_or_else(|| format!("{m} publishes no REST address"));
+    // Any member takes PATCH /config. The leader's REST API comes first
+    // when it last answered; else any member's that did: pausing or
+    // resuming must work while the leader's Patroni is down (a failed
+    // restore's way back keeps it stopped, and in pause its leader key
+    // outlives it until the TTL).
+    let answered = |m: &str| match (c.rest.get(m), c.rest_errors.get(m)) {
+        (Some(ok), Some((failed, _))) => ok.at > *failed,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let config_api = || {
+        v.leader
+            .iter()
+            .chain(v.members.iter().map(|m| &m.name))
+            .find(|m| answered(m))
+            .and_then(|m| api_of(c, m))
+            .map(Ok)
+            .unwrap_or_else(leader_api)
+    };
     let (method, base, path, body) = match op {
         Operation::Switchover {
             leader,
@@ -222,13 +241,13 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
         ),
         Operation::Pause { .. } => (
             Method::Patch,
-            leader_api()?,
+            config_api()?,
             "/config",
             Some(serde_json::json!({ "pause": true })),
         ),
         Operation::Resume { .. } => (
             Method::Patch,
-            leader_api()?,
+            config_api()?,
             "/config",
             Some(serde_json::json!({ "pause": false })),
         ),

@@ -215,19 +215,19 @@ pub fn plan(c: &ClusterState, target: &Target, set: Option<&str>, now: i64) -> R
         }
     }
     let stanza_name = report.stanza.clone().unwrap_or_else(|| stanza.name.clone());
-    let target_arg = match target {
-        Target::Time(_) => out
-            .target_utc
-            .as_ref()
-            .map(|t| format!(" --target=\"{t}\"")),
-        Target::Lsn(l) | Target::Xid(l) | Target::Name(l) => Some(format!(" --target=\"{l}\"")),
-        Target::Immediate => Some(String::new()),
-    };
-    let set_arg = set.map(|s| format!(" --set={s}")).unwrap_or_default();
-    if let Some(t) = target_arg {
+    if !matches!(target, Target::Time(_)) || out.target_utc.is_some() {
+        let ask = crate::model::backup::target::Ask {
+            target,
+            set: out.set.as_deref(),
+            target_utc: out.target_utc.as_deref(),
+            backup_after: true,
+        };
         out.command = Some(format!(
-            "pgbackrest --stanza={stanza_name} --delta --type={}{t}{set_arg} --target-action=promote restore",
-            target.pgbackrest_type()
+            "pgbackrest {} restore",
+            crate::model::backup::target::shell_words(&crate::model::backup::target::restore_args(
+                &stanza_name,
+                &ask
+            ))
         ));
     }
     let others: Vec<String> = v

@@ -38,6 +38,41 @@ pub enum OpKind {
     CancelScheduled,
     /// A pgBackRest backup in the leader's agent; ↑/↓ choose its type.
     Backup,
+    /// A point-in-time restore in the leader's agent: ↑/↓ choose the kind
+    /// of target, its value is typed, then the cluster name.
+    Restore,
+}
+
+/// The restore dialog's kinds of target, in ↑/↓ order.
+pub const TARGET_KINDS: [&str; 5] = ["time", "lsn", "xid", "name", "latest backup"];
+
+/// `time 2026-…`, `lsn 0/5`, `immediate`, or a bare RFC 3339 time: the
+/// palette's `:restore …` words as a kind (index into [`TARGET_KINDS`])
+/// and a value.
+pub fn parse_target_spec(spec: &str) -> (usize, String) {
+    let spec = spec.trim();
+    let (word, rest) = spec.split_once(' ').unwrap_or((spec, ""));
+    match word {
+        "" => (0, String::new()),
+        "immediate" | "latest" => (4, String::new()),
+        "time" => (0, rest.trim().to_string()),
+        "lsn" => (1, rest.trim().to_string()),
+        "xid" => (2, rest.trim().to_string()),
+        "name" => (3, rest.trim().to_string()),
+        _ => (0, spec.to_string()),
+    }
+}
+
+fn target_of(kind: usize, text: &str) -> crate::model::backup::target::Target {
+    use crate::model::backup::target::Target;
+    let v = text.trim().to_string();
+    match kind {
+        0 => Target::Time(v),
+        1 => Target::Lsn(v),
+        2 => Target::Xid(v),
+        3 => Target::Name(v),
+        _ => Target::Immediate,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +112,11 @@ pub struct Dialog {
     pub refusal: Option<Refusal>,
     /// What the by-hand lines need (config file, CA).
     pub by_hand: ByHand,
+    /// Restore: the kind of target (index into [`TARGET_KINDS`]), its typed
+    /// value, and whether keys go to that value (else to the name).
+    pub target_kind: usize,
+    pub target_text: String,
+    pub editing_target: bool,
 }
 
 /// What a key did to the dialog. (The UI turns `Run` into its own
@@ -184,6 +224,15 @@ impl Dialog {
                 cluster: cluster.clone(),
                 backup_type: crate::model::backup::BackupKind::Full,
             },
+            OpKind::Restore => {
+                let (k, text) = parse_target_spec(member.unwrap_or(""));
+                Operation::Restore {
+                    cluster: cluster.clone(),
+                    target: target_of(k, &text),
+                    set: None,
+                    backup_after: true,
+                }
+            }
             OpKind::CancelScheduled if v.scheduled_switchover.is_some() => {
                 Operation::CancelSwitchover {
                     cluster: cluster.clone(),
@@ -222,7 +271,16 @@ impl Dialog {
             phase: Phase::Confirm,
             refusal: None,
             by_hand: ByHand::default(),
+            target_kind: 0,
+            target_text: String::new(),
+            editing_target: false,
         };
+        if kind == OpKind::Restore {
+            let (k, text) = parse_target_spec(member.unwrap_or(""));
+            d.editing_target = k != 4 && text.is_empty();
+            d.target_kind = k;
+            d.target_text = text;
+        }
         d.refresh(c, now);
         Ok(d)
     }
@@ -254,6 +312,52 @@ impl Dialog {
     /// Confirm is possible: preflight passes and the name is typed.
     pub fn can_confirm(&self) -> bool {
         !self.preflight.refused() && (!self.needs_typing() || self.typed == self.cluster)
+    }
+
+    /// Restore: the target from the kind and the typed value.
+    fn set_target(&mut self, c: &ClusterState, now: SystemTime) {
+        if let Operation::Restore { target, .. } = &mut self.op {
+            *target = target_of(self.target_kind, &self.target_text);
+            self.refusal = None;
+            self.refresh(c, now);
+        }
+    }
+
+    /// Restore keys while its target is being chosen; `None` when the key
+    /// is not the target's.
+    fn target_key(
+        &mut self,
+        k: DialogKey,
+        current: Option<&ClusterState>,
+        now: SystemTime,
+    ) -> Option<Reply> {
+        if !matches!(self.op, Operation::Restore { .. }) {
+            return None;
+        }
+        let n = TARGET_KINDS.len();
+        match k {
+            DialogKey::Up | DialogKey::Down => {
+                self.target_kind = if k == DialogKey::Up {
+                    (self.target_kind + n - 1) % n
+                } else {
+                    (self.target_kind + 1) % n
+                };
+                self.editing_target = self.target_kind != n - 1;
+            }
+            DialogKey::Char(ch) if self.editing_target => self.target_text.push(ch),
+            DialogKey::Backspace if self.editing_target => {
+                self.target_text.pop();
+            }
+            DialogKey::Enter | DialogKey::SwitchFocus if self.editing_target => {
+                self.editing_target = false;
+                return Some(Reply::Nothing);
+            }
+            _ => return None,
+        }
+        if let Some(c) = current {
+            self.set_target(c, now);
+        }
+        Some(Reply::Nothing)
     }
 
     fn set_pick(&mut self, i: usize, c: &ClusterState, now: SystemTime) {
@@ -291,6 +395,9 @@ impl Dialog {
                 }
             }
             Phase::Confirm => {}
+        }
+        if let Some(r) = self.target_key(k, current, now) {
+            return r;
         }
         match k {
             DialogKey::Esc => return Reply::Close,

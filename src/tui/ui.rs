@@ -207,7 +207,12 @@ impl Ui {
                 let kind = PALETTE_OPS.iter().find(|o| o.name == op).expect("found").kind;
                 // `:switchover [CANDIDATE] [at TIME]`, `:restart [MEMBER] [at TIME]`
                 let rest: Vec<&str> = line.split_whitespace().skip(1).collect();
+                let joined = rest.join(" ");
                 let (arg, at) = match rest.as_slice() {
+                    // `:restore lsn 0/5000028`: every word is the target.
+                    _ if kind == crate::tui::dialog::OpKind::Restore => {
+                        (Some(joined.as_str()).filter(|s| !s.is_empty()), None)
+                    }
                     ["at", t, ..] => (None, Some(*t)),
                     [a, "at", t, ..] => (Some(*a), Some(*t)),
                     _ => (arg, None),

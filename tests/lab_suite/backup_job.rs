@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn pgtui_with_audit(lab: &SharedLab, audit: &std::path::Path, args: &[&str]) -> Command {
+pub(crate) fn pgtui_with_audit(lab: &SharedLab, audit: &std::path::Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
     c.arg("-c")
         .arg(&lab.info.patronictl_config)

@@ -10,6 +10,7 @@ pub mod hardened;
 pub mod ops;
 pub mod reconcile;
 pub mod rest_tap;
+pub mod restore;
 pub mod sql_tls;
 pub mod tmux;
 pub mod watch_compaction;
@@ -420,7 +421,7 @@ pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
     );
 }
 
-fn psql(lab: &SharedLab, host: &str, sql: &str) -> String {
+pub(crate) fn psql(lab: &SharedLab, host: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([
             "-h",
@@ -579,6 +580,10 @@ macro_rules! all_lab_suite_tests {
             a_missing_archived_segment_is_a_hole_in_the_window => lab_suite::backups::a_missing_archived_segment_is_a_hole_in_the_window,
             restore_dry_run_plans_from_the_lab_backups => lab_suite::backups::restore_dry_run_plans_from_the_lab_backups,
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
+            pitr_to_a_time_keeps_a_and_drops_b_on_every_member => lab_suite::restore::pitr_to_a_time_keeps_a_and_drops_b_on_every_member,
+            pitr_failed_leaves_the_replicas_whole_and_the_way_back_works => lab_suite::restore::a_failed_restore_leaves_the_replicas_whole_and_the_way_back_works,
+            pitr_survives_its_killed_runbook => lab_suite::restore::a_restore_survives_its_killed_runbook,
+            pitr_killed_agent_reports_interrupted_and_reruns_nothing => lab_suite::restore::a_killed_agent_reports_its_restore_interrupted_and_reruns_nothing,
         }
     };
 }

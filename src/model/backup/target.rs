@@ -39,3 +39,64 @@ impl Target {
         }
     }
 }
+
+/// What the caller asked, as the job record carries it.
+pub struct Ask<'a> {
+    pub target: &'a Target,
+    pub set: Option<&'a str>,
+    pub target_utc: Option<&'a str>,
+    pub backup_after: bool,
+}
+
+/// `--target` as pgBackRest parses it: a time as `YYYY-MM-DD HH:MM:SS+00`
+/// (its own set selection does not read RFC 3339's `T`).
+fn target_arg(ask: &Ask) -> Option<String> {
+    match ask.target {
+        Target::Time(raw) => {
+            let t = ask.target_utc.unwrap_or(raw);
+            Some(
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|d| {
+                        d.with_timezone(&chrono::Utc)
+                            .format("%Y-%m-%d %H:%M:%S%.f+00")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|_| t.to_string()),
+            )
+        }
+        Target::Lsn(v) | Target::Xid(v) | Target::Name(v) => Some(v.clone()),
+        Target::Immediate => None,
+    }
+}
+
+/// `pgbackrest restore`'s arguments (without the binary).
+pub fn restore_args(stanza: &str, ask: &Ask) -> Vec<String> {
+    let mut a = vec![
+        format!("--stanza={stanza}"),
+        "--delta".into(),
+        format!("--type={}", ask.target.pgbackrest_type()),
+    ];
+    if let Some(t) = target_arg(ask) {
+        a.push(format!("--target={t}"));
+    }
+    if let Some(s) = ask.set {
+        a.push(format!("--set={s}"));
+    }
+    a.push("--target-action=promote".into());
+    a
+}
+
+/// Words joined for a shell, quoted where needed.
+pub fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if w.contains([' ', '"', '\'']) {
+                format!("'{w}'")
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

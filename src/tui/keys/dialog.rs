@@ -53,7 +53,7 @@ pub const DIALOG: Keymap<InDialog> = Keymap {
             keys: &[Key::Up, Key::Char('k')],
             action: Pass(DialogKey::Up),
             hint: None,
-            help: "previous candidate (k only when no name is to be typed)",
+            help: "previous candidate, backup type or restore target kind (k only when nothing is to be typed)",
             writes: false,
         },
         Binding {
@@ -85,7 +85,7 @@ pub const DIALOG: Keymap<InDialog> = Keymap {
             writes: false,
         },
     ],
-    typing: Some("typed into the cluster name (failover, reinit)"),
+    typing: Some("typed into the restore target while it is edited (Enter or Tab ends it), else into the cluster name (failover, reinit, restore)"),
 };
 
 /// The candidates' heading.
@@ -113,6 +113,16 @@ pub const BUTTONS: Hint<InDialog> = Hint(&[
     Part::Text(" cancels"),
 ]);
 
+/// Under the restore target being typed.
+pub const TARGET: Hint<InDialog> = Hint(&[
+    Part::Key(Key::Up, Pass(DialogKey::Up)),
+    Part::Text("/"),
+    Part::Key(Key::Down, Pass(DialogKey::Down)),
+    Part::Text(" kind · "),
+    Part::Key(Key::Enter, Pass(DialogKey::Enter)),
+    Part::Text(" on to the name"),
+]);
+
 /// Once the operation has run.
 pub const CLOSE: Hint<InDialog> = Hint(&[
     Part::Key(Key::Esc, Pass(DialogKey::Esc)),
@@ -122,4 +132,4 @@ pub const CLOSE: Hint<InDialog> = Hint(&[
 ]);
 
 /// Every hint a dialog draws, for the tests that hold them to the table.
-pub const HINTS: &[&Hint<InDialog>] = &[&CHOOSE, &ALLOW_ASYNC, &BUTTONS, &CLOSE];
+pub const HINTS: &[&Hint<InDialog>] = &[&CHOOSE, &ALLOW_ASYNC, &BUTTONS, &TARGET, &CLOSE];

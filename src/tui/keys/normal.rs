@@ -50,6 +50,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('I')], action: Action::Op(OpKind::Reinit), hint: None, help: "reinit the selected replica from scratch (type the cluster name)", writes: true },
     Binding { keys: &[Key::Char('P')], action: Action::Op(OpKind::PauseResume), hint: None, help: "pause or resume automatic failover (maintenance mode)", writes: true },
     Binding { keys: &[Key::Char('B')], action: Action::Op(OpKind::Backup), hint: None, help: "take a pgBackRest backup in the leader's agent (↑/↓ full, diff, incr), with its progress", writes: true },
+    Binding { keys: &[Key::Char('T')], action: Action::Op(OpKind::Restore), hint: None, help: "point-in-time restore in the leader's agent: pick the target (↑/↓ time, LSN, xid, name, latest backup), see the plan and what is lost, type the cluster name", writes: true },
     Binding { keys: &[Key::Char('X')], action: Action::Op(OpKind::CancelScheduled), hint: None, help: "cancel the scheduled switchover, or the selected member's scheduled restart", writes: true },
     Binding { keys: &[Key::Tab], action: Action::FocusNext, hint: None, help: "move focus to the next panel", writes: false },
     Binding { keys: &[Key::BackTab], action: Action::FocusPrev, hint: None, help: "move focus to the previous panel", writes: false },
@@ -112,6 +113,11 @@ pub const PALETTE_OPS: &[PaletteOp] = &[
         name: "backup",
         kind: OpKind::Backup,
         usage: ":backup (full; ↑/↓ in the dialog for diff or incr)",
+    },
+    PaletteOp {
+        name: "restore",
+        kind: OpKind::Restore,
+        usage: ":restore [TIME | lsn L | xid X | name N | immediate]",
     },
     PaletteOp {
         name: "cancel",

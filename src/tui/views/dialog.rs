@@ -138,6 +138,9 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
         }
         l.push(Line::from(spans));
     }
+    if let crate::ops::Operation::Restore { .. } = &d.op {
+        l.extend(restore_lines(ctx, d));
+    }
     if !d.candidates.is_empty() {
         let view = current(ctx.model, d).map(|c| ctx.view(c));
         l.push(Line::from(Span::styled(
@@ -184,7 +187,13 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
     for p in &d.preflight.plan {
         l.push(Line::from(format!("   {p}")));
     }
-    for w in &d.preflight.warnings {
+    let restore = matches!(d.op, crate::ops::Operation::Restore { .. });
+    for w in d
+        .preflight
+        .warnings
+        .iter()
+        .filter(|w| !(restore && is_loss(w)))
+    {
         l.push(Line::from(Span::styled(format!("   ! {w}"), t.fg(t.warn))));
     }
     for r in &d.preflight.refusals {
@@ -227,6 +236,73 @@ fn confirm_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
         )));
     }
     l
+}
+
+/// The restore's target picker: the kinds, the typed value, the window it
+/// must fall in.
+fn restore_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    let mut kinds = vec![Span::styled(" target ", t.header())];
+    for (i, k) in crate::tui::dialog::TARGET_KINDS.iter().enumerate() {
+        kinds.push(Span::raw(" "));
+        kinds.push(if i == d.target_kind {
+            Span::styled(format!("▶ {k}"), t.selected())
+        } else {
+            Span::raw(format!("  {k}"))
+        });
+    }
+    let mut l = vec![Line::from(kinds)];
+    if d.target_kind + 1 < crate::tui::dialog::TARGET_KINDS.len() {
+        let mut value = vec![
+            Span::raw("  value: "),
+            Span::styled(
+                d.target_text.clone(),
+                t.fg(t.accent).add_modifier(Modifier::BOLD),
+            ),
+        ];
+        if d.editing_target {
+            value.push(Span::styled("█", t.fg(t.accent)));
+            value.push(Span::styled(
+                format!("  {}", keys::TARGET.text()),
+                t.muted(),
+            ));
+        }
+        l.push(Line::from(value));
+    }
+    let window = current(ctx.model, d)
+        .and_then(|c| c.backups.as_ref())
+        .and_then(|b| {
+            let s = crate::model::backup::report::summarize(
+                &b.value,
+                &Default::default(),
+                crate::model::backup::report::epoch_secs(ctx.now),
+            );
+            s.window.map(|w| {
+                format!(
+                    "  window: {} → {} (UTC){}",
+                    crate::model::backup::report::utc(w.from),
+                    w.to.map(crate::model::backup::report::utc)
+                        .unwrap_or_else(|| "?".into()),
+                    if w.holes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} hole(s)", w.holes.len())
+                    }
+                )
+            })
+        })
+        .unwrap_or_else(|| "  window: unknown (no backup report from the agent)".into());
+    l.push(Line::from(Span::styled(window, t.muted())));
+    // What is lost, before the steps: on a small terminal it must not be
+    // the line that is cut.
+    for w in d.preflight.warnings.iter().filter(|w| is_loss(w)) {
+        l.push(Line::from(Span::styled(format!("  ! {w}"), t.fg(t.warn))));
+    }
+    l
+}
+
+fn is_loss(warning: &str) -> bool {
+    warning.contains("is lost from the cluster")
 }
 
 fn bottom_lines<'a>(ctx: &Ctx, d: &'a Dialog) -> Vec<Line<'a>> {
