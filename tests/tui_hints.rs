@@ -73,6 +73,8 @@ fn frames() -> Vec<String> {
         vec![Down, Char('S')],
         vec![Down, Char('F'), Char('p')],
         vec![Char('P')],
+        // The restore dialog, its target being typed.
+        vec![Char('T')],
     ] {
         let mut app = App::new(Some("pg-test".into()), Theme::mono());
         press(&mut app, &m, &keys);
@@ -122,7 +124,7 @@ fn every_key_a_dialog_names_is_bound_in_the_dialog() {
     }
     for h in keys::dialog::HINTS {
         let t = h.text();
-        assert!(frames.iter().any(|f| f.contains(&t)), "never drawn: {t}");
+        assert!(frames.iter().any(|f| f.contains(&t)), "never drawn: {t}\n{}", frames.join("\n----\n"));
     }
     // The registry's Ctrl-A is the one the refusal names.
     assert!(frames.iter().any(|f| f.contains("(Ctrl-A in the console)")));

@@ -303,6 +303,7 @@ impl Jobs {
                 j.steps[i].started = Some(now());
             })
             .await;
+            let t0 = std::time::Instant::now();
             let r = match &mut runner {
                 Runner::Backup { kind, .. } if i == 0 => self.backup(id, *kind).await,
                 Runner::Backup { kind, before } => verify(&self.settings, before, *kind).await,
@@ -313,6 +314,7 @@ impl Jobs {
             self.update(id, |j| {
                 let s = &mut j.steps[i];
                 s.ended = Some(now());
+                s.ms = Some(t0.elapsed().as_millis() as u64);
                 match r {
                     Ok(d) => {
                         s.state = StepState::Done;
@@ -444,6 +446,7 @@ fn steps(kind: &JobKind, stanza: &str, s: &AgentSettings, id: &str) -> Vec<Step>
         started: None,
         ended: None,
         detail: None,
+        ms: None,
     };
     match kind {
         JobKind::Backup { backup_type } => vec![

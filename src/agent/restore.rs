@@ -100,6 +100,7 @@ pub fn steps(ask: &Ask, stanza: &str, s: &AgentSettings, id: &str) -> Vec<Step> 
             started: None,
             ended: None,
             detail: None,
+            ms: None,
         })
         .collect()
 }
@@ -114,7 +115,7 @@ pub fn advice(step: &str, cluster: &str, member: &str, s: &AgentSettings) -> Str
         .unwrap_or_else(|| "DATA".into());
     let pg_ctl = local::pg_ctl(s).display().to_string();
     let way_back = format!(
-        "The replicas were not touched and hold the pre-restore data. Way back: leave Patroni on {member} stopped (`{pg_ctl} stop -D {data} -m fast` if PostgreSQL runs there); run `pgtui resume {cluster}`, and Patroni promotes the most advanced replica (or name one: `pgtui failover {cluster} --candidate MEMBER`); then start Patroni on {member} (`{start}`) and rebuild it: `pgtui reinit {cluster} {member}`"
+        "The replicas were not touched and hold the pre-restore data. Way back: leave Patroni on {member} stopped (`{pg_ctl} stop -D {data} -m fast` if PostgreSQL runs there); run `pgtui resume {cluster}`, and Patroni promotes the most advanced replica (or name one: `pgtui failover {cluster} --candidate MEMBER`); then move the partly restored data directory aside (`mv {data} {data}.failed-restore`) and start Patroni on {member} (`{start}`): it finds no data and copies it again from the new leader"
     );
     match step {
         "pause" => format!(

@@ -9,7 +9,9 @@
 //! - one HAProxy per pg-test node (:5433 primary, :5434 replica, :5436
 //!   default, :5438 offline, stats :9101);
 //! - a pgBackRest repo with stanzas `pg-test` and `pg-meta` and a full backup;
-//! - a node agent (`pgtui agent`) beside every Patroni, on :8010.
+//! - a node agent (`pgtui agent`) beside every Patroni, on :8010;
+//! - a control socket (`LAB/run/control.sock`, `pgtui lab ctl`) that stops,
+//!   kills or starts one component, for the agents' restores and for tests.
 //!
 //! Everything is a child of the runner and is stopped (in order) by
 //! [`Lab::stop`], by dropping the [`Lab`], or by the kernel if the runner dies.

@@ -190,6 +190,10 @@ pub struct Step {
     pub ended: Option<i64>,
     /// What the step found or why it failed.
     pub detail: Option<String>,
+    /// How long it ran, in milliseconds (the epoch-second times are too
+    /// coarse to split a restore's time between its steps).
+    #[serde(default)]
+    pub ms: Option<u64>,
 }
 
 /// A job as its agent records it.

@@ -434,7 +434,7 @@ impl Dialog {
             DialogKey::Backspace => {
                 self.typed.pop();
             }
-            DialogKey::Enter => return self.confirm(current),
+            DialogKey::Enter => return self.confirm(current, now),
         }
         Reply::Nothing
     }
@@ -450,12 +450,27 @@ impl Dialog {
         self.refusal = Some(Refusal::new(kind, message));
     }
 
-    fn confirm(&mut self, current: Option<&ClusterState>) -> Reply {
+    fn confirm(&mut self, current: Option<&ClusterState>, now: SystemTime) -> Reply {
         if self.focus == Focus::Cancel {
             return Reply::Close;
         }
         if self.refusal_is_final() {
             return Reply::Nothing;
+        }
+        // An agent job's plan rests on the agents' reports, which may have
+        // come in since the dialog was drawn: a plan that changed is shown
+        // again rather than acted on unseen.
+        if let (true, Some(c)) = (self.op.is_agent_job(), current) {
+            let fresh = preflight(&self.op, c, now);
+            if fresh.refusals != self.preflight.refusals || fresh.plan != self.preflight.plan {
+                self.preflight = fresh;
+                self.patronictl = patronictl_equivalent(&self.op, &self.by_hand);
+                self.refuse(
+                    RefusalKind::Unconfirmed,
+                    "the plan changed since it was drawn (new reports came in): read it again, then confirm; nothing was sent".into(),
+                );
+                return Reply::Nothing;
+            }
         }
         if self.preflight.refused() {
             self.refuse(

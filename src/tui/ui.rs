@@ -103,7 +103,11 @@ impl Ui {
             self.message = Some("open a cluster first (:cluster NAME)".into());
             return;
         };
-        let selected = selection::selected_member(model, self);
+        // A restore's argument is its target, never the selected row.
+        let selected = match kind {
+            OpKind::Restore => None,
+            _ => selection::selected_member(model, self),
+        };
         match Dialog::open(kind, c, member.or(selected.as_deref()), at, now) {
             Ok(mut d) => {
                 d.set_by_hand(self.by_hand.clone(), c, now);

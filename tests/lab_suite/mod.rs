@@ -582,7 +582,7 @@ macro_rules! all_lab_suite_tests {
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
             pitr_to_a_time_keeps_a_and_drops_b_on_every_member => lab_suite::restore::pitr_to_a_time_keeps_a_and_drops_b_on_every_member,
             pitr_failed_leaves_the_replicas_whole_and_the_way_back_works => lab_suite::restore::a_failed_restore_leaves_the_replicas_whole_and_the_way_back_works,
-            pitr_survives_its_killed_runbook => lab_suite::restore::a_restore_survives_its_killed_runbook,
+            pitr_survives_its_killed_runbook_and_a_new_console_follows_it => lab_suite::restore::a_restore_survives_its_killed_runbook_and_a_new_console_follows_it,
             pitr_killed_agent_reports_interrupted_and_reruns_nothing => lab_suite::restore::a_killed_agent_reports_its_restore_interrupted_and_reruns_nothing,
         }
     };

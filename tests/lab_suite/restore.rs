@@ -11,9 +11,10 @@
 
 use super::backup_job::pgtui_with_audit;
 use super::psql;
+use super::tmux::Tmux;
 use crate::common::{bin, output_text, wait_for, SharedLab};
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const STEPS: [&str; 8] = [
@@ -120,10 +121,22 @@ fn running_step(job: &Value) -> Option<String> {
 }
 
 /// Waits until the agent of `member` runs a restore at one of `steps`;
-/// returns the job id.
-fn wait_running_at(lab: &SharedLab, member: &str, steps: &[&str]) -> String {
+/// returns the job id. `runbook` (the process that asked, its output file)
+/// ending first is a failure that shows what it said.
+fn wait_running_at(
+    lab: &SharedLab,
+    member: &str,
+    steps: &[&str],
+    runbook: &mut (std::process::Child, std::path::PathBuf),
+) -> String {
     let t0 = Instant::now();
     loop {
+        if let Ok(Some(st)) = runbook.0.try_wait() {
+            panic!(
+                "the runbook ended ({st}) before the job reached {steps:?}:\n{}",
+                std::fs::read_to_string(&runbook.1).unwrap_or_default()
+            );
+        }
         for j in agent_jobs(lab, member) {
             if j["kind"] == "restore" && j["state"] == "running" {
                 if let Some(s) = running_step(&j) {
@@ -340,29 +353,108 @@ pub fn a_failed_restore_leaves_the_replicas_whole_and_the_way_back_works(lab: &S
     }
 }
 
-pub fn a_restore_survives_its_killed_runbook(lab: &SharedLab) {
+pub fn a_restore_survives_its_killed_runbook_and_a_new_console_follows_it(lab: &SharedLab) {
     let _g = lab.lock();
     let (leader, _) = lab.settle();
     let tl0 = leader_tl(lab);
     archived_past(lab, &["--immediate"]);
+    let t = Tmux::start_with(
+        lab,
+        160,
+        48,
+        &format!(
+            "PGTUI_AGENT_TOKEN={} PGTUI_AUDIT_LOG=/dev/null",
+            lab.agent_token()
+        ),
+        "",
+    );
+    t.wait_screen(Duration::from_secs(30), |s| {
+        s.contains(&format!("leader {leader}")) && s.contains("archiving ok")
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the console never showed {leader} and its backups:\n{}",
+            t.screen()
+        )
+    });
+    // The restore dialog opens on Cancel; a mistyped name sends nothing.
+    let jobs_before = agent_jobs(lab, &leader).len();
+    t.keys(":");
+    t.keys("restore immediate");
+    t.keys("Enter");
+    let s = t
+        .wait_screen(Duration::from_secs(10), |s| {
+            s.contains("restore pg-test")
+                && s.contains("latest backup")
+                && s.contains("what will happen")
+        })
+        .unwrap_or_else(|| panic!("no restore dialog:\n{}", t.screen()));
+    assert!(s.contains("▶[ Cancel ]◀"), "focus is not on Cancel:\n{s}");
+    t.keys("pg-tset");
+    t.keys("Tab");
+    t.keys("Enter");
+    t.wait_screen(Duration::from_secs(5), |s| {
+        s.contains("type the cluster name \"pg-test\" exactly")
+    })
+    .unwrap_or_else(|| panic!("a mistyped name was not refused:\n{}", t.screen()));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        agent_jobs(lab, &leader).len(),
+        jobs_before,
+        "a mistyped name started a job"
+    );
+    t.keys("Escape");
+    t.keys("7");
+
+    // A runbook starts the restore and is killed mid-way.
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let mut child = pgtui_with_audit(
+    let out = dir.path().join("runbook.out");
+    let f = std::fs::File::create(&out).unwrap();
+    let child = pgtui_with_audit(
         lab,
         &audit,
         &["restore", "pg-test", "--immediate", "--no-backup", "--yes"],
     )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
+    .stdout(f.try_clone().unwrap())
+    .stderr(f)
     .spawn()
     .unwrap();
-    let id = wait_running_at(lab, &leader, &["stop", "restore", "recover", "lead"]);
-    child.kill().unwrap();
-    let _ = child.wait();
+    let mut runbook = (child, out);
+    let id = wait_running_at(
+        lab,
+        &leader,
+        &["stop", "restore", "recover", "lead"],
+        &mut runbook,
+    );
+    runbook.0.kill().unwrap();
+    let _ = runbook.0.wait();
+    // The console shows the job running, then finished; so does `jobs`.
+    let line = format!("job {id}");
+    t.wait_screen(Duration::from_secs(30), |s| {
+        s.lines()
+            .any(|l| l.contains(&line) && l.contains("running"))
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the console does not show job {id} running:\n{}",
+            t.screen()
+        )
+    });
     let out = lab.pgtui(&["jobs", "pg-test", "--follow", &id]);
     let text = output_text(&out);
     assert!(out.status.success(), "jobs --follow {id}:\n{text}");
     assert!(text.contains("succeeded"), "{text}");
+    t.wait_screen(Duration::from_secs(30), |s| {
+        s.lines()
+            .any(|l| l.contains(&line) && l.contains("succeeded"))
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the console does not show job {id} finished:\n{}",
+            t.screen()
+        )
+    });
     lab.settle();
     assert!(leader_tl(lab) > tl0);
 }
@@ -371,11 +463,13 @@ pub fn a_killed_agent_reports_its_restore_interrupted_and_reruns_nothing(lab: &S
     let _g = lab.lock();
     let (leader, _) = lab.settle();
     archived_past(lab, &["--immediate"]);
-    let mut child = lab_pgtui_spawn(
+    let dir = tempfile::tempdir().unwrap();
+    let mut runbook = lab_pgtui_spawn(
         lab,
         &["restore", "pg-test", "--immediate", "--no-backup", "--yes"],
+        &dir.path().join("runbook.out"),
     );
-    let id = wait_running_at(lab, &leader, &["rebuild"]);
+    let id = wait_running_at(lab, &leader, &["rebuild"], &mut runbook);
     lab_ctl(lab, "kill", &format!("agent {leader}"));
     lab_ctl(lab, "start", &format!("agent {leader}"));
     let job = wait_for(Duration::from_secs(60), || {
@@ -408,7 +502,7 @@ pub fn a_killed_agent_reports_its_restore_interrupted_and_reruns_nothing(lab: &S
         }
     }
     // The runbook that followed it says so too.
-    let st = child.wait().unwrap();
+    let st = runbook.0.wait().unwrap();
     assert_eq!(
         st.code(),
         Some(8),
@@ -417,8 +511,13 @@ pub fn a_killed_agent_reports_its_restore_interrupted_and_reruns_nothing(lab: &S
     heal(lab);
 }
 
-fn lab_pgtui_spawn(lab: &SharedLab, args: &[&str]) -> std::process::Child {
-    Command::new(bin())
+fn lab_pgtui_spawn(
+    lab: &SharedLab,
+    args: &[&str],
+    out: &std::path::Path,
+) -> (std::process::Child, std::path::PathBuf) {
+    let f = std::fs::File::create(out).unwrap();
+    let child = Command::new(bin())
         .arg("-c")
         .arg(&lab.info.patronictl_config)
         .args(args)
@@ -426,8 +525,9 @@ fn lab_pgtui_spawn(lab: &SharedLab, args: &[&str]) -> std::process::Child {
         .env("PGTUI_SETTINGS", "/dev/null")
         .env("PGTUI_AGENT_TOKEN", lab.agent_token())
         .env("PGTUI_AUDIT_LOG", "/dev/null")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(f.try_clone().unwrap())
+        .stderr(f)
         .spawn()
-        .unwrap()
+        .unwrap();
+    (child, out.to_path_buf())
 }
