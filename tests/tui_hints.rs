@@ -124,7 +124,11 @@ fn every_key_a_dialog_names_is_bound_in_the_dialog() {
     }
     for h in keys::dialog::HINTS {
         let t = h.text();
-        assert!(frames.iter().any(|f| f.contains(&t)), "never drawn: {t}\n{}", frames.join("\n----\n"));
+        assert!(
+            frames.iter().any(|f| f.contains(&t)),
+            "never drawn: {t}\n{}",
+            frames.join("\n----\n")
+        );
     }
     // The registry's Ctrl-A is the one the refusal names.
     assert!(frames.iter().any(|f| f.contains("(Ctrl-A in the console)")));

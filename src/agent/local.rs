@@ -49,6 +49,14 @@ pub fn data_dir(s: &AgentSettings) -> Result<&Path, String> {
         .ok_or_else(|| "patroni.yml names no postgresql.data_dir".to_string())
 }
 
+/// The data directory as a step's command shows it.
+pub fn data_shown(s: &AgentSettings) -> String {
+    s.data_dir
+        .as_deref()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| "DATA".into())
+}
+
 /// What a finished command printed (stdout and stderr, bounded) and
 /// whether it succeeded.
 pub struct Ran {
@@ -67,21 +75,12 @@ async fn run(
         .await
         .map_err(|_| format!("`{what}` did not end within {} s", deadline.as_secs()))?
         .map_err(|e| format!("cannot run `{what}`: {e}"))?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    let text = text.trim();
-    let text: String = text
-        .chars()
-        .rev()
-        .take(1500)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let mut text = out.stdout.clone();
+    text.extend_from_slice(&out.stderr);
     Ok(Ran {
         ok: out.status.success(),
         code: out.status.code(),
-        text: crate::text::escape(&text).into_owned(),
+        text: super::pgbackrest::bounded(&text),
     })
 }
 

@@ -32,7 +32,8 @@ pub struct Output {
     pub stderr: String,
 }
 
-fn bounded(text: &[u8]) -> String {
+/// The last 2000 characters of a command's output, trimmed and escaped.
+pub(super) fn bounded(text: &[u8]) -> String {
     let s = String::from_utf8_lossy(text);
     let s = s.trim();
     let tail: String = s

@@ -56,11 +56,7 @@ pub fn steps(ask: &Ask, stanza: &str, s: &AgentSettings, id: &str) -> Vec<Step> 
         .ok()
         .and_then(|c| c.local_rest_url.clone())
         .unwrap_or_else(|| "REST".into());
-    let data = s
-        .data_dir
-        .as_deref()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|| "DATA".into());
+    let data = local::data_shown(s);
     let pg_ctl = local::pg_ctl(s).display().to_string();
     let commands = [
         format!("PATCH {rest}/config {{\"pause\": true}}  # then every member's /patroni says pause"),
@@ -108,11 +104,7 @@ pub fn steps(ask: &Ask, stanza: &str, s: &AgentSettings, id: &str) -> Vec<Step> 
 /// What a failure (or an interruption) at `step` leaves, and what to do.
 pub fn advice(step: &str, cluster: &str, member: &str, s: &AgentSettings) -> String {
     let start = &s.patroni_start;
-    let data = s
-        .data_dir
-        .as_deref()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|| "DATA".into());
+    let data = local::data_shown(s);
     let pg_ctl = local::pg_ctl(s).display().to_string();
     let way_back = format!(
         "The replicas were not touched and hold the pre-restore data. Way back: leave Patroni on {member} stopped (`{pg_ctl} stop -D {data} -m fast` if PostgreSQL runs there); run `pgtui resume {cluster}`, and Patroni promotes the most advanced replica (or name one: `pgtui failover {cluster} --candidate MEMBER`); then move the partly restored data directory aside (`mv {data} {data}.failed-restore`) and start Patroni on {member} (`{start}`): it finds no data and copies it again from the new leader"

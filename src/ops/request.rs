@@ -119,6 +119,18 @@ pub fn patronictl_equivalent(op: &Operation, by_hand: &super::rest_call::ByHand)
     line
 }
 
+/// The registered agent of the leader, which runs the cluster's jobs.
+fn leader_agent<'a>(
+    c: &'a ClusterState,
+    leader: Option<&str>,
+) -> Result<&'a crate::model::agent::AgentReg, String> {
+    let leader = leader.ok_or("the cluster has no leader")?;
+    c.agents
+        .get(leader)
+        .filter(|a| !a.url.is_empty())
+        .ok_or_else(|| format!("{leader} has no registered pgtui agent"))
+}
+
 /// The REST request for `op`, sent to the member that should take it.
 pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> {
     let v = cluster_view(c);
@@ -262,12 +274,7 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
             let p = super::restore_plan::plan(c, target, set.as_deref(), now);
-            let leader = p.node.as_deref().ok_or("the cluster has no leader")?;
-            let agent = c
-                .agents
-                .get(leader)
-                .filter(|a| !a.url.is_empty())
-                .ok_or_else(|| format!("{leader} has no registered pgtui agent"))?;
+            let agent = leader_agent(c, p.node.as_deref())?;
             (
                 Method::Post,
                 agent.url.clone(),
@@ -283,12 +290,7 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
         }
         // To the leader's node agent, which runs it as a job.
         Operation::Backup { backup_type, .. } => {
-            let leader = v.leader.as_deref().ok_or("the cluster has no leader")?;
-            let agent = c
-                .agents
-                .get(leader)
-                .filter(|a| !a.url.is_empty())
-                .ok_or_else(|| format!("{leader} has no registered pgtui agent"))?;
+            let agent = leader_agent(c, v.leader.as_deref())?;
             (
                 Method::Post,
                 agent.url.clone(),

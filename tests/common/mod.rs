@@ -163,6 +163,24 @@ impl SharedLab {
             .expect("run pgtui")
     }
 
+    /// `psql -c SQL` as the superuser on `host`:5432; panics with psql's
+    /// words when it fails.
+    pub fn psql(&self, host: &str, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args(["-h", host, "-p", "5432", "-U", &self.info.superuser])
+            .args(["-d", "postgres", "-XAtqc", sql])
+            .env("PGPASSWORD", &self.info.superuser_password)
+            .env("PGCONNECT_TIMEOUT", "5")
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql on {host}: {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// The lab agents' bearer token.
     pub fn agent_token(&self) -> String {
         let p = self

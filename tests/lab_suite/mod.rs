@@ -422,29 +422,7 @@ pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
 }
 
 pub(crate) fn psql(lab: &SharedLab, host: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            host,
-            "-p",
-            "5432",
-            "-U",
-            &lab.info.superuser,
-            "-d",
-            "postgres",
-            "-XAtqc",
-            sql,
-        ])
-        .env("PGPASSWORD", &lab.info.superuser_password)
-        .env("PGCONNECT_TIMEOUT", "5")
-        .output()
-        .expect("run psql");
-    assert!(
-        out.status.success(),
-        "psql on {host}: {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    lab.psql(host, sql)
 }
 
 /// A replica with replay paused: WAL keeps arriving (receive lag ~0) but is

@@ -358,6 +358,7 @@ pub fn a_restore_survives_its_killed_runbook_and_a_new_console_follows_it(lab: &
     let (leader, _) = lab.settle();
     let tl0 = leader_tl(lab);
     archived_past(lab, &["--immediate"]);
+    let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start_with(
         lab,
         160,
@@ -407,7 +408,6 @@ pub fn a_restore_survives_its_killed_runbook_and_a_new_console_follows_it(lab: &
     t.keys("7");
 
     // A runbook starts the restore and is killed mid-way.
-    let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let out = dir.path().join("runbook.out");
     let f = std::fs::File::create(&out).unwrap();
@@ -524,7 +524,7 @@ fn lab_pgtui_spawn(
         .env_remove("PGTUI_CLUSTER")
         .env("PGTUI_SETTINGS", "/dev/null")
         .env("PGTUI_AGENT_TOKEN", lab.agent_token())
-        .env("PGTUI_AUDIT_LOG", "/dev/null")
+        .env("PGTUI_AUDIT_LOG", out.with_extension("audit.jsonl"))
         .stdout(f.try_clone().unwrap())
         .stderr(f)
         .spawn()
