@@ -175,6 +175,16 @@ impl Jobs {
                 .unwrap()
                 .insert(job.id.clone(), job.clone());
             self.persist(&job).await;
+            // The lock this agent held for it died with it: waiting out its
+            // lease would only block the way back the advice gives.
+            match crate::ops::lock::break_dead(etcd, prefix, &job.cluster, &job.id).await {
+                Ok(true) => eprintln!(
+                    "pgtui agent: released the operation lock job {} held",
+                    job.id
+                ),
+                Ok(false) => {}
+                Err(e) => eprintln!("pgtui agent: job {}: {e}", job.id),
+            }
         }
     }
 

@@ -332,12 +332,22 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             pf.plan.push("pause automatic failover (maintenance mode) and wait until every member reports it".into());
         }
         Operation::Backup { .. } => super::agent_job::preflight(&mut pf, c, op),
-        Operation::Restore { target, set, .. } => {
+        Operation::Restore {
+            target,
+            set,
+            backup_after,
+            ..
+        } => {
             let at = now
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
             pf = super::restore_plan::plan(c, target, set.as_deref(), at).preflight;
+            if !backup_after {
+                for p in pf.plan.iter_mut() {
+                    *p = p.replace(", take a new full backup", ", no new backup (not asked)");
+                }
+            }
         }
         Operation::Resume { .. } => {
             if !v.paused {
