@@ -35,7 +35,8 @@ h = d["haproxy"]
 urls = ", ".join('"%s"' % x["stats_url"] for x in h)
 open(sys.argv[2], "w").write(
     f'[sql]\nuser = "{d["superuser"]}"\npassword = "{d["superuser_password"]}"\n\n'
-    f'[haproxy.pg-test]\nstats_urls = [{urls}]\nuser = "{h[0]["stats_user"]}"\npassword = "{h[0]["stats_password"]}"\n')
+    f'[haproxy.pg-test]\nstats_urls = [{urls}]\nuser = "{h[0]["stats_user"]}"\npassword = "{h[0]["stats_password"]}"\n\n'
+    f'[agent]\ntoken_file = "{d["agent_token_file"]}"\n')
 PY
 CFG="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["patronictl_config"])' "$WORK/lab.json")"
 CTL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["patronictl"])' "$WORK/lab.json")"
@@ -73,7 +74,7 @@ for theme in dark light high-contrast colorblind; do
   "$CTL" -c "$CFG" switchover pg-test --leader "$from" --candidate "$to" --force >/dev/null
   "$CTL" -c "$CFG" edit-config pg-test -p "shared_buffers=$((64 + 16 * n))MB" --force >/dev/null
   sleep 12
-  for s in "1 cluster" "2 timeline" "3 replication" "4 services" "5 config" "6 events" "0 fleet"; do
+  for s in "1 cluster" "2 timeline" "3 replication" "4 services" "5 config" "6 events" "7 backups" "0 fleet"; do
     set -- $s
     shoot "$theme" "$1" "$2-$theme"
   done
@@ -89,6 +90,10 @@ for theme in dark light high-contrast colorblind; do
     # A failover being confirmed: the cluster name half typed.
     tmux send-keys -t "$SESSION" F pg-te
     shoot "$theme" "" "failover-dialog-$theme"
+    tmux send-keys -t "$SESSION" Escape; sleep 0.5
+    # A restore to the latest backup being confirmed, on the backups screen.
+    tmux send-keys -t "$SESSION" 7 ':' 'restore immediate' Enter pg-te
+    shoot "$theme" "" "restore-dialog-$theme"
     tmux send-keys -t "$SESSION" Escape; sleep 0.5
   fi
   tmux kill-session -t "$SESSION"
