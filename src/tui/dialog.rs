@@ -544,3 +544,24 @@ impl Dialog {
 pub fn current<'m>(model: &'m Model, d: &Dialog) -> Option<&'m ClusterState> {
     model.clusters.get(&d.cluster).filter(|c| !c.dcs.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_target_spec;
+
+    #[test]
+    fn palette_restore_words_are_a_target() {
+        assert_eq!(parse_target_spec(""), (0, String::new()));
+        assert_eq!(parse_target_spec("immediate"), (4, String::new()));
+        assert_eq!(parse_target_spec("lsn 0/5000028"), (1, "0/5000028".into()));
+        assert_eq!(parse_target_spec("xid 728"), (2, "728".into()));
+        assert_eq!(
+            parse_target_spec("name before_upgrade"),
+            (3, "before_upgrade".into())
+        );
+        assert_eq!(
+            parse_target_spec("2026-12-06T08:30:05+00:00"),
+            (0, "2026-12-06T08:30:05+00:00".into())
+        );
+    }
+}

@@ -100,3 +100,39 @@ pub fn shell_words(words: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_arguments_as_pgbackrest_takes_them() {
+        let t = Target::Time("2026-12-06T09:30:05+01:00".into());
+        let ask = Ask {
+            target: &t,
+            set: Some("20261206-083114F"),
+            target_utc: Some("2026-12-06T08:30:05+00:00"),
+            backup_after: true,
+        };
+        assert_eq!(
+            shell_words(&restore_args("pg-test", &ask)),
+            "--stanza=pg-test --delta --type=time '--target=2026-12-06 08:30:05+00' --set=20261206-083114F --target-action=promote"
+        );
+        let ask = Ask {
+            target: &Target::Immediate,
+            set: None,
+            target_utc: None,
+            backup_after: false,
+        };
+        assert_eq!(
+            restore_args("pg-test", &ask),
+            [
+                "--stanza=pg-test",
+                "--delta",
+                "--type=immediate",
+                "--target-action=promote"
+            ]
+        );
+        assert_eq!(Target::Lsn("0/5000028".into()).describe(), "lsn 0/5000028");
+    }
+}
