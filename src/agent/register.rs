@@ -68,14 +68,25 @@ pub async fn run(s: Arc<AgentSettings>, reg: AgentReg, held: Registration) {
                 eprintln!("pgtui agent: registered as {key} (lease {TTL} s)");
                 said_error = false;
                 *held.lease.lock().unwrap() = Some((etcd.clone(), id));
-                // Renew until etcd says the lease is gone (it expired while
-                // etcd was out of reach): then register anew.
+                // Renew until the lease is gone, then register anew. Gone
+                // is what etcd says (TTL 0), or a lease not renewed for a
+                // whole TTL: it expired while etcd was out of reach, and
+                // etcd then answers the renewal with an error, not TTL 0.
+                let mut renewed = std::time::Instant::now();
                 loop {
                     tokio::time::sleep(Duration::from_secs((TTL / 3) as u64)).await;
                     match lease::renew(&etcd, id).await {
-                        Ok(true) => {}
+                        Ok(true) => renewed = std::time::Instant::now(),
                         Ok(false) => {
                             eprintln!("pgtui agent: registration lease expired; registering again");
+                            break;
+                        }
+                        Err(e) if renewed.elapsed() > Duration::from_secs(TTL as u64) => {
+                            eprintln!(
+                                "pgtui agent: registration lease not renewed for {} s ({}); registering again",
+                                renewed.elapsed().as_secs(),
+                                e.message()
+                            );
                             break;
                         }
                         Err(e) => eprintln!(
