@@ -238,14 +238,20 @@ pub fn restore_dry_run_plans_from_the_lab_backups(lab: &SharedLab) {
     assert_eq!(p["plan"]["node"], leader.as_str(), "{p}");
     let cmd = p["plan"]["command"].as_str().unwrap();
     assert!(
-        cmd.contains("--delta --type=time --target=")
+        cmd.contains("--delta --type=time '--target=")
+            && cmd.contains(&format!("--set={newest}"))
             && cmd.contains("--target-action=promote restore"),
         "{cmd}"
     );
-    // Not a dry run: refused, nothing sent. Past the archive: refused.
+    // Not a dry run, without --yes and not on a terminal: refused, nothing
+    // sent. Past the archive: refused.
     let out = lab.pgtui(&["restore", "pg-test", "--to", &t]);
     assert_eq!(out.status.code(), Some(6), "{}", output_text(&out));
-    assert!(output_text(&out).contains("not built in this version"));
+    assert!(
+        output_text(&out).contains("pass --yes"),
+        "{}",
+        output_text(&out)
+    );
     let out = lab.pgtui(&[
         "restore",
         "pg-test",
