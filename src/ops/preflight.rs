@@ -338,10 +338,7 @@ pub fn preflight(op: &Operation, c: &ClusterState, now: SystemTime) -> Preflight
             backup_after,
             ..
         } => {
-            let at = now
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
+            let at = crate::model::backup::report::epoch_secs(now);
             pf = super::restore_plan::plan(c, target, set.as_deref(), at).preflight;
             if !backup_after {
                 for p in pf.plan.iter_mut() {

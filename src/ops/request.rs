@@ -269,10 +269,7 @@ pub fn request_for(op: &Operation, c: &ClusterState) -> Result<Request, String> 
             backup_after,
             ..
         } => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
+            let now = crate::model::backup::report::epoch_secs(std::time::SystemTime::now());
             let p = super::restore_plan::plan(c, target, set.as_deref(), now);
             let agent = leader_agent(c, p.node.as_deref())?;
             (

@@ -404,19 +404,11 @@ pub fn a_restore_survives_its_killed_runbook_and_a_new_console_follows_it(lab: &
     t.keys("7");
 
     // A runbook starts the restore and is killed mid-way.
-    let audit = dir.path().join("audit.jsonl");
-    let out = dir.path().join("runbook.out");
-    let f = std::fs::File::create(&out).unwrap();
-    let child = pgtui_with_audit(
+    let mut runbook = lab_pgtui_spawn(
         lab,
-        &audit,
         &["restore", "pg-test", "--immediate", "--no-backup", "--yes"],
-    )
-    .stdout(f.try_clone().unwrap())
-    .stderr(f)
-    .spawn()
-    .unwrap();
-    let mut runbook = (child, out);
+        &dir.path().join("runbook.out"),
+    );
     let id = wait_running_at(
         lab,
         &leader,
@@ -521,14 +513,7 @@ fn lab_pgtui_spawn(
     out: &std::path::Path,
 ) -> (std::process::Child, std::path::PathBuf) {
     let f = std::fs::File::create(out).unwrap();
-    let child = Command::new(bin())
-        .arg("-c")
-        .arg(&lab.info.patronictl_config)
-        .args(args)
-        .env_remove("PGTUI_CLUSTER")
-        .env("PGTUI_SETTINGS", "/dev/null")
-        .env("PGTUI_AGENT_TOKEN", lab.agent_token())
-        .env("PGTUI_AUDIT_LOG", out.with_extension("audit.jsonl"))
+    let child = pgtui_with_audit(lab, &out.with_extension("audit.jsonl"), args)
         .stdout(f.try_clone().unwrap())
         .stderr(f)
         .spawn()
