@@ -98,6 +98,7 @@ async fn console_or_watch(config: Config, cluster: Option<String>) -> anyhow::Re
             clusters: cluster.into_iter().collect(),
             format: Format::Table,
             watch: true,
+            rest: false,
         };
         pgtui::cli::list::run(config, args).await
     }

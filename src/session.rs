@@ -23,6 +23,25 @@ pub struct Session {
     _running: sources::Running,
 }
 
+/// A cluster held in full view; see [`Session::pin`].
+pub struct Pinned {
+    model: ModelHandle,
+    cluster: String,
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        self.model.update(|m| {
+            if let Some(n) = m.pinned.get_mut(&self.cluster) {
+                *n -= 1;
+                if *n == 0 {
+                    m.pinned.remove(&self.cluster);
+                }
+            }
+        });
+    }
+}
+
 /// What a command's answer is made of: it waits for that and no more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Needs {
@@ -48,6 +67,37 @@ impl Session {
             model,
             scope,
             _running: running,
+        }
+    }
+
+    /// Moves the console's focus: in a fleet session the polling sources
+    /// ask this cluster every second from now on (and at once, if they
+    /// never asked it), and the previous one only as a fleet row.
+    pub fn focus(&self, cluster: Option<&str>) {
+        if self.model.read(|m| m.focus.as_deref() != cluster) {
+            self.model.update(|m| m.focus = cluster.map(str::to_string));
+        }
+    }
+
+    /// Keeps `cluster` in full view until the guard drops: an operation's
+    /// executor follows it on live data even if the console moves on.
+    pub fn pin(&self, cluster: &str) -> Pinned {
+        self.model
+            .update(|m| *m.pinned.entry(cluster.to_string()).or_default() += 1);
+        Pinned {
+            model: self.model.clone(),
+            cluster: cluster.to_string(),
+        }
+    }
+
+    /// The fleet rows on screen now, asked at the fleet's slow pace.
+    pub fn on_screen(&self, rows: &[String]) {
+        let same = self.model.read(|m| {
+            m.on_screen.len() == rows.len() && rows.iter().all(|r| m.on_screen.contains(r))
+        });
+        if !same {
+            self.model
+                .update(|m| m.on_screen = rows.iter().cloned().collect());
         }
     }
 
@@ -95,10 +145,10 @@ impl Session {
         let sql = needs == Needs::RestAndSql && self.config.sql.is_some();
         let mut out = Vec::new();
         for c in m.clusters.values().filter(|c| self.scope.includes(&c.name)) {
-            if needs >= Needs::Rest && c.rest_pending() {
+            if needs >= Needs::Rest && self.scope.rest(m, &c.name) && c.rest_pending() {
                 out.push(format!("Patroni REST of {}", c.name));
             }
-            if sql && c.sql_pending() {
+            if sql && self.scope.full(m, &c.name) && c.sql_pending() {
                 out.push(format!("SQL probes of {}", c.name));
             }
         }

@@ -60,7 +60,9 @@ async fn polling_a_member_sends_no_credentials_and_an_operation_does() {
         )
     });
     let http = pgtui::sources::rest::client(&cfg).unwrap();
-    pgtui::sources::rest::poll_once(&http, &cfg, &pgtui::sources::Scope::all(), &model).await;
+    let scope = pgtui::sources::Scope::all_with_rest();
+    let lane = pgtui::sources::Lane::Rest;
+    pgtui::sources::rest::poll_once(&http, &cfg, &scope, lane, &model).await;
     let heads = tap.heads();
     assert!(
         heads.iter().any(|h| h.starts_with("GET /patroni ")),

@@ -139,6 +139,11 @@ pub struct ListArgs {
     /// Print again on every change seen by the etcd watch; Ctrl-C stops.
     #[arg(short = 'W', long)]
     pub watch: bool,
+    /// Over the whole namespace, ask every member's Patroni REST API too
+    /// (64 at a time, within 8 s). Without it the fleet is listed from etcd
+    /// alone, as patronictl does; named clusters are always asked.
+    #[arg(long)]
+    pub rest: bool,
 }
 
 #[derive(Debug, Args)]

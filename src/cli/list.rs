@@ -60,7 +60,11 @@ pub fn render(
 
 pub async fn run(config: Config, args: ListArgs) -> anyhow::Result<()> {
     let names = target_clusters(&args.clusters, &config);
-    let session = Session::start(config, scope_for(&names));
+    let scope = match (names.is_empty(), args.rest) {
+        (true, true) => crate::sources::Scope::all_with_rest(),
+        _ => scope_for(&names),
+    };
+    let session = Session::start(config, scope);
     crate::cli::wait_for_answer(&session, Needs::RestAndSql).await?;
     session.ensure_exist(&names).await?;
     let colour = render::colour_enabled();

@@ -44,6 +44,20 @@ pub enum LabCommand {
         /// Component name, as in the lab's log file names.
         component: String,
     },
+    /// Copy the lab's first cluster COUNT times into its etcd (members
+    /// pointed at 127.0.0.1:1, where nothing listens): a fleet for scale
+    /// tests and benchmarks.
+    Fleet {
+        /// The lab dir.
+        #[arg(long)]
+        dir: PathBuf,
+        /// How many clusters to add.
+        #[arg(long)]
+        clusters: usize,
+        /// Their names: PREFIX00000, PREFIX00001, ...
+        #[arg(long, default_value = "fleet-")]
+        prefix: String,
+    },
     /// Create a venv with Patroni 4.1.5 from PyPI (for `up --patroni VENV`).
     InstallPatroni4 {
         /// Directory of the venv (must be readable by `postgres`, so not under /root).
@@ -101,6 +115,18 @@ pub async fn run(args: LabArgs) -> anyhow::Result<()> {
         } => {
             let said = super::control::request(&dir, &verb, &component)?;
             println!("{said}");
+            Ok(())
+        }
+        LabCommand::Fleet {
+            dir,
+            clusters,
+            prefix,
+        } => {
+            let keys = super::fleet::load(&dir, clusters, &prefix).await?;
+            println!(
+                "{clusters} clusters ({keys} keys) added to the lab in {}",
+                dir.display()
+            );
             Ok(())
         }
         LabCommand::InstallPatroni4 { venv } => {

@@ -27,6 +27,7 @@ mod control;
 mod error;
 mod etcd;
 mod etcd_auth;
+pub mod fleet;
 mod haproxy;
 mod info;
 mod lifecycle;

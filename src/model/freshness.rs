@@ -22,6 +22,33 @@ pub const DCS_LIVE_FOR: Duration = Duration::from_secs(3);
 /// REST data older than this is not "live" on screen.
 pub const REST_LIVE_FOR: Duration = Duration::from_secs(10);
 
+/// A fleet row's REST answers count this long: the rows on screen are
+/// asked every 15 s (`sources::rest::GLANCE_EVERY`), with room for one
+/// slow round.
+pub const GLANCE_LIVE_FOR: Duration = Duration::from_secs(45);
+
+/// How old a REST answer of `cluster` may be and still count: a session's
+/// named clusters and the console's focus are asked every second, the
+/// rest of a fleet at the fleet's pace.
+pub fn rest_live_for(m: &Model, cluster: &str) -> Duration {
+    match &m.focus {
+        Some(f) if f != cluster => GLANCE_LIVE_FOR,
+        _ => REST_LIVE_FOR,
+    }
+}
+
+/// A cluster's health at `now` ([`super::health::judge`] with this model's
+/// freshness rules).
+pub fn health(
+    m: &Model,
+    c: &ClusterState,
+    v: &super::view::ClusterView,
+    now: SystemTime,
+) -> super::health::Judged {
+    let live = dcs(&m.source(SourceId::Etcd), now).is_live();
+    super::health::judge(v, c, live, rest_live_for(m, &c.name), now)
+}
+
 /// The DCS picture's freshness.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dcs {
@@ -112,6 +139,10 @@ pub struct ClusterFreshness {
     /// Part of the cluster could not be read at all (e.g. only the local
     /// member, from its REST API, while etcd was down).
     pub partial: bool,
+    /// The verdict of [`super::health::judge`], as the console shows it:
+    /// a word (`healthy`, `unconfirmed`, `degraded`...) and in full.
+    pub health: &'static str,
+    pub health_detail: String,
     pub sources: std::collections::BTreeMap<&'static str, SourceReport>,
 }
 
@@ -169,9 +200,12 @@ pub fn cluster(m: &Model, c: &ClusterState, now: SystemTime) -> ClusterFreshness
             members: Some(known),
         },
     );
+    let h = health(m, c, &super::view::cluster_view(c), now).health;
     ClusterFreshness {
         stale: !d.is_live() || !from_etcd,
         partial: c.partial.is_some(),
+        health: h.word(),
+        health_detail: h.label(),
         sources,
     }
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod freshness;
 pub mod handle;
 pub mod haproxy;
+pub mod health;
 pub mod lag;
 pub mod lock;
 pub mod member_state;
@@ -52,6 +53,16 @@ pub struct Model {
     /// Keys under the namespace that name no cluster (`/service/junk`,
     /// `/service//x`), escaped: Patroni never writes one, so each is said.
     pub stray_keys: std::collections::BTreeSet<String>,
+    /// The cluster the console shows now: in a fleet session, the one the
+    /// polling sources ask every second (`sources::Scope::full`).
+    pub focus: Option<String>,
+    /// Clusters an operation is following to its end (by how many): they
+    /// stay in full view whatever the console shows meanwhile.
+    pub pinned: BTreeMap<String, usize>,
+    /// The fleet rows on screen, asked at the fleet's slow pace.
+    pub on_screen: std::collections::BTreeSet<String>,
+    /// The last [`ClusterState::version`] given out.
+    pub versions: u64,
     /// Bumped by every [`ModelHandle::update`], so what is derived from the
     /// model can be kept until it changes; 0 for a model no handle updated.
     pub revision: u64,
@@ -73,9 +84,30 @@ impl Model {
         self.sources.entry(id).or_default()
     }
 
+    /// A cluster to write to (made if new), its version bumped.
     pub fn cluster_mut(&mut self, name: &str) -> &mut ClusterState {
-        self.clusters
+        self.versions += 1;
+        let version = self.versions;
+        let c = self
+            .clusters
             .entry(name.to_string())
-            .or_insert_with(|| ClusterState::new(name))
+            .or_insert_with(|| ClusterState::new(name));
+        c.version = version;
+        c
+    }
+
+    /// Every cluster `pick` chooses, to write to, their versions bumped.
+    pub fn clusters_mut(
+        &mut self,
+        pick: impl Fn(&ClusterState) -> bool,
+    ) -> impl Iterator<Item = &mut ClusterState> {
+        let before = self.versions;
+        for c in self.clusters.values_mut().filter(|c| pick(c)) {
+            self.versions += 1;
+            c.version = self.versions;
+        }
+        self.clusters
+            .values_mut()
+            .filter(move |c| c.version > before)
     }
 }

@@ -61,7 +61,8 @@ pub async fn fresh_state(cx: &Ctx<'_>, cluster: &str) -> Result<(ClusterState, i
     // judges the candidate's lag as it is, not as of the last poll.
     let scope = crate::sources::Scope::only(vec![cluster.to_string()]);
     if let Ok(http) = rest::client(&cx.config.rest) {
-        rest::poll_once(&http, &cx.config.rest, &scope, cx.model).await;
+        let lane = crate::sources::Lane::Full;
+        rest::poll_once(&http, &cx.config.rest, &scope, lane, cx.model).await;
     }
     let mut c = cx
         .model

@@ -11,7 +11,7 @@
 //! The bearer token goes only to an agent's registered URL. A failure keeps
 //! the last report and records why, per cluster and for the source.
 
-use super::Scope;
+use super::{Lane, Scope};
 use crate::config::AgentClientConfig;
 use crate::model::agent::AgentReg;
 use crate::model::backup::report::BackupReport;
@@ -175,17 +175,18 @@ async fn ask(
     Ok(r)
 }
 
-/// One round over the clusters in scope.
+/// One round over the clusters in `lane`.
 async fn round(
     http: &reqwest::Client,
     cfg: &AgentClientConfig,
     scope: &Scope,
+    lane: Lane,
     model: &ModelHandle,
 ) {
     let targets: Vec<(String, Option<(AgentReg, bool)>)> = model.read(|m| {
         m.clusters
             .keys()
-            .filter(|c| scope.includes(c))
+            .filter(|c| scope.picks(m, c, lane))
             .map(|c| (c.clone(), pick(m, c)))
             .collect()
     });
@@ -226,18 +227,37 @@ async fn round(
     });
 }
 
-/// Whether a cluster in scope has not been asked since pgtui's keys were
+/// Whether a cluster in `lane` has not been asked since pgtui's keys were
 /// read: then a round runs at once.
-fn pending(m: &Model, scope: &Scope) -> bool {
+fn pending(m: &Model, scope: &Scope, lane: Lane) -> bool {
     m.own_keys_read
         && m.clusters.values().any(|c| {
-            scope.includes(&c.name)
+            scope.picks(m, &c.name, lane)
                 && c.backups.is_none()
                 && c.backups_error.is_none()
                 && c.dcs.leader.is_some()
         })
 }
 
+/// One lane's rounds: every `every`, and at once for a cluster not asked.
+async fn lane(
+    http: &reqwest::Client,
+    cfg: &AgentClientConfig,
+    scope: &Scope,
+    lane: Lane,
+    every: Duration,
+    model: &ModelHandle,
+) {
+    let mut rounds = super::rounds::Rounds::new(model, every);
+    while rounds.next_when(model, |m| pending(m, scope, lane)).await {
+        if model.read(|m| m.own_keys_read) {
+            round(http, cfg, scope, lane, model).await;
+        }
+    }
+}
+
+/// The clusters in full view every `poll_interval`; the fleet rows on
+/// screen every [`FLEET_EVERY`].
 pub async fn run(cfg: AgentClientConfig, scope: Scope, model: ModelHandle) {
     let http = match client(&cfg) {
         Ok(c) => c,
@@ -249,15 +269,9 @@ pub async fn run(cfg: AgentClientConfig, scope: Scope, model: ModelHandle) {
             return;
         }
     };
-    let every = if scope.clusters.is_some() {
-        cfg.poll_interval
-    } else {
-        FLEET_EVERY.max(cfg.poll_interval)
-    };
-    let mut rounds = super::rounds::Rounds::new(&model, every);
-    while rounds.next_when(&model, |m| pending(m, &scope)).await {
-        if model.read(|m| m.own_keys_read) {
-            round(&http, &cfg, &scope, &model).await;
-        }
-    }
+    let slow = FLEET_EVERY.max(cfg.poll_interval);
+    futures::join!(
+        lane(&http, &cfg, &scope, Lane::Full, cfg.poll_interval, &model),
+        lane(&http, &cfg, &scope, Lane::Glance, slow, &model)
+    );
 }

@@ -11,7 +11,7 @@
 //! A watch can go quiet without failing: a frozen member keeps its TCP
 //! connection open, a member cut off from its quorum serves its own stale
 //! copy. So every second a heartbeat asks the watch's endpoint, with a
-//! linearizable read, how many keys under the prefix changed after the
+//! linearizable read, whether any key under the prefix changed after the
 //! revision the watch has delivered. Zero confirms the data as current; a
 //! change the watch has not delivered within two heartbeats means the watch
 //! is dead, and it is re-listed. The same heartbeat reads pgtui's own keys
@@ -40,44 +40,20 @@ const SILENT_ROUNDS: u32 = 2;
 /// What one list returned: its revision and (key, value, mod_revision).
 pub type Listing = (i64, Vec<(Vec<u8>, Vec<u8>, i64)>);
 
-/// One consistent read of `prefix`; returns the listing and which endpoint
-/// answered.
+/// One consistent read of `prefix`, page by page; returns the listing and
+/// which endpoint answered.
 pub async fn list(
     etcd: &Etcd,
     prefix: &str,
     avoid: Option<usize>,
 ) -> Result<(Listing, usize), EtcdError> {
-    let access = Access::read_prefix(prefix);
-    let p = prefix.to_string();
-    let (resp, i) = etcd
-        .request_avoiding(&access, LIST_TIMEOUT, avoid, |mut c: Client| {
-            let p = p.clone();
-            async move { c.get(p, Some(GetOptions::new().with_prefix())).await }
-        })
-        .await?;
-    let rev = resp.header().map(|h| h.revision()).unwrap_or(0);
-    let kvs = resp
-        .kvs()
-        .iter()
-        .map(|kv| (kv.key().to_vec(), kv.value().to_vec(), kv.mod_revision()))
-        .collect();
-    Ok(((rev, kvs), i))
+    super::etcd_pages::read(etcd, prefix, avoid, false).await
 }
 
 /// Keys (only) under a prefix.
 pub async fn list_keys(etcd: &Etcd, prefix: &str) -> Result<Vec<Vec<u8>>, EtcdError> {
-    let access = Access::read_prefix(prefix);
-    let p = prefix.to_string();
-    let resp = etcd
-        .request(&access, LIST_TIMEOUT, |mut c: Client| {
-            let p = p.clone();
-            async move {
-                c.get(p, Some(GetOptions::new().with_prefix().with_keys_only()))
-                    .await
-            }
-        })
-        .await?;
-    Ok(resp.kvs().iter().map(|kv| kv.key().to_vec()).collect())
+    let ((_, kvs), _) = super::etcd_pages::read(etcd, prefix, None, true).await?;
+    Ok(kvs.into_iter().map(|(k, _, _)| k).collect())
 }
 
 async fn backoff(attempt: &mut u32) {
@@ -246,7 +222,7 @@ impl OwnKeys {
 
     fn store(mut self, m: &mut crate::model::Model) {
         m.locks = self.locks;
-        for c in m.clusters.values_mut() {
+        for c in m.clusters_mut(|_| true) {
             c.agents = self.agents.remove(&c.name).unwrap_or_default();
             c.jobs = self.jobs.remove(&c.name).unwrap_or_default();
         }
@@ -254,7 +230,7 @@ impl OwnKeys {
     }
 }
 
-/// One heartbeat: how many keys under `prefix` changed after `rev` (a
+/// One heartbeat: whether a key under `prefix` changed after `rev` (one is enough) (a
 /// linearizable read on the watch's own endpoint), and the lock holders.
 async fn heartbeat(
     etcd: &Etcd,
@@ -278,7 +254,8 @@ async fn heartbeat(
                         GetOptions::new()
                             .with_prefix()
                             .with_keys_only()
-                            .with_min_mod_revision(rev + 1),
+                            .with_min_mod_revision(rev + 1)
+                            .with_limit(1),
                     ),
                 )
                 .await
@@ -330,9 +307,16 @@ async fn watch(
         .with_progress_notify();
     let p = prefix.to_string();
     let start = etcd
-        .request_on(at, &access, timeout, &|mut c: Client| {
+        .request_on(at, &access, timeout, &|c: Client| {
             let (p, o) = (p.clone(), opts.clone());
-            async move { c.watch(p, Some(o)).await }
+            async move {
+                // One response may carry every event of a large transaction,
+                // which no paging splits.
+                c.watch_client()
+                    .max_decoding_message_size(super::etcd_pages::DECODE_LIMIT)
+                    .watch(p, Some(o))
+                    .await
+            }
         })
         .await;
     let (watcher, mut stream) = match start {

@@ -58,7 +58,7 @@ pub fn apply_list(
             }
         }
         let seen: BTreeSet<String> = listed.keys().cloned().collect();
-        for c in m.clusters.values_mut() {
+        for c in m.clusters_mut(|_| true) {
             if scope.includes(&c.name) {
                 c.dcs.reload(
                     listed.remove(&c.name).unwrap_or_default(),

@@ -12,9 +12,10 @@
 use super::Scope;
 use crate::model::events::{ConfigChange, Event, EventKind};
 use crate::model::view::{cluster_view, ClusterView, MemberView};
-use crate::model::{Model, ModelHandle, SourceHealth, SourceId};
+use crate::model::{ClusterState, Model, ModelHandle, SourceHealth, SourceId};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
@@ -48,12 +49,10 @@ pub async fn run(scope: Scope, model: ModelHandle) {
         }
         tokio::time::sleep(DEBOUNCE).await;
         changes.borrow_and_update();
-        let next = model.read(take);
-        let events = diff(&prev, &next, SystemTime::now());
+        let events = model.read(|m| prev.advance(m, |c| scope.includes(c), SystemTime::now()));
         if !events.is_empty() {
             model.update(|m| m.events.extend(events));
         }
-        prev = next;
     }
 }
 
@@ -68,33 +67,98 @@ pub struct ClusterSnap {
 /// What the diff needs from the model: never the event log itself.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
-    pub clusters: BTreeMap<String, ClusterSnap>,
+    /// Shared with the snapshot before when the cluster did not change
+    /// (its version is the same), so a fleet of thousands is derived and
+    /// compared again only where something moved.
+    pub clusters: BTreeMap<String, (u64, Arc<ClusterSnap>)>,
     pub sources: BTreeMap<SourceId, SourceHealth>,
+    /// The model's `versions` when this snapshot was taken: a cluster
+    /// whose version is newer changed since.
+    pub seen: u64,
+}
+
+/// A cluster's picture and the version it was derived from.
+type Versioned = (u64, Arc<ClusterSnap>);
+
+fn snap_of(c: &ClusterState) -> Arc<ClusterSnap> {
+    Arc::new(ClusterSnap {
+        view: cluster_view(c),
+        config: c.dcs.config_value().cloned(),
+    })
 }
 
 impl Snapshot {
     /// The clusters `include` accepts that have at least one DCS key.
     pub fn of(m: &Model, include: impl Fn(&str) -> bool) -> Snapshot {
+        Snapshot::default().next(m, include)
+    }
+
+    /// The snapshot after this one: a cluster whose version did not
+    /// change keeps its derived picture.
+    pub fn next(&self, m: &Model, include: impl Fn(&str) -> bool) -> Snapshot {
         let clusters = m
             .clusters
             .values()
-            .filter(|c| include(&c.name) && !c.dcs.is_empty());
-        let clusters = clusters
+            .filter(|c| include(&c.name) && !c.dcs.is_empty())
             .map(|c| {
-                let config = c.dcs.config_value().cloned();
-                (
-                    c.name.clone(),
-                    ClusterSnap {
-                        view: cluster_view(c),
-                        config,
-                    },
-                )
+                let snap = match self.clusters.get(&c.name) {
+                    Some((v, snap)) if *v == c.version => snap.clone(),
+                    _ => snap_of(c),
+                };
+                (c.name.clone(), (c.version, snap))
             })
             .collect();
         Snapshot {
             clusters,
             sources: m.sources.clone(),
+            seen: m.versions,
         }
+    }
+
+    /// Moves this snapshot to `m` and returns the events between: the same
+    /// as [`diff`] with [`Snapshot::next`], but it visits only the clusters
+    /// whose version moved, so an idle console over thousands of clusters
+    /// pays for the one that changed.
+    pub fn advance(
+        &mut self,
+        m: &Model,
+        include: impl Fn(&str) -> bool,
+        at: SystemTime,
+    ) -> Vec<Event> {
+        let sources = m.sources.clone();
+        let mut out = diff_sources(&self.sources, &sources, at);
+        self.sources = sources;
+        let mut present = 0;
+        let mut moved: Vec<(String, Option<Versioned>)> = Vec::new();
+        for c in m.clusters.values() {
+            let here = include(&c.name) && !c.dcs.is_empty();
+            present += here as usize;
+            if c.version > self.seen {
+                moved.push((c.name.clone(), here.then(|| (c.version, snap_of(c)))));
+            }
+        }
+        for (name, next) in moved {
+            let prev = self.clusters.remove(&name);
+            out.extend(cluster_events(&name, prev.as_ref(), next.as_ref(), at));
+            if let Some(n) = next {
+                self.clusters.insert(name, n);
+            }
+        }
+        if self.clusters.len() != present {
+            // Dropped from the model without a write (all its keys gone).
+            let gone: Vec<String> = self
+                .clusters
+                .keys()
+                .filter(|n| m.clusters.get(*n).is_none_or(|c| c.dcs.is_empty()))
+                .cloned()
+                .collect();
+            for name in gone {
+                let prev = self.clusters.remove(&name);
+                out.extend(cluster_events(&name, prev.as_ref(), None, at));
+            }
+        }
+        self.seen = m.versions;
+        out
     }
 }
 
@@ -112,10 +176,29 @@ pub fn initial(s: &Snapshot, at: SystemTime) -> Event {
 /// Everything that changed from `prev` to `next`: sources first, then
 /// clusters by name.
 pub fn diff(prev: &Snapshot, next: &Snapshot, at: SystemTime) -> Vec<Event> {
+    let mut out = diff_sources(&prev.sources, &next.sources, at);
+    let names: BTreeSet<&String> = prev.clusters.keys().chain(next.clusters.keys()).collect();
+    for name in names {
+        out.extend(cluster_events(
+            name,
+            prev.clusters.get(name),
+            next.clusters.get(name),
+            at,
+        ));
+    }
+    out
+}
+
+/// A source going stale or recovering.
+fn diff_sources(
+    prev: &BTreeMap<SourceId, SourceHealth>,
+    next: &BTreeMap<SourceId, SourceHealth>,
+    at: SystemTime,
+) -> Vec<Event> {
     let mut out = Vec::new();
-    let ids: BTreeSet<&SourceId> = prev.sources.keys().chain(next.sources.keys()).collect();
+    let ids: BTreeSet<&SourceId> = prev.keys().chain(next.keys()).collect();
     for id in ids {
-        let (p, n) = (prev.sources.get(id), next.sources.get(id));
+        let (p, n) = (prev.get(id), next.get(id));
         let source = *id;
         match (p.and_then(|h| h.down_since), n) {
             (was, Some(h)) if h.down_since.is_some() && h.down_since != was => {
@@ -146,25 +229,31 @@ pub fn diff(prev: &Snapshot, next: &Snapshot, at: SystemTime) -> Vec<Event> {
             _ => {}
         }
     }
-    let names: BTreeSet<&String> = prev.clusters.keys().chain(next.clusters.keys()).collect();
-    for name in names {
-        let mut kinds = Vec::new();
-        match (prev.clusters.get(name), next.clusters.get(name)) {
-            (None, Some(n)) => {
-                let (leader, members) = (n.view.leader.clone(), n.view.members.len());
-                kinds.push(EventKind::ClusterAppeared { leader, members });
-            }
-            (Some(_), None) => kinds.push(EventKind::ClusterGone),
-            (Some(p), Some(n)) => cluster_diff(p, n, &mut kinds),
-            (None, None) => {}
-        }
-        out.extend(
-            kinds
-                .into_iter()
-                .map(|k| Event::new(at, Some(name.clone()), k)),
-        );
-    }
     out
+}
+
+/// One cluster's events between two pictures of it (`None`: not there).
+fn cluster_events(
+    name: &str,
+    prev: Option<&(u64, Arc<ClusterSnap>)>,
+    next: Option<&(u64, Arc<ClusterSnap>)>,
+    at: SystemTime,
+) -> Vec<Event> {
+    let mut kinds = Vec::new();
+    match (prev, next) {
+        (Some((_, p)), Some((_, n))) if Arc::ptr_eq(p, n) => {}
+        (None, Some((_, n))) => {
+            let (leader, members) = (n.view.leader.clone(), n.view.members.len());
+            kinds.push(EventKind::ClusterAppeared { leader, members });
+        }
+        (Some(_), None) => kinds.push(EventKind::ClusterGone),
+        (Some((_, p)), Some((_, n))) => cluster_diff(p, n, &mut kinds),
+        (None, None) => {}
+    }
+    kinds
+        .into_iter()
+        .map(|k| Event::new(at, Some(name.to_string()), k))
+        .collect()
 }
 
 fn cluster_diff(p: &ClusterSnap, n: &ClusterSnap, out: &mut Vec<EventKind>) {

@@ -88,7 +88,7 @@ pub fn targets_with(
     let member_hosts: Vec<(String, BTreeSet<String>)> = model.read(|m| {
         m.clusters
             .values()
-            .filter(|c| scope.includes(&c.name))
+            .filter(|c| scope.full(m, &c.name))
             .map(|c| {
                 let hosts = c
                     .dcs

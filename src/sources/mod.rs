@@ -9,6 +9,7 @@ pub mod agent;
 pub mod etcd;
 pub mod etcd_health;
 pub mod etcd_list;
+pub mod etcd_pages;
 pub mod events;
 pub mod haproxy;
 pub mod haproxy_cfg;
@@ -21,7 +22,7 @@ pub mod scope;
 pub mod service_probe;
 pub mod sql;
 
-pub use scope::Scope;
+pub use scope::{Lane, Scope};
 
 use crate::config::Config;
 use crate::model::ModelHandle;

@@ -119,17 +119,25 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// One polling round over every member in scope.
+/// Requests in flight at once: a fleet round is thousands of members, and
+/// a console must not open thousands of sockets at once.
+pub const PARALLEL: usize = 64;
+/// How often the fleet rows on screen (not in focus) are asked.
+pub const GLANCE_EVERY: Duration = Duration::from_secs(15);
+
+/// One polling round over every member of the clusters in `lane`.
 pub async fn poll_once(
     http: &reqwest::Client,
     cfg: &RestConfig,
     scope: &Scope,
+    lane: super::Lane,
     model: &ModelHandle,
 ) {
+    use futures::StreamExt;
     let targets: Vec<(String, String, String)> = model.read(|m| {
         m.clusters
             .values()
-            .filter(|c| scope.includes(&c.name))
+            .filter(|c| scope.picks(m, &c.name, lane))
             .flat_map(|c| {
                 c.rest_targets()
                     .map(|(name, api)| (c.name.clone(), name.clone(), base_url(api)))
@@ -139,12 +147,16 @@ pub async fn poll_once(
     if targets.is_empty() {
         return;
     }
-    let results = futures::future::join_all(
-        targets
-            .iter()
-            .map(|(_, _, base)| get_json::<RestStatus>(http, cfg.timeout, base, "/patroni")),
-    )
-    .await;
+    // Built first, then streamed: a stream over a borrowing closure is not
+    // `Send` (a known limit of the compiler's higher-ranked inference).
+    let asks: Vec<_> = targets
+        .iter()
+        .map(|(_, _, base)| get_json::<RestStatus>(http, cfg.timeout, base, "/patroni"))
+        .collect();
+    let results: Vec<_> = futures::stream::iter(asks)
+        .buffered(PARALLEL)
+        .collect()
+        .await;
     let now = SystemTime::now();
     model.update(|m| {
         let mut round = Round::default();
@@ -169,8 +181,10 @@ pub async fn poll_once(
     });
 }
 
-/// The source task: polls every `poll_interval`, and right away when the DCS
-/// brings a member it has not polled yet.
+/// The source task: the clusters in full view every `poll_interval`, and
+/// right away when the DCS brings a member not polled yet (or the focus
+/// moves to a cluster never asked); beside it, the fleet rows on screen
+/// every [`GLANCE_EVERY`], and at once when a row first shows.
 pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
     let http = match client(&cfg) {
         Ok(c) => c,
@@ -182,8 +196,30 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
             return;
         }
     };
-    let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
-    while rounds.next(&model, &scope, |c| c.rest_pending()).await {
-        poll_once(&http, &cfg, &scope, &model).await;
-    }
+    let full = async {
+        let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
+        let due = |m: &crate::model::Model| {
+            m.clusters
+                .values()
+                .any(|c| scope.rest(m, &c.name) && c.rest_pending())
+        };
+        while rounds.next_when(&model, due).await {
+            poll_once(&http, &cfg, &scope, super::Lane::Rest, &model).await;
+        }
+    };
+    let glance = async {
+        if scope.clusters.is_some() {
+            return;
+        }
+        let mut rounds = super::rounds::Rounds::new(&model, GLANCE_EVERY.max(cfg.poll_interval));
+        let due = |m: &crate::model::Model| {
+            m.clusters
+                .values()
+                .any(|c| scope.glance(m, &c.name) && c.rest_pending())
+        };
+        while rounds.next_when(&model, due).await {
+            poll_once(&http, &cfg, &scope, super::Lane::Glance, &model).await;
+        }
+    };
+    futures::join!(full, glance);
 }

@@ -258,7 +258,7 @@ fn mark_skipped(scope: &Scope, model: &ModelHandle, why: &str) {
     });
     if pending {
         model.update(|m| {
-            for c in m.clusters.values_mut().filter(|c| scope.includes(&c.name)) {
+            for c in m.clusters_mut(|c| scope.includes(&c.name)) {
                 c.haproxy.probe_skipped = Some(why.to_string());
             }
         });

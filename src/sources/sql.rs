@@ -154,7 +154,7 @@ async fn round(
     let targets: Vec<(String, String, String, u16)> = model.read(|m| {
         m.clusters
             .values()
-            .filter(|c| scope.includes(&c.name))
+            .filter(|c| scope.full(m, &c.name))
             .flat_map(|c| {
                 c.sql_targets()
                     .map(|(n, h, p)| (c.name.clone(), n.clone(), h, p))
@@ -206,7 +206,12 @@ pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
         Err(e) => return setup_failed(&scope, &model, e.to_string()).await,
     };
     let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
-    while rounds.next(&model, &scope, |c| c.sql_pending()).await {
+    let due = |m: &crate::model::Model| {
+        m.clusters
+            .values()
+            .any(|c| scope.full(m, &c.name) && c.sql_pending())
+    };
+    while rounds.next_when(&model, due).await {
         round(&cfg, &tls, &scope, &model, &mut clients).await;
     }
 }

@@ -59,10 +59,50 @@ impl App {
         })
     }
 
-    /// Samples lag for the sparklines.
+    /// Derives the fleet's rows into the UI state, so the keys move over
+    /// the rows the view draws.
+    fn refresh_fleet(&mut self, model: &Model, now: SystemTime) {
+        self.views.sync(model);
+        if self.ui.screen == super::screen::Screen::Fleet {
+            self.ui.fleet = self.views.fleet(model, &self.ui.filter, now);
+        }
+    }
+
+    /// What the console shows now, for the sources: the cluster in focus
+    /// (the open one; on the fleet screen, the row under the cursor) and
+    /// the fleet rows that fit on a screen of `height` lines.
+    pub fn demand(
+        &mut self,
+        model: &Model,
+        height: u16,
+        now: SystemTime,
+    ) -> (Option<String>, Vec<String>) {
+        if self.ui.screen != super::screen::Screen::Fleet {
+            return (self.ui.cluster.clone(), Vec::new());
+        }
+        self.refresh_fleet(model, now);
+        let rows = &self.ui.fleet.rows;
+        let height = height.max(1) as usize;
+        let start = self.ui.selected.saturating_sub(height - 1);
+        let shown = rows
+            .iter()
+            .skip(start)
+            .take(height)
+            .map(|(n, _)| n.clone())
+            .collect();
+        (rows.get(self.ui.selected).map(|(n, _)| n.clone()), shown)
+    }
+
+    /// Samples lag for the sparklines: of the clusters that have live
+    /// data (a fleet's other clusters are DCS only, and no lag is sampled
+    /// for them).
     pub fn on_model(&mut self, model: &Model, now: SystemTime) {
         self.views.sync(model);
-        for c in model.clusters.values() {
+        for c in model
+            .clusters
+            .values()
+            .filter(|c| !c.rest.is_empty() || !c.sql.is_empty())
+        {
             let v = self.views.get(c);
             for m in &v.members {
                 if let Some(l) = m.receive_lag_bytes.max(m.replay_lag_bytes) {
@@ -73,20 +113,23 @@ impl App {
     }
 
     pub fn on_key(&mut self, k: KeyEvent, model: &Model, now: SystemTime) {
+        self.refresh_fleet(model, now);
         self.effects.extend(self.ui.on_key(k, model, now));
     }
 
     /// A click at row `y` of the screen `area`: selects the table row there.
     pub fn on_click(&mut self, area: Rect, y: u16, model: &Model, now: SystemTime) {
+        self.refresh_fleet(model, now);
         if let Some(i) = views::row_at(area, model, &self.ui, y, now) {
             self.ui.selected = i;
         }
     }
 
     /// The mouse wheel: moves the cursor as the keys of `a` do.
-    pub fn on_scroll(&mut self, a: Action, model: &Model) {
+    pub fn on_scroll(&mut self, a: Action, model: &Model, now: SystemTime) {
+        self.refresh_fleet(model, now);
         let rows = selection::rows(model, &self.ui);
-        self.effects.extend(self.ui.apply(a, rows, model));
+        self.effects.extend(self.ui.apply(a, rows));
     }
 
     pub fn render(&self, area: Rect, model: &Model, now: SystemTime) -> Buffer {

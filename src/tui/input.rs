@@ -39,7 +39,7 @@ impl Ui {
             }
             a => {
                 let rows = selection::rows(model, self);
-                self.apply(a, rows, model)
+                self.apply(a, rows)
             }
         }
     }

@@ -149,6 +149,7 @@ fn spawn_op(
 ) {
     let session = session.clone();
     tokio::spawn(async move {
+        let _pinned = session.pin(op.cluster());
         let progress_tx = tx.clone();
         let mut progress = move |line: &str| {
             let _ = progress_tx.send(OpMsg::Progress(line.to_string()));
@@ -193,6 +194,9 @@ async fn event_loop(
         if app.quitting() {
             return Ok(());
         }
+        let (focus, shown) = session.model.read(|m| app.demand(m, size.height, now));
+        session.focus(focus.as_deref());
+        session.on_screen(&shown);
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) => session.model.read(|m| app.on_key(k, m, SystemTime::now())),
@@ -206,7 +210,7 @@ async fn event_loop(
                         _ => None,
                     };
                     if let Some(a) = a {
-                        session.model.read(|m| app.on_scroll(a, m));
+                        session.model.read(|m| app.on_scroll(a, m, SystemTime::now()));
                     }
                 }
                 Some(Ok(Event::Resize(_, _))) => { term.autoresize()?; last = None; }

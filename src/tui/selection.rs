@@ -46,17 +46,6 @@ pub fn filtered_members<'v>(v: &'v ClusterView, filter: &str) -> Vec<&'v MemberV
         .collect()
 }
 
-/// The fleet's rows: clusters the DCS has shown, through the filter.
-pub fn visible_clusters(model: &Model, filter: &str) -> Vec<String> {
-    let f = filter.to_lowercase();
-    model
-        .clusters
-        .iter()
-        .filter(|(n, c)| !c.dcs.is_empty() && (f.is_empty() || n.to_lowercase().contains(&f)))
-        .map(|(n, _)| n.clone())
-        .collect()
-}
-
 /// The events screen's rows, newest first: the open cluster's and the
 /// namespace's, through the filter.
 pub fn visible_events<'m>(model: &'m Model, ui: &Ui) -> Vec<&'m Event> {
@@ -74,7 +63,7 @@ pub fn visible_events<'m>(model: &'m Model, ui: &Ui) -> Vec<&'m Event> {
 /// navigation bounds).
 pub fn rows(model: &Model, ui: &Ui) -> usize {
     match ui.screen {
-        Screen::Fleet => visible_clusters(model, &ui.filter).len(),
+        Screen::Fleet => ui.fleet.rows.len(),
         Screen::Cluster => selected_view(model, ui)
             .map(|v| filtered_members(&v, &ui.filter).len())
             .unwrap_or(0),

@@ -39,6 +39,9 @@ pub struct Ui {
     pub by_hand: crate::ops::rest_call::ByHand,
     /// The open confirmation dialog, drawn over the screen.
     pub dialog: Option<Dialog>,
+    /// The fleet's rows as last derived (sorted, filtered): the app fills it
+    /// from its cache before each key, so keys and the view agree.
+    pub fleet: std::rc::Rc<super::view_cache::Fleet>,
 }
 
 /// Panels per screen that Tab cycles through.
@@ -71,6 +74,7 @@ impl Ui {
             message: None,
             read_only: ReadOnly::default(),
             dialog: None,
+            fleet: Default::default(),
         }
     }
 
@@ -130,7 +134,7 @@ impl Ui {
 
     /// Applies an action. `rows` is how many rows the focused table shows.
     #[must_use]
-    pub fn apply(&mut self, a: Action, rows: usize, model: &Model) -> Option<Effect> {
+    pub fn apply(&mut self, a: Action, rows: usize) -> Option<Effect> {
         self.message = None;
         let page = 10;
         let last = rows.saturating_sub(1);
@@ -177,10 +181,22 @@ impl Ui {
                     self.details = true;
                     self.help = false;
                 } else if self.screen == Screen::Fleet {
-                    let names = selection::visible_clusters(model, &self.filter);
-                    if let Some(n) = names.get(self.selected) {
+                    if let Some((n, _)) = self.fleet.rows.get(self.selected) {
                         self.cluster = Some(n.clone());
                         self.go(Screen::Cluster);
+                    }
+                }
+            }
+            Action::FirstUnhealthy => {
+                if self.screen == Screen::Fleet {
+                    let rows = &self.fleet.rows;
+                    let at = rows
+                        .iter()
+                        .position(|(_, h)| h.is_alarm())
+                        .or_else(|| rows.iter().position(|(_, h)| h.rank() < 5));
+                    match at {
+                        Some(i) => self.selected = i,
+                        None => self.message = Some("every cluster shown is healthy".into()),
                     }
                 }
             }

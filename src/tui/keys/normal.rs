@@ -23,6 +23,8 @@ pub enum Action {
     Filter,
     Command,
     Go(Screen),
+    /// The fleet: the cursor to the first unhealthy cluster.
+    FirstUnhealthy,
     /// Show the full text of errors and of the selected event.
     Details,
     /// Open an operation's confirmation dialog.
@@ -32,7 +34,7 @@ pub enum Action {
 pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('?')], action: Action::Help, hint: Some("help"), help: "show or hide this help", writes: false },
     Binding { keys: &[Key::Char(':')], action: Action::Command, hint: Some("command"), help: "command palette: :cluster NAME, :fleet, :timeline, :services, :replication, :config, :events, :backups, :theme NAME, :q", writes: false },
-    Binding { keys: &[Key::Char('/')], action: Action::Filter, hint: Some("filter"), help: "filter the rows of the current table (Esc clears)", writes: false },
+    Binding { keys: &[Key::Char('/')], action: Action::Filter, hint: Some("filter"), help: "filter rows (Esc clears); fleet: by name and is:HEALTH", writes: false },
     Binding { keys: &[Key::Esc], action: Action::Back, hint: Some("back"), help: "close help or palette, clear the filter, or go back", writes: false },
     Binding { keys: &[Key::Char('q'), Key::Ctrl('c')], action: Action::Quit, hint: Some("quit"), help: "quit pgtui", writes: false },
     Binding { keys: &[Key::Char('j'), Key::Down], action: Action::Down, hint: None, help: "next row", writes: false },
@@ -42,6 +44,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('g'), Key::Home], action: Action::Top, hint: None, help: "first row", writes: false },
     Binding { keys: &[Key::Char('G'), Key::End], action: Action::Bottom, hint: None, help: "last row", writes: false },
     Binding { keys: &[Key::Enter], action: Action::Open, hint: Some("open"), help: "open the cluster (fleet); full text of the event (events)", writes: false },
+    Binding { keys: &[Key::Char('u')], action: Action::FirstUnhealthy, hint: None, help: "fleet: jump to the first unhealthy cluster", writes: false },
     Binding { keys: &[Key::Char('!')], action: Action::Details, hint: None, help: "full text of every error; each etcd endpoint's health", writes: false },
     Binding { keys: &[Key::Char('S')], action: Action::Op(OpKind::Switchover), hint: Some("switchover"), help: "switchover to the selected replica: scorecard, confirm", writes: true },
     Binding { keys: &[Key::Char('F')], action: Action::Op(OpKind::Failover), hint: Some("failover"), help: "failover to the selected replica (type the cluster name)", writes: true },

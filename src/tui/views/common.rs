@@ -2,6 +2,7 @@
 //! the styling of roles, states and lag.
 
 use super::Ctx;
+use crate::model::health::Health;
 use crate::model::view::{ClusterView, MemberView};
 use crate::model::{ClusterState, MemberState, Model, Role, SourceId};
 use crate::tui::keys;
@@ -274,6 +275,19 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             " TL {} ",
             v.timeline.map(|x| x.to_string()).unwrap_or("?".into())
         )));
+        // The fleet's verdict, in words: only what the rest of the header
+        // does not already say (no leader, paused).
+        let health = ctx.views.health(ctx.model, c, ctx.now).health;
+        if !matches!(health, Health::Healthy | Health::Paused | Health::NoLeader) {
+            l2.push(Span::styled(
+                format!(
+                    " {}{} ",
+                    if health.is_alarm() { "! " } else { "? " },
+                    health.label()
+                ),
+                super::fleet::health_style(ctx, &health),
+            ));
+        }
         l2.extend(backup_badge(ctx, c));
         if v.paused {
             l2.push(Span::styled(

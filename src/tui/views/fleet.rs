@@ -1,8 +1,11 @@
-//! Every cluster in the namespace, with a health summary; Enter opens one.
+//! Every cluster in the namespace, worst health first, with counts by
+//! health in the title; Enter opens one. `/` filters by name and by health
+//! (`is:degraded`, `is:unhealthy`, `is:unconfirmed`...).
 
 use super::cluster::block;
 use super::common;
 use super::Ctx;
+use crate::model::health::Health;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
@@ -12,21 +15,57 @@ use ratatui::widgets::{Cell, Row, StatefulWidget, Table, TableState};
 /// `⏸ paused` too).
 const PAUSED: usize = 7;
 
+/// How a health verdict is coloured: a proven problem in the alarm
+/// colour, an unconfirmed one in the stale colour.
+pub fn health_style(ctx: &Ctx, h: &Health) -> ratatui::style::Style {
+    let t = ctx.theme;
+    match h {
+        h if h.is_alarm() => t.alarm(),
+        Health::Unconfirmed(_) => t.fg(t.stale),
+        Health::Paused => t.fg(t.warn),
+        _ => t.fg(t.ok),
+    }
+}
+
+/// How fresh a row's member data is: `live` when every member's REST API
+/// answered recently, else the age of the newest answer, else `dcs` (the
+/// row was never asked: DCS data only).
+fn data_span(ctx: &Ctx, c: &crate::model::ClusterState, stale: bool) -> Span<'static> {
+    let t = ctx.theme;
+    if stale {
+        return Span::styled("STALE", t.fg(t.stale));
+    }
+    let live_for = crate::model::freshness::rest_live_for(ctx.model, &c.name);
+    let n = crate::model::health::rest_count(c, live_for, ctx.now);
+    if n.members > 0 && n.answered == n.members {
+        return Span::styled("live", t.muted());
+    }
+    match c.rest.values().map(|r| r.at).max() {
+        Some(at) => {
+            let age = ctx.now.duration_since(at).unwrap_or_default();
+            Span::styled(format!("rest {}", common::human(age)), t.fg(t.stale))
+        }
+        None => Span::styled("dcs", t.fg(t.stale)),
+    }
+}
+
 pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     let t = ctx.theme;
     let narrow = area.width < 110;
     let stale = !common::dcs_live(ctx);
-    let names = crate::tui::selection::visible_clusters(ctx.model, &ctx.ui.filter);
+    let fleet = ctx.views.fleet(ctx.model, &ctx.ui.filter, ctx.now);
     // Only the rows that fit are built: a fleet of thousands must not cost a
-    // cluster view per cluster per frame.
+    // cluster view per cluster per frame (the verdicts are cached).
     let height = area.height.saturating_sub(3).max(1) as usize;
     let start = ctx.ui.selected.saturating_sub(height - 1);
-    let rows: Vec<Row> = names
+    let rows: Vec<Row> = fleet
+        .rows
         .iter()
         .skip(start)
         .take(height)
-        .map(|n| {
-            let v = ctx.view(&ctx.model.clusters[n]);
+        .map(|(n, health)| {
+            let c = &ctx.model.clusters[n];
+            let v = ctx.view(c);
             let replicas: Vec<_> = v.members.iter().filter(|m| !m.role.leads()).collect();
             let streaming = replicas
                 .iter()
@@ -36,37 +75,17 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                 .iter()
                 .filter_map(|m| m.receive_lag_bytes.max(m.replay_lag_bytes))
                 .max();
-            let (health, style) = if stale {
-                // Nothing is "healthy" that etcd cannot confirm.
-                ("? unconfirmed", t.fg(t.stale))
-            } else if v.leader.is_none() {
-                ("! NO LEADER", t.alarm())
-            } else if !v.unparseable_keys.is_empty() {
-                ("! UNPARSEABLE", t.alarm())
-            } else if !v.findings.is_empty() {
-                ("! ODD DATA", t.alarm())
-            } else if streaming < replicas.len() {
-                ("! DEGRADED", t.alarm())
-            } else if v.paused {
-                ("⏸ paused", t.fg(t.warn))
-            } else {
-                ("✓ healthy", t.fg(t.ok))
-            };
             let mut cells = vec![
                 Cell::from(v.name.clone()),
-                Cell::from(Span::styled(health, style)),
+                Cell::from(Span::styled(health.short(), health_style(ctx, health))),
                 Cell::from(v.leader.clone().unwrap_or_else(|| "-".into())),
                 Cell::from(v.timeline.map(|x| x.to_string()).unwrap_or_default()),
                 Cell::from(format!("{}", v.members.len())),
                 Cell::from(format!("{streaming}/{}", replicas.len())),
                 Cell::from(common::lag_span(ctx, max_lag)),
                 Cell::from(if v.paused { "yes" } else { "" }),
-                Cell::from(fleet_backup(ctx, &ctx.model.clusters[n])),
-                Cell::from(if stale {
-                    Span::styled("STALE", t.fg(t.stale))
-                } else {
-                    Span::styled("live", t.muted())
-                }),
+                Cell::from(fleet_backup(ctx, c)),
+                Cell::from(data_span(ctx, c, stale)),
             ];
             if narrow {
                 cells.remove(PAUSED);
@@ -78,9 +97,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     // cluster column alone: an over-constrained table is laid out
     // differently from run to run.
     let sizes: &[u16] = if narrow {
-        &[10, 13, 11, 3, 4, 5, 6, 8, 5]
+        &[10, 13, 11, 3, 4, 5, 6, 8, 8]
     } else {
-        &[14, 15, 14, 4, 7, 9, 8, 6, 12, 6]
+        &[14, 15, 14, 4, 7, 9, 8, 6, 12, 9]
     };
     let widths: Vec<Constraint> = sizes
         .iter()
@@ -93,7 +112,40 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             }
         })
         .collect();
-    let title = format!("fleet ({} clusters)", names.len());
+    let total: usize = fleet.counts.values().map(|(_, n)| n).sum();
+    let counts = if narrow {
+        // Grouped by symbol: every alarm together, then the rest.
+        let mut groups: Vec<(&str, usize)> = Vec::new();
+        for (h, n) in fleet.counts.values() {
+            let sym = match h {
+                h if h.is_alarm() => "!",
+                Health::Unconfirmed(_) => "?",
+                Health::Paused => "⏸",
+                _ => "✓",
+            };
+            match groups.last_mut() {
+                Some((s, total)) if *s == sym => *total += n,
+                _ => groups.push((sym, *n)),
+            }
+        }
+        groups
+            .iter()
+            .map(|(s, n)| format!("{s}{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        fleet
+            .counts
+            .values()
+            .map(|(h, n)| format!("{n} {}", h.word()))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let title = if fleet.rows.len() == total {
+        format!("fleet ({total} clusters: {counts})")
+    } else {
+        format!("fleet ({} of {total} shown; {counts})", fleet.rows.len())
+    };
     let mut header = vec![
         "Cluster",
         "Health",
