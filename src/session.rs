@@ -57,10 +57,23 @@ pub enum Needs {
 const FIRST_DATA_DEADLINE: Duration = Duration::from_secs(8);
 
 impl Session {
+    /// A session for a command: every source but the events log.
     pub fn start(config: Config, scope: Scope) -> Self {
-        let model = ModelHandle::new(Model::new(&config.namespace));
+        Session::spawn(config, scope, false, None)
+    }
+
+    /// A session for the console: with the events log, `focus` in full
+    /// view from the start (and read first).
+    pub fn start_console(config: Config, scope: Scope, focus: Option<String>) -> Self {
+        Session::spawn(config, scope, true, focus)
+    }
+
+    fn spawn(config: Config, scope: Scope, events: bool, focus: Option<String>) -> Self {
+        let mut first = Model::new(&config.namespace);
+        first.focus = focus;
+        let model = ModelHandle::new(first);
         let etcd = crate::dcs::Etcd::new(&config.etcd);
-        let running = sources::spawn_all(&config, &etcd, scope.clone(), &model);
+        let running = sources::spawn_all(&config, &etcd, scope.clone(), &model, events);
         Session {
             config,
             etcd,

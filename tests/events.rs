@@ -540,3 +540,42 @@ async fn task_logs_changes_and_settles() {
     assert_eq!(msgs, ["watching 2 clusters: pg-meta, pg-test", left]);
     task.abort();
 }
+
+/// The console's task advances one snapshot and visits only the clusters
+/// whose version moved; it must say exactly what a full diff says, through
+/// a run of changes: a member key, the config, a new cluster, a cluster
+/// whose keys all went (dropped from the model without a write).
+#[test]
+fn advancing_a_snapshot_says_what_a_full_diff_says() {
+    let mut m = base();
+    let mut live = snap(&m);
+    let steps: Vec<Box<dyn Fn(&mut Model)>> = vec![
+        Box::new(|m| {
+            set(
+                m,
+                "/pg/pg-test/members/pg-test-3",
+                &member(13, json!({"state": "stopped"})),
+            )
+        }),
+        Box::new(|m| {
+            edit_parameters(m, |p| {
+                p.insert(s("work_mem"), json!("64MB"));
+            })
+        }),
+        Box::new(|m| set(m, "/pg/pg-new/leader", "pg-new-1")),
+        Box::new(|m| {
+            m.clusters.remove("pg-meta");
+        }),
+        Box::new(|m| set(m, "/pg/pg-test/leader", "pg-test-2")),
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        let before = snap(&m);
+        step(&mut m);
+        let mut want = tagged(&diff(&before, &snap(&m), t0()));
+        let mut got = tagged(&live.advance(&m, |_| true, t0()));
+        want.sort();
+        got.sort();
+        assert!(!want.is_empty(), "step {i} changes something");
+        assert_eq!(got, want, "step {i}");
+    }
+}

@@ -122,6 +122,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
             &pgtui::dcs::Etcd::new(&config.etcd),
             Scope::only(vec![CLUSTER.into()]),
             &model,
+            false,
         );
 
         // Every HAProxy's stats: pg-test-primary routes to the leader only.
@@ -217,7 +218,7 @@ fn default_layout_and_missing_credentials() {
         let mut config = config(lab, false);
         config.sql = None;
         let model = ModelHandle::new(Model::new(&config.namespace));
-        let _running = spawn_all(&config, &pgtui::dcs::Etcd::new(&config.etcd), Scope::only(vec![CLUSTER.into()]), &model);
+        let _running = spawn_all(&config, &pgtui::dcs::Etcd::new(&config.etcd), Scope::only(vec![CLUSTER.into()]), &model, false);
         let scope = Scope::only(vec![CLUSTER.into()]);
         let want: BTreeSet<String> = lab.info.haproxy.iter().map(|h| h.stats_url.clone()).collect();
         let got = eventually("default stats URLs from the DCS members", || {

@@ -184,10 +184,10 @@ async fn round(
     model: &ModelHandle,
 ) {
     let targets: Vec<(String, Option<(AgentReg, bool)>)> = model.read(|m| {
-        m.clusters
-            .keys()
-            .filter(|c| scope.picks(m, c, lane))
-            .map(|c| (c.clone(), pick(m, c)))
+        scope
+            .picked(m, lane)
+            .into_iter()
+            .map(|c| (c.name.clone(), pick(m, &c.name)))
             .collect()
     });
     if targets.is_empty() {
@@ -231,12 +231,10 @@ async fn round(
 /// read: then a round runs at once.
 fn pending(m: &Model, scope: &Scope, lane: Lane) -> bool {
     m.own_keys_read
-        && m.clusters.values().any(|c| {
-            scope.picks(m, &c.name, lane)
-                && c.backups.is_none()
-                && c.backups_error.is_none()
-                && c.dcs.leader.is_some()
-        })
+        && scope
+            .picked(m, lane)
+            .iter()
+            .any(|c| c.backups.is_none() && c.backups_error.is_none() && c.dcs.leader.is_some())
 }
 
 /// One lane's rounds: every `every`, and at once for a cluster not asked.

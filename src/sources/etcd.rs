@@ -94,6 +94,16 @@ pub struct Keys {
 /// The source task: runs until aborted.
 pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
     let prefix = keys.scope.prefix(&keys.namespace);
+    // A console opened on one cluster of a big fleet shows that cluster
+    // first: its own keys are one small read, the namespace many pages.
+    let focus = model.read(|m| m.focus.clone());
+    if let (None, Some(f)) = (&keys.scope.clusters, focus) {
+        let only = Scope::only(vec![f.clone()]);
+        if let Ok(((_, kvs), _)) = list(&etcd, &only.prefix(&keys.namespace), None).await {
+            let at = SystemTime::now();
+            apply_list(&model, &only, &keys.pgtui_prefix, &kvs, at);
+        }
+    }
     let mut attempt = 0u32;
     let mut resume: Option<i64> = None;
     let mut avoid: Option<usize> = None;

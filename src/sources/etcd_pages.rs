@@ -15,9 +15,10 @@ use crate::dcs::{Access, Etcd, EtcdError};
 use etcd_client::{Client, GetOptions, GetResponse};
 use std::time::Duration;
 
-/// Keys per page: small enough that a page of Patroni-sized values is a
-/// few MiB at most, large enough that a fleet is a handful of round trips.
-pub const PAGE: i64 = 500;
+/// Keys per page: small enough that a page of Patroni-sized values (a
+/// config of about 1 KiB, members of 200 B) is a few MiB at most, large
+/// enough that a fleet of 5,000 clusters is 20 round trips.
+pub const PAGE: i64 = 2000;
 /// The decoding limit of a page (etcd itself caps one value at 1.5 MiB by
 /// default; the client's own default is 4 MiB).
 pub const DECODE_LIMIT: usize = 64 << 20;

@@ -60,8 +60,11 @@ pub async fn run(scope: Scope, model: ModelHandle) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSnap {
     pub view: ClusterView,
-    /// The decoded DCS config (`None` when absent or unreadable).
-    pub config: Option<Value>,
+    /// The DCS config as compact JSON (`None` when absent or unreadable):
+    /// a decoded copy of every cluster's config was the largest part of a
+    /// console's memory over a big fleet; it is decoded again only when it
+    /// changed.
+    pub config: Option<String>,
 }
 
 /// What the diff needs from the model: never the event log itself.
@@ -83,7 +86,7 @@ type Versioned = (u64, Arc<ClusterSnap>);
 fn snap_of(c: &ClusterState) -> Arc<ClusterSnap> {
     Arc::new(ClusterSnap {
         view: cluster_view(c),
-        config: c.dcs.config_value().cloned(),
+        config: c.dcs.config_value().map(Value::to_string),
     })
 }
 
@@ -316,8 +319,13 @@ fn cluster_diff(p: &ClusterSnap, n: &ClusterSnap, out: &mut Vec<EventKind>) {
             out.push(K::Readable { key: k.clone() });
         }
     }
-    if let (Some(a), Some(b)) = (&p.config, &n.config) {
-        let changes = config_diff(a, b);
+    let decoded = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    };
+    let changed = p.config != n.config;
+    if let (true, Some(a), Some(b)) = (changed, decoded(&p.config), decoded(&n.config)) {
+        let changes = config_diff(&a, &b);
         if !changes.is_empty() {
             out.push(K::ConfigChanged { changes });
         }

@@ -86,9 +86,9 @@ pub fn targets_with(
     cfgs: &[crate::model::haproxy::layout::CfgProxy],
 ) -> Vec<Target> {
     let member_hosts: Vec<(String, BTreeSet<String>)> = model.read(|m| {
-        m.clusters
-            .values()
-            .filter(|c| scope.full(m, &c.name))
+        scope
+            .picked(m, super::Lane::Full)
+            .into_iter()
             .map(|c| {
                 let hosts = c
                     .dcs

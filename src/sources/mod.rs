@@ -54,12 +54,15 @@ impl Drop for Running {
     }
 }
 
-/// Starts every source that the configuration enables.
+/// Starts every source that the configuration enables; the events log
+/// only when `events` (the console shows it; a one-shot command would pay
+/// for a derived copy of every cluster and never show it).
 pub fn spawn_all(
     config: &Config,
     etcd: &crate::dcs::Etcd,
     scope: Scope,
     model: &ModelHandle,
+    events: bool,
 ) -> Running {
     let keys = etcd::Keys {
         namespace: config.namespace.clone(),
@@ -84,7 +87,9 @@ pub fn spawn_all(
         scope.clone(),
         model.clone(),
     )));
-    tasks.push(tokio::spawn(events::run(scope.clone(), model.clone())));
+    if events {
+        tasks.push(tokio::spawn(events::run(scope.clone(), model.clone())));
+    }
     tasks.push(tokio::spawn(haproxy::run(
         config.clone(),
         scope.clone(),

@@ -135,9 +135,9 @@ pub async fn poll_once(
 ) {
     use futures::StreamExt;
     let targets: Vec<(String, String, String)> = model.read(|m| {
-        m.clusters
-            .values()
-            .filter(|c| scope.picks(m, &c.name, lane))
+        scope
+            .picked(m, lane)
+            .into_iter()
             .flat_map(|c| {
                 c.rest_targets()
                     .map(|(name, api)| (c.name.clone(), name.clone(), base_url(api)))
@@ -199,9 +199,10 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
     let full = async {
         let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
         let due = |m: &crate::model::Model| {
-            m.clusters
-                .values()
-                .any(|c| scope.rest(m, &c.name) && c.rest_pending())
+            scope
+                .picked(m, super::Lane::Rest)
+                .iter()
+                .any(|c| c.rest_pending())
         };
         while rounds.next_when(&model, due).await {
             poll_once(&http, &cfg, &scope, super::Lane::Rest, &model).await;
@@ -213,9 +214,10 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
         }
         let mut rounds = super::rounds::Rounds::new(&model, GLANCE_EVERY.max(cfg.poll_interval));
         let due = |m: &crate::model::Model| {
-            m.clusters
-                .values()
-                .any(|c| scope.glance(m, &c.name) && c.rest_pending())
+            scope
+                .picked(m, super::Lane::Glance)
+                .iter()
+                .any(|c| c.rest_pending())
         };
         while rounds.next_when(&model, due).await {
             poll_once(&http, &cfg, &scope, super::Lane::Glance, &model).await;

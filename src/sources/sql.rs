@@ -152,9 +152,9 @@ async fn round(
     clients: &mut HashMap<(String, u16), Client>,
 ) {
     let targets: Vec<(String, String, String, u16)> = model.read(|m| {
-        m.clusters
-            .values()
-            .filter(|c| scope.full(m, &c.name))
+        scope
+            .picked(m, super::Lane::Full)
+            .into_iter()
             .flat_map(|c| {
                 c.sql_targets()
                     .map(|(n, h, p)| (c.name.clone(), n.clone(), h, p))
@@ -207,9 +207,10 @@ pub async fn run(cfg: SqlConfig, scope: Scope, model: ModelHandle) {
     };
     let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
     let due = |m: &crate::model::Model| {
-        m.clusters
-            .values()
-            .any(|c| scope.full(m, &c.name) && c.sql_pending())
+        scope
+            .picked(m, super::Lane::Full)
+            .iter()
+            .any(|c| c.sql_pending())
     };
     while rounds.next_when(&model, due).await {
         round(&cfg, &tls, &scope, &model, &mut clients).await;

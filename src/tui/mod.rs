@@ -61,7 +61,7 @@ pub async fn run(config: Config, cluster: Option<String>) -> anyhow::Result<()> 
         .map_err(|e| CliError::new(ExitCode::Usage, e.to_string()))?;
     let scope = crate::sources::Scope::all();
     let read_only = config.read_only.clone();
-    let session = Arc::new(Session::start(config, scope));
+    let session = Arc::new(Session::start_console(config, scope, cluster.clone()));
     // Operations an earlier pgtui left unfinished are judged once the
     // cluster is known; the verdicts land in the events log.
     let s = session.clone();

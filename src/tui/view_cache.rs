@@ -69,9 +69,15 @@ impl ViewCache {
             self.fleet.borrow_mut().take();
             self.summaries.borrow_mut().clear();
         } else if model.revision != self.revision.get() {
+            // Looking every name up is most of an idle fleet screen's cost;
+            // only more entries than clusters says some are gone.
             let known = |n: &String| model.clusters.contains_key(n);
-            self.views.borrow_mut().retain(|n, _| known(n));
-            self.health.borrow_mut().retain(|n, _| known(n));
+            if self.views.borrow().len() > model.clusters.len() {
+                self.views.borrow_mut().retain(|n, _| known(n));
+            }
+            if self.health.borrow().len() > model.clusters.len() {
+                self.health.borrow_mut().retain(|n, _| known(n));
+            }
             self.summaries.borrow_mut().clear();
         }
         self.revision.set(model.revision);
@@ -96,6 +102,11 @@ impl ViewCache {
     pub fn health(&self, m: &Model, c: &ClusterState, now: SystemTime) -> Judged {
         let live =
             crate::model::freshness::dcs(&m.source(crate::model::SourceId::Etcd), now).is_live();
+        self.health_at(m, c, now, live)
+    }
+
+    /// [`ViewCache::health`] with etcd's liveness already judged.
+    fn health_at(&self, m: &Model, c: &ClusterState, now: SystemTime, live: bool) -> Judged {
         let key = (
             c.version,
             live,
@@ -127,7 +138,7 @@ impl ViewCache {
         let mut fleet = Fleet::default();
         let mut until: Option<SystemTime> = None;
         for (name, c) in m.clusters.iter().filter(|(_, c)| !c.dcs.is_empty()) {
-            let j = self.health(m, c, now);
+            let j = self.health_at(m, c, now, live);
             if let Some(u) = j.until {
                 until = Some(until.map_or(u, |x| x.min(u)));
             }

@@ -450,6 +450,7 @@ pub fn haproxy_layout_is_found_without_settings(lab: &SharedLab) {
             &etcd,
             pgtui::sources::Scope::only(vec!["pg-test".into()]),
             &model,
+            false,
         );
         let end = Instant::now() + Duration::from_secs(40);
         loop {

@@ -47,8 +47,13 @@ fn watch(
     let result = rt.block_on(async {
         let model = ModelHandle::new(Model::new(&config.namespace));
         let etcd = pgtui::dcs::Etcd::new(&config.etcd);
-        let _running =
-            pgtui::sources::spawn_all(&config, &etcd, Scope::only(vec![CLUSTER.into()]), &model);
+        let _running = pgtui::sources::spawn_all(
+            &config,
+            &etcd,
+            Scope::only(vec![CLUSTER.into()]),
+            &model,
+            false,
+        );
         let end = Instant::now() + Duration::from_secs(40);
         loop {
             match model.read(&done) {
