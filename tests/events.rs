@@ -549,7 +549,8 @@ async fn task_logs_changes_and_settles() {
 fn advancing_a_snapshot_says_what_a_full_diff_says() {
     let mut m = base();
     let mut live = snap(&m);
-    let steps: Vec<Box<dyn Fn(&mut Model)>> = vec![
+    type Step = Box<dyn Fn(&mut Model)>;
+    let steps: Vec<Step> = vec![
         Box::new(|m| {
             set(
                 m,
