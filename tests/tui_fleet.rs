@@ -290,3 +290,16 @@ fn the_console_asks_for_the_cluster_in_focus_and_the_rows_on_screen() {
     assert_eq!(focus.as_deref(), Some("pg-bravo"), "the open cluster");
     assert!(shown.is_empty(), "no fleet rows off the fleet screen");
 }
+
+#[test]
+fn a_fleet_not_read_yet_does_not_look_read() {
+    // The console read its focused cluster first; the namespace is coming.
+    let mut m = fleet();
+    m.fleet_pending = true;
+    let shown = text(&fleet_app().render(Rect::new(0, 0, 160, 48), &m, now()));
+    assert!(
+        shown.contains("fleet (reading the namespace from etcd…)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("6 clusters:"), "{shown}");
+}

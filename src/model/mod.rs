@@ -59,6 +59,9 @@ pub struct Model {
     /// Clusters an operation is following to its end (by how many): they
     /// stay in full view whatever the console shows meanwhile.
     pub pinned: BTreeMap<String, usize>,
+    /// Only the focused cluster's keys have been read so far, not the
+    /// namespace: the fleet is not known yet and must not look known.
+    pub fleet_pending: bool,
     /// The fleet rows on screen, asked at the fleet's slow pace.
     pub on_screen: std::collections::BTreeSet<String>,
     /// The last [`ClusterState::version`] given out.

@@ -102,6 +102,7 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
         if let Ok(((_, kvs), _)) = list(&etcd, &only.prefix(&keys.namespace), None).await {
             let at = SystemTime::now();
             apply_list(&model, &only, &keys.pgtui_prefix, &kvs, at);
+            model.update(|m| m.fleet_pending = true);
         }
     }
     let mut attempt = 0u32;
@@ -120,6 +121,7 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
             },
             None => match list(&etcd, &prefix, avoid).await {
                 Ok(((rev, kvs), i)) => {
+                    model.update_quiet(|m| m.fleet_pending = false);
                     apply_list(
                         &model,
                         &keys.scope,

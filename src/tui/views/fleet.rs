@@ -141,7 +141,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             .collect::<Vec<_>>()
             .join(" · ")
     };
-    let title = if fleet.rows.len() == total {
+    let title = if ctx.model.fleet_pending {
+        "fleet (reading the namespace from etcd…)".to_string()
+    } else if fleet.rows.len() == total {
         format!("fleet ({total} clusters: {counts})")
     } else {
         format!("fleet ({} of {total} shown; {counts})", fleet.rows.len())
