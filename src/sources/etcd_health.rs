@@ -20,6 +20,19 @@ fn same(a: &[EndpointHealth], b: &[EndpointHealth]) -> bool {
 }
 
 pub async fn run(etcd: Etcd, probe_key: String, model: ModelHandle) {
+    // The first probe waits for the first read of the cluster (at most a
+    // second): on a hardened etcd each endpoint's login is a bcrypt on the
+    // server, and three at once delayed the console's first frame.
+    let mut changes = model.subscribe();
+    let answered = |m: &crate::model::Model| m.sources.contains_key(&crate::model::SourceId::Etcd);
+    let _ = tokio::time::timeout(EVERY, async {
+        while !model.read(answered) {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
