@@ -8,6 +8,8 @@
 mod backup_model;
 #[path = "support/sample_cluster.rs"]
 mod sample_cluster;
+#[path = "support/screen_text.rs"]
+mod screen_text;
 
 use backup_model::{model, report};
 use pgtui::model::Model;
@@ -17,26 +19,13 @@ use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use sample_cluster::now;
+use screen_text::text;
 use std::time::Duration;
 
 fn render(m: &Model, screen: Screen, w: u16, h: u16) -> Buffer {
     let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
     app.ui.screen = screen;
     app.render(Rect::new(0, 0, w, h), m, now())
-}
-
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    (0..a.height)
-        .map(|y| {
-            (0..a.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn find(buf: &Buffer, needle: &str) -> (u16, u16) {

@@ -4,6 +4,11 @@
 //! as healthy. Each cluster is a copy of the recorded pg-test keys, changed
 //! into the state it stands for.
 
+#[path = "support/sample_cluster.rs"]
+mod sample_cluster;
+#[path = "support/screen_text.rs"]
+mod screen_text;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pgtui::dcs::parse_key;
 use pgtui::model::rest::RestStatus;
@@ -13,22 +18,9 @@ use pgtui::tui::theme::Theme;
 use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
-
-/// The samples' capture time, 2026-11-21T21:16:58Z.
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_295_818)
-}
-
-fn sample(rel: &str) -> String {
-    std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/samples")
-            .join(rel),
-    )
-    .unwrap()
-}
+use sample_cluster::{now, sample};
+use screen_text::text;
+use std::time::Duration;
 
 fn put(m: &mut Model, key: &str, value: &str) {
     let p = parse_key("/pg/", key.as_bytes()).unwrap();
@@ -135,20 +127,6 @@ fn press(app: &mut App, m: &Model, keys: &str) {
         };
         app.on_key(KeyEvent::new(code, KeyModifiers::NONE), m, now());
     }
-}
-
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    (0..a.height)
-        .map(|y| {
-            (0..a.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The row of `cluster` on screen, and the column where `needle` starts
