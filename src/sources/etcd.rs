@@ -232,18 +232,33 @@ impl OwnKeys {
         self
     }
 
+    /// Writes into the model only the clusters whose agents or jobs
+    /// changed, so a job's progress re-derives its cluster, not the fleet.
     fn store(mut self, m: &mut crate::model::Model) {
         m.locks = self.locks;
-        for c in m.clusters_mut(|_| true) {
-            c.agents = self.agents.remove(&c.name).unwrap_or_default();
-            c.jobs = self.jobs.remove(&c.name).unwrap_or_default();
+        let changed: Vec<String> = m
+            .clusters
+            .values()
+            .filter(|c| {
+                let agents = self.agents.get(&c.name);
+                let jobs = self.jobs.get(&c.name);
+                agents.map_or(!c.agents.is_empty(), |a| *a != c.agents)
+                    || jobs.map_or(!c.jobs.is_empty(), |j| *j != c.jobs)
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        for name in changed {
+            let c = m.cluster_mut(&name);
+            c.agents = self.agents.remove(&name).unwrap_or_default();
+            c.jobs = self.jobs.remove(&name).unwrap_or_default();
         }
         m.own_keys_read = true;
     }
 }
 
-/// One heartbeat: whether a key under `prefix` changed after `rev` (one is enough) (a
-/// linearizable read on the watch's own endpoint), and the lock holders.
+/// One heartbeat: whether a key under `prefix` changed after `rev` (a
+/// linearizable read on the watch's own endpoint, one key is enough), and
+/// pgtui's own keys.
 async fn heartbeat(
     etcd: &Etcd,
     at: usize,
