@@ -281,3 +281,20 @@ fn a_fleet_not_read_yet_does_not_look_read() {
     );
     assert!(!shown.contains("6 clusters:"), "{shown}");
 }
+
+#[test]
+fn the_cursor_stays_on_its_cluster_when_the_sort_moves_it() {
+    let m = fleet();
+    let mut a = fleet_app();
+    // The last row: pg-alpha, healthy.
+    press(&mut a, &m, "G");
+    a.on_model(&m, now());
+    assert_eq!(a.ui.fleet.rows[a.ui.selected].0, "pg-alpha");
+    // pg-alpha loses its leader: it sorts first now, and the cursor follows.
+    let mut worse = m.clone();
+    worse.cluster_mut("pg-alpha").dcs.leader = None;
+    a.on_model(&worse, now());
+    assert_eq!(a.ui.fleet.rows[a.ui.selected].0, "pg-alpha");
+    press(&mut a, &worse, "\n");
+    assert_eq!(a.ui.cluster.as_deref(), Some("pg-alpha"));
+}

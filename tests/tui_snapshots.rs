@@ -3,6 +3,9 @@
 //! paged for. Plus cell-level colour checks where colour carries meaning,
 //! and a monochrome check that nothing is lost without colour.
 
+#[path = "support/screen_text.rs"]
+mod screen_text;
+
 use pgtui::dcs::parse_key;
 use pgtui::model::rest::RestStatus;
 use pgtui::model::{Model, SourceId, Sourced};
@@ -11,6 +14,7 @@ use pgtui::tui::theme::Theme;
 use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use screen_text::text;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -175,20 +179,6 @@ fn app(screen: Screen, theme: Theme) -> App {
 
 fn render(model: &Model, screen: Screen, w: u16, h: u16, theme: Theme) -> Buffer {
     app(screen, theme).render(Rect::new(0, 0, w, h), model, now())
-}
-
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    (0..a.height)
-        .map(|y| {
-            (0..a.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn dark() -> Theme {

@@ -61,10 +61,24 @@ impl App {
 
     /// Derives the fleet's rows into the UI state, so the keys move over
     /// the rows the view draws.
+    /// The cursor stays on its cluster when the sort moves it (a health
+    /// changed): Enter must open the cluster the DBA chose, not whichever
+    /// took its row.
     fn refresh_fleet(&mut self, model: &Model, now: SystemTime) {
         self.views.sync(model);
         if self.ui.screen == super::screen::Screen::Fleet {
+            let chosen = self
+                .ui
+                .fleet
+                .rows
+                .get(self.ui.selected)
+                .map(|(n, _)| n.clone());
             self.ui.fleet = self.views.fleet(model, &self.ui.filter, now);
+            if let Some(i) =
+                chosen.and_then(|n| self.ui.fleet.rows.iter().position(|(m, _)| *m == n))
+            {
+                self.ui.selected = i;
+            }
         }
     }
 
@@ -97,7 +111,7 @@ impl App {
     /// data (a fleet's other clusters are DCS only, and no lag is sampled
     /// for them).
     pub fn on_model(&mut self, model: &Model, now: SystemTime) {
-        self.views.sync(model);
+        self.refresh_fleet(model, now);
         for c in model
             .clusters
             .values()
