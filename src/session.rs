@@ -282,7 +282,7 @@ impl Session {
                     let f = m
                         .clusters
                         .get(&v.name)
-                        .map(|c| crate::model::freshness::cluster(m, c, now))
+                        .map(|c| crate::model::freshness::cluster(m, c, &v, now))
                         .expect("a view's cluster is in the model");
                     (v, f)
                 })

@@ -34,21 +34,11 @@ fn lab() -> &'static SharedLab {
     common::lab_styled(&LAB, index, "debian", "autobase")
 }
 
-/// The lab's patronictl.yaml without its `scope`: the whole namespace, as
-/// Patroni's confined etcd user, with the REST CA.
-fn fleet_config(lab: &SharedLab) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(&lab.info.patronictl_config).unwrap();
-    let path = lab.info.dir.join("fleet.yaml");
-    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("scope:")).collect();
-    std::fs::write(&path, kept.join("\n")).unwrap();
-    path
-}
-
 /// `pgtui list` over the whole namespace.
 fn list(lab: &SharedLab, extra: &[&str]) -> (Value, std::process::Output) {
     let out = Command::new(bin())
         .arg("-c")
-        .arg(fleet_config(lab))
+        .arg(lab.fleet_config())
         .args(["list", "-f", "json"])
         .args(extra)
         .env("PGTUI_SETTINGS", "/dev/null")

@@ -41,7 +41,8 @@ fn not_current(s: &Session, name: &str) -> Option<String> {
     let now = std::time::SystemTime::now();
     s.model.read(|m| {
         let c = m.clusters.get(name)?;
-        let f = crate::model::freshness::cluster(m, c, now);
+        let v = crate::model::view::cluster_view(c);
+        let f = crate::model::freshness::cluster(m, c, &v, now);
         if !f.stale && !f.partial {
             return None;
         }

@@ -150,8 +150,14 @@ fn age_ms(now: SystemTime, at: Option<SystemTime>) -> Option<u64> {
     at.map(|a| now.duration_since(a).unwrap_or_default().as_millis() as u64)
 }
 
-/// Freshness of one cluster's answer at `now`.
-pub fn cluster(m: &Model, c: &ClusterState, now: SystemTime) -> ClusterFreshness {
+/// Freshness of one cluster's answer at `now`; `v` is its view (derived
+/// once by the caller, who prints it too).
+pub fn cluster(
+    m: &Model,
+    c: &ClusterState,
+    v: &super::view::ClusterView,
+    now: SystemTime,
+) -> ClusterFreshness {
     let etcd = m.source(SourceId::Etcd);
     let d = dcs(&etcd, now);
     // Only data another source filled in (the REST fallback) is not etcd's;
@@ -200,7 +206,7 @@ pub fn cluster(m: &Model, c: &ClusterState, now: SystemTime) -> ClusterFreshness
             members: Some(known),
         },
     );
-    let h = health(m, c, &super::view::cluster_view(c), now).health;
+    let h = health(m, c, v, now).health;
     ClusterFreshness {
         stale: !d.is_live() || !from_etcd,
         partial: c.partial.is_some(),

@@ -196,32 +196,32 @@ pub async fn run(cfg: RestConfig, scope: Scope, model: ModelHandle) {
             return;
         }
     };
-    let full = async {
-        let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
-        let due = |m: &crate::model::Model| {
-            scope
-                .picked(m, super::Lane::Rest)
-                .iter()
-                .any(|c| c.rest_pending())
-        };
-        while rounds.next_when(&model, due).await {
-            poll_once(&http, &cfg, &scope, super::Lane::Rest, &model).await;
-        }
-    };
-    let glance = async {
-        if scope.clusters.is_some() {
-            return;
-        }
-        let mut rounds = super::rounds::Rounds::new(&model, GLANCE_EVERY.max(cfg.poll_interval));
-        let due = |m: &crate::model::Model| {
-            scope
-                .picked(m, super::Lane::Glance)
-                .iter()
-                .any(|c| c.rest_pending())
-        };
-        while rounds.next_when(&model, due).await {
-            poll_once(&http, &cfg, &scope, super::Lane::Glance, &model).await;
-        }
-    };
-    futures::join!(full, glance);
+    let slow = GLANCE_EVERY.max(cfg.poll_interval);
+    futures::join!(
+        lane(
+            &http,
+            &cfg,
+            &scope,
+            super::Lane::Rest,
+            cfg.poll_interval,
+            &model
+        ),
+        lane(&http, &cfg, &scope, super::Lane::Glance, slow, &model)
+    );
+}
+
+/// One lane's rounds: every `every`, and at once for a member not asked.
+async fn lane(
+    http: &reqwest::Client,
+    cfg: &RestConfig,
+    scope: &Scope,
+    lane: super::Lane,
+    every: Duration,
+    model: &ModelHandle,
+) {
+    let mut rounds = super::rounds::Rounds::new(model, every);
+    let due = |m: &crate::model::Model| scope.picked(m, lane).iter().any(|c| c.rest_pending());
+    while rounds.next_when(model, due).await {
+        poll_once(http, cfg, scope, lane, model).await;
+    }
 }

@@ -39,15 +39,6 @@ fn tmux(args: &[&str]) -> std::process::Output {
     Command::new("tmux").args(args).output().expect("tmux")
 }
 
-/// The lab's patronictl.yaml without its scope: the whole namespace.
-fn fleet_config(lab: &common::SharedLab) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(&lab.info.patronictl_config).unwrap();
-    let path = lab.info.dir.join("fleet.yaml");
-    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("scope:")).collect();
-    std::fs::write(&path, kept.join("\n")).unwrap();
-    path
-}
-
 /// Runs `cmd` under GNU time: (wall seconds, peak RSS in MiB).
 fn timed(cmd: &mut Command) -> (f64, f64) {
     let report = std::env::temp_dir().join("pgtui-bench-fleet.time");
@@ -100,7 +91,7 @@ fn etcdctl_get(lab: &common::SharedLab) -> Command {
 fn pgtui_list(lab: &common::SharedLab) -> Command {
     let mut c = Command::new(common::bin());
     c.arg("-c")
-        .arg(fleet_config(lab))
+        .arg(lab.fleet_config())
         .args(["list", "-f", "json"])
         .env("PGTUI_SETTINGS", "/dev/null");
     c
@@ -112,7 +103,7 @@ fn console(lab: &common::SharedLab, session: &str, args: &str, ready: &str) -> D
     let cmd = format!(
         "PGTUI_SETTINGS=/dev/null exec {} -c {} {args}",
         common::bin().display(),
-        fleet_config(lab).display()
+        lab.fleet_config().display()
     );
     let t0 = Instant::now();
     tmux(&[

@@ -203,6 +203,16 @@ impl SharedLab {
             .expect("run patronictl")
     }
 
+    /// The lab's patronictl.yaml without its `scope` (`LAB/fleet.yaml`):
+    /// the whole namespace, as Patroni's confined etcd user, with the REST CA.
+    pub fn fleet_config(&self) -> PathBuf {
+        let text = std::fs::read_to_string(&self.info.patronictl_config).unwrap();
+        let path = self.info.dir.join("fleet.yaml");
+        let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("scope:")).collect();
+        std::fs::write(&path, kept.join("\n")).unwrap();
+        path
+    }
+
     /// etcdctl against every member, as etcd's `root` when auth is on.
     pub fn etcdctl(&self, args: &[&str]) -> std::process::Output {
         self.etcdctl_at(&self.info.etcd_endpoints, args)
