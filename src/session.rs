@@ -306,7 +306,7 @@ impl Session {
                     m.clusters
                         .values()
                         .filter(|c| !c.dcs.is_empty())
-                        .map(cluster_view),
+                        .map(|c| cluster_view(c)),
                 );
             }
             Ok(out)

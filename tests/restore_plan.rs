@@ -18,7 +18,7 @@ use pgtui::ops::restore_plan::{plan, RestorePlan, Target};
 const NOW: i64 = 1_795_295_818;
 
 fn cluster(drop: &[&str]) -> ClusterState {
-    model(Some(report("pgbackrest-info.json", drop))).clusters["pg-test"].clone()
+    (*model(Some(report("pgbackrest-info.json", drop))).clusters["pg-test"]).clone()
 }
 
 fn at(t: &str) -> Target {

@@ -30,7 +30,7 @@ fn with_cluster<R>(
     s.model.read(|m| {
         m.clusters
             .get(name)
-            .map(f)
+            .map(|c| f(c))
             .ok_or_else(|| not_found(m, name, &s.config))
     })
 }
@@ -263,7 +263,7 @@ pub async fn show_config(config: Config, args: OneClusterArgs) -> anyhow::Result
     })?;
     require_key(&s, &name, "dynamic configuration", cfg.is_some())?;
     let value = match cfg {
-        Some(crate::dcs::Decoded::Ok(v)) => v,
+        Some(crate::dcs::Decoded::Ok(v)) => v.value().clone(),
         Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
             return Err(CliError::new(
                 ExitCode::Failure,

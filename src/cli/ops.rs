@@ -315,7 +315,7 @@ async fn run_batch(config: Config, batch: Batch, flags: OpFlags) -> anyhow::Resu
     }
     let state = session
         .model
-        .read(|m| m.clusters.get(&cluster).cloned())
+        .read(|m| m.clusters.get(&cluster).map(|c| (**c).clone()))
         .unwrap_or_else(|| crate::model::ClusterState::new(&cluster));
     let ops = batch.expand(&state)?;
     if ops.is_empty() {

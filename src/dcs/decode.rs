@@ -24,6 +24,13 @@ impl<T> Decoded<T> {
         }
     }
 
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decoded<U> {
+        match self {
+            Decoded::Ok(v) => Decoded::Ok(f(v)),
+            Decoded::Unparseable { raw, error } => Decoded::Unparseable { raw, error },
+        }
+    }
+
     pub fn error(&self) -> Option<&str> {
         match self {
             Decoded::Ok(_) => None,

@@ -1,5 +1,6 @@
 //! One cluster's state: its DCS keys plus what the live sources added.
 
+use super::config_doc::ConfigDoc;
 use super::rest::RestStatus;
 use super::source::{SourceId, Sourced};
 use super::sql::SqlMember;
@@ -18,19 +19,24 @@ pub struct DcsEntry<T> {
     pub at: SystemTime,
 }
 
-/// Patroni's keys for one cluster, as last read.
+/// Patroni's keys for one cluster, as last read. Each key is boxed, like
+/// each member: most clusters of a fleet are only ever read from the DCS,
+/// and unboxed the key slots were most of a cluster's size.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DcsCluster {
-    pub config: Option<DcsEntry<Value>>,
-    pub leader: Option<DcsEntry<String>>,
-    pub members: BTreeMap<String, DcsEntry<MemberData>>,
-    pub history: Option<DcsEntry<Vec<HistoryEntry>>>,
-    pub status: Option<DcsEntry<Status>>,
-    pub optime_leader: Option<DcsEntry<u64>>,
-    pub sync: Option<DcsEntry<SyncState>>,
-    pub failover: Option<DcsEntry<Failover>>,
-    pub failsafe: Option<DcsEntry<BTreeMap<String, Value>>>,
-    pub initialize: Option<DcsEntry<String>>,
+    pub config: Option<Box<DcsEntry<ConfigDoc>>>,
+    pub leader: Option<Box<DcsEntry<String>>>,
+    /// Boxed: a map's node has room for eleven entries however few it
+    /// holds, and a member's value is large, so unboxed a three-member
+    /// cluster paid for eleven.
+    pub members: BTreeMap<String, Box<DcsEntry<MemberData>>>,
+    pub history: Option<Box<DcsEntry<Vec<HistoryEntry>>>>,
+    pub status: Option<Box<DcsEntry<Status>>>,
+    pub optime_leader: Option<Box<DcsEntry<u64>>>,
+    pub sync: Option<Box<DcsEntry<SyncState>>>,
+    pub failover: Option<Box<DcsEntry<Failover>>>,
+    pub failsafe: Option<Box<DcsEntry<BTreeMap<String, Value>>>>,
+    pub initialize: Option<Box<DcsEntry<String>>>,
     pub other: BTreeMap<String, DcsEntry<String>>,
     /// Per key (`members/x`, `config`): the fields whose text held
     /// characters a terminal would obey, escaped on the way in.
@@ -94,14 +100,16 @@ impl DcsCluster {
         at: SystemTime,
     ) {
         fn put<T>(
-            slot: &mut Option<DcsEntry<T>>,
+            slot: &mut Option<Box<DcsEntry<T>>>,
             v: Option<(Decoded<T>, i64, SourceId, SystemTime)>,
         ) {
-            *slot = v.map(|(value, mod_revision, source, at)| DcsEntry {
-                value,
-                mod_revision,
-                source,
-                at,
+            *slot = v.map(|(value, mod_revision, source, at)| {
+                Box::new(DcsEntry {
+                    value,
+                    mod_revision,
+                    source,
+                    at,
+                })
             });
         }
         let Some(bytes) = bytes else {
@@ -133,17 +141,19 @@ impl DcsCluster {
             self.escaped.insert(kind.tail(), escaped);
         }
         match (kind, value) {
-            (_, DcsValue::Config(v)) => put(&mut self.config, Some((v, r, s, t))),
+            (_, DcsValue::Config(v)) => {
+                put(&mut self.config, Some((v.map(ConfigDoc::new), r, s, t)))
+            }
             (_, DcsValue::Leader(v)) => put(&mut self.leader, Some((v, r, s, t))),
             (KeyKind::Member(n), DcsValue::Member(v)) => {
                 self.members.insert(
                     n.clone(),
-                    DcsEntry {
+                    Box::new(DcsEntry {
                         value: *v,
                         mod_revision: r,
                         source: s,
                         at: t,
-                    },
+                    }),
                 );
             }
             (_, DcsValue::History(v)) => put(&mut self.history, Some((v, r, s, t))),
@@ -176,14 +186,16 @@ impl DcsCluster {
     }
 
     pub fn paused(&self) -> bool {
-        self.config_value()
-            .and_then(|c| c.get("pause"))
-            .map(truthy)
-            .unwrap_or(false)
+        self.config_doc().is_some_and(ConfigDoc::paused)
     }
 
-    pub fn config_value(&self) -> Option<&Value> {
+    pub fn config_doc(&self) -> Option<&ConfigDoc> {
         self.config.as_ref().and_then(|e| e.value.ok())
+    }
+
+    /// The whole config tree (decoded on first use: see [`ConfigDoc`]).
+    pub fn config_value(&self) -> Option<&Value> {
+        self.config_doc().map(ConfigDoc::value)
     }
 
     /// The leader's last known WAL position according to the DCS.
@@ -238,7 +250,7 @@ pub struct ClusterState {
     pub haproxy: super::haproxy::HaproxyState,
     /// The backups, as the node agent last reported them (see
     /// `sources::agent`), and the last failure to read them.
-    pub backups: Option<Sourced<super::backup::report::BackupReport>>,
+    pub backups: Option<Box<Sourced<super::backup::report::BackupReport>>>,
     pub backups_error: Option<(SystemTime, String)>,
     /// Its registered node agents by member, and its agent jobs, oldest
     /// first (pgtui's own keys, read by the etcd source's heartbeat).

@@ -9,6 +9,7 @@
 pub mod agent;
 pub mod backup;
 pub mod cluster;
+pub mod config_doc;
 pub mod events;
 pub mod freshness;
 pub mod handle;
@@ -35,7 +36,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     pub namespace: String,
-    pub clusters: BTreeMap<String, ClusterState>,
+    /// Boxed: a cluster's state is large and a map's node has room for
+    /// eleven, so over a fleet unboxed states cost about twice their size.
+    pub clusters: BTreeMap<String, Box<ClusterState>>,
     pub sources: BTreeMap<SourceId, SourceHealth>,
     pub events: events::EventLog,
     /// pgtui operation locks held now, by cluster (from the etcd probe).
@@ -94,7 +97,7 @@ impl Model {
         let c = self
             .clusters
             .entry(name.to_string())
-            .or_insert_with(|| ClusterState::new(name));
+            .or_insert_with(|| Box::new(ClusterState::new(name)));
         c.version = version;
         c
     }
@@ -111,6 +114,7 @@ impl Model {
         }
         self.clusters
             .values_mut()
+            .map(|c| &mut **c)
             .filter(move |c| c.version > before)
     }
 }

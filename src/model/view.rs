@@ -62,8 +62,8 @@ pub struct MemberView {
 
 fn quorum_mode(c: &ClusterState) -> bool {
     c.dcs
-        .config_value()
-        .and_then(|v| v.get("synchronous_mode"))
+        .config_doc()
+        .and_then(|d| d.synchronous_mode())
         .and_then(Value::as_str)
         .is_some_and(|s| s.eq_ignore_ascii_case("quorum"))
 }
@@ -102,7 +102,7 @@ pub fn cluster_view(c: &ClusterState) -> ClusterView {
         .unwrap_or_default();
     let quorum = quorum_mode(c);
 
-    let mut members = Vec::new();
+    let mut members = Vec::with_capacity(c.dcs.members.len());
     for (name, entry) in &c.dcs.members {
         let is_leader = leader.as_deref() == Some(name.as_str());
         let mut m = MemberView {

@@ -66,7 +66,7 @@ pub async fn fresh_state(cx: &Ctx<'_>, cluster: &str) -> Result<(ClusterState, i
     }
     let mut c = cx
         .model
-        .read(|m| m.clusters.get(cluster).cloned())
+        .read(|m| m.clusters.get(cluster).map(|c| (**c).clone()))
         .unwrap_or_else(|| ClusterState::new(cluster));
     let ns = &cx.config.namespace;
     let keys = kvs

@@ -37,7 +37,7 @@ fn config_u64(c: &ClusterState, key: &str) -> Option<u64> {
 }
 
 fn sync_mode(c: &ClusterState) -> bool {
-    match c.dcs.config_value().and_then(|v| v.get("synchronous_mode")) {
+    match c.dcs.config_doc().and_then(|d| d.synchronous_mode()) {
         Some(serde_json::Value::Bool(b)) => *b,
         Some(serde_json::Value::String(s)) => {
             matches!(s.to_ascii_lowercase().as_str(), "on" | "true" | "quorum")

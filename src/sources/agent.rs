@@ -209,7 +209,7 @@ async fn round(
             match r {
                 Ok(report) => {
                     round.answered();
-                    c.backups = Some(Sourced::new(report, SourceId::Agent, now));
+                    c.backups = Some(Box::new(Sourced::new(report, SourceId::Agent, now)));
                     c.backups_error = None;
                 }
                 Err(e) => {

@@ -60,11 +60,10 @@ pub async fn run(scope: Scope, model: ModelHandle) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSnap {
     pub view: ClusterView,
-    /// The DCS config as compact JSON (`None` when absent or unreadable):
-    /// a decoded copy of every cluster's config was the largest part of a
-    /// console's memory over a big fleet; it is decoded again only when it
-    /// changed.
-    pub config: Option<String>,
+    /// The DCS config as compact JSON (`None` when absent or unreadable),
+    /// shared with the model (see `model::config_doc`); decoded again only
+    /// when it changed.
+    pub config: Option<Arc<str>>,
 }
 
 /// What the diff needs from the model: never the event log itself.
@@ -86,7 +85,7 @@ type Versioned = (u64, Arc<ClusterSnap>);
 fn snap_of(c: &ClusterState) -> Arc<ClusterSnap> {
     Arc::new(ClusterSnap {
         view: cluster_view(c),
-        config: c.dcs.config_value().map(Value::to_string),
+        config: c.dcs.config_doc().map(|d| d.text().clone()),
     })
 }
 
@@ -319,7 +318,7 @@ fn cluster_diff(p: &ClusterSnap, n: &ClusterSnap, out: &mut Vec<EventKind>) {
             out.push(K::Readable { key: k.clone() });
         }
     }
-    let decoded = |t: &Option<String>| {
+    let decoded = |t: &Option<Arc<str>>| {
         t.as_deref()
             .and_then(|t| serde_json::from_str::<Value>(t).ok())
     };

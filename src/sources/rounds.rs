@@ -38,7 +38,7 @@ impl Rounds {
             m.clusters
                 .values()
                 .filter(|c| scope.includes(&c.name))
-                .any(&pending)
+                .any(|c| pending(c))
         })
         .await
     }

@@ -111,7 +111,7 @@ impl Scope {
         };
         names
             .into_iter()
-            .filter_map(|n| m.clusters.get(n))
+            .filter_map(|n| m.clusters.get(n).map(|c| &**c))
             .filter(|c| self.picks(m, &c.name, lane))
             .collect()
     }

@@ -542,7 +542,11 @@ impl Dialog {
 
 /// The cluster the dialog acts on, as the model has it now.
 pub fn current<'m>(model: &'m Model, d: &Dialog) -> Option<&'m ClusterState> {
-    model.clusters.get(&d.cluster).filter(|c| !c.dcs.is_empty())
+    model
+        .clusters
+        .get(&d.cluster)
+        .map(|c| &**c)
+        .filter(|c| !c.dcs.is_empty())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub fn cluster<'m>(model: &'m Model, ui: &Ui) -> Option<&'m ClusterState> {
     model
         .clusters
         .get(ui.cluster.as_deref()?)
+        .map(|c| &**c)
         .filter(|c| !c.dcs.is_empty())
 }
 

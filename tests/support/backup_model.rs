@@ -68,7 +68,8 @@ pub fn report(info: &str, drop: &[&str]) -> BackupReport {
 
 pub fn model(r: Option<BackupReport>) -> Model {
     let mut m = Model::new("/pg/");
-    m.clusters.insert("pg-test".into(), cluster(|_| {}));
+    m.clusters
+        .insert("pg-test".into(), Box::new(cluster(|_| {})));
     m.source_mut(SourceId::Etcd)
         .ok(now() - Duration::from_secs(1));
     m.own_keys_read = true;
@@ -88,11 +89,11 @@ pub fn model(r: Option<BackupReport>) -> Model {
         );
     }
     if let Some(r) = r {
-        m.cluster_mut("pg-test").backups = Some(Sourced::new(
+        m.cluster_mut("pg-test").backups = Some(Box::new(Sourced::new(
             r,
             SourceId::Agent,
             now() - Duration::from_secs(3),
-        ));
+        )));
     }
     m
 }

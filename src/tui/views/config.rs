@@ -63,7 +63,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     };
     Paragraph::new(head).render(top, buf);
     let yaml = match c.dcs.config.as_ref().map(|e| &e.value) {
-        Some(crate::dcs::Decoded::Ok(cfg)) => serde_yaml::to_string(cfg).unwrap_or_default(),
+        Some(crate::dcs::Decoded::Ok(cfg)) => {
+            serde_yaml::to_string(cfg.value()).unwrap_or_default()
+        }
         Some(crate::dcs::Decoded::Unparseable { raw, error }) => {
             format!("! config unparseable: {error}\nraw: {raw}")
         }
