@@ -51,6 +51,8 @@ pub enum Needs {
     Rest,
     /// Also the SQL probes' lag figures, when credentials are configured.
     RestAndSql,
+    /// etcd, REST (roles) and every member's pgbouncer, when read at all.
+    Pools,
 }
 
 /// How long a one-shot command waits for its first complete picture.
@@ -163,6 +165,10 @@ impl Session {
             }
             if sql && self.scope.full(m, &c.name) && c.sql_pending() {
                 out.push(format!("SQL probes of {}", c.name));
+            }
+            let pools = needs == Needs::Pools && self.config.pgbouncer.is_some();
+            if pools && self.scope.full(m, &c.name) && c.pgbouncer_pending() {
+                out.push(format!("pgbouncers of {}", c.name));
             }
         }
         out

@@ -93,6 +93,12 @@ pub enum Command {
     /// holes), from the cluster's node agent.
     #[command(after_help = "Examples:\n  pgtui backups pg-test\n  pgtui backups pg-test -f json")]
     Backups(OneClusterArgs),
+    /// Each member's pgbouncer: pools (clients active and waiting, servers
+    /// active, idle and used, the longest wait), where each database
+    /// connects, and what is wrong (clients waiting, a pool pointing at
+    /// another host, paused, connections held from before a switchover).
+    #[command(after_help = "Examples:\n  pgtui pools pg-test\n  pgtui pools pg-test -f json")]
+    Pools(OneClusterArgs),
     /// The node agents' jobs (backups, restores) from etcd; `--follow`
     /// narrates one until it ends.
     #[command(after_help = "Examples:\n  pgtui jobs pg-test\n  pgtui jobs pg-test --follow")]

@@ -10,7 +10,7 @@ use crate::session::{not_found, one_cluster, Needs, Session};
 use crate::sources::Scope;
 use serde::Serialize;
 
-async fn load(
+pub(crate) async fn load(
     config: Config,
     cluster: &Option<String>,
     needs: Needs,
@@ -22,7 +22,7 @@ async fn load(
     Ok((session, name))
 }
 
-fn with_cluster<R>(
+pub(crate) fn with_cluster<R>(
     s: &Session,
     name: &str,
     f: impl FnOnce(&ClusterState) -> R,
@@ -66,7 +66,7 @@ fn not_current(s: &Session, name: &str) -> Option<String> {
 
 /// After printing: a stale or partial answer exits [`ExitCode::Stale`]
 /// unless `--allow-stale`.
-fn finish(s: &Session, name: &str) -> anyhow::Result<()> {
+pub(crate) fn finish(s: &Session, name: &str) -> anyhow::Result<()> {
     match not_current(s, name) {
         Some(why) if !s.config.allow_stale => Err(CliError::new(
             ExitCode::Stale,
@@ -101,7 +101,7 @@ fn require_key(s: &Session, name: &str, key: &str, known: bool) -> anyhow::Resul
     Ok(())
 }
 
-fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String) {
+pub(crate) fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce() -> String) {
     match format {
         Format::Json => outln!("{}", serde_json::to_string(value).expect("serialisable")),
         Format::Yaml => out!("{}", serde_yaml::to_string(value).expect("serialisable")),

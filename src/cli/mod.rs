@@ -13,6 +13,7 @@ pub mod list;
 pub mod op_args;
 pub mod op_report;
 pub mod ops;
+pub mod pools;
 pub mod render;
 pub mod restore;
 

@@ -8,6 +8,7 @@
 pub mod dcs_url;
 pub mod file;
 pub mod patroni_file;
+pub mod pgbouncer;
 pub mod resolve;
 pub mod secret;
 pub mod settings;
@@ -17,6 +18,7 @@ pub mod userinfo;
 
 pub use resolve::{resolve, Inputs};
 pub use secret::Secret;
+pub use pgbouncer::PgbouncerConfig;
 pub use sql::{SqlConfig, SqlTls, SslMode};
 
 use settings::HaproxySettings;
@@ -122,6 +124,8 @@ pub struct Config {
     pub etcd: EtcdConfig,
     pub rest: RestConfig,
     pub sql: Option<SqlConfig>,
+    /// `None`: `[pgbouncer] enabled = false`, or no SQL login to use.
+    pub pgbouncer: Option<PgbouncerConfig>,
     pub agent: AgentClientConfig,
     pub haproxy: BTreeMap<String, HaproxySettings>,
     pub theme: Option<String>,

@@ -238,6 +238,7 @@ pub fn resolve(
     };
 
     let sql = super::sql::sql_config(&settings, &file, &rest, env)?;
+    let pgbouncer = super::pgbouncer::pgbouncer_config(&settings, sql.as_ref(), env)?;
     let local_rest_url = restapi.connect_address.clone().map(|a| {
         let scheme = if restapi.certfile.is_some() {
             "https"
@@ -279,6 +280,7 @@ pub fn resolve(
         etcd,
         rest,
         sql,
+        pgbouncer,
         haproxy: settings.haproxy.clone(),
         theme: inputs.theme.clone().or(settings.theme.clone()),
         read_only: super::ReadOnly {

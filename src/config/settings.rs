@@ -18,6 +18,7 @@ pub struct Settings {
     #[serde(default)]
     pub rest: RestSettings,
     pub sql: Option<SqlSettings>,
+    pub pgbouncer: Option<super::pgbouncer::PgbouncerSettings>,
     /// Per cluster name.
     #[serde(default)]
     pub haproxy: BTreeMap<String, HaproxySettings>,

@@ -75,6 +75,19 @@ pub struct LabHaproxy {
     pub services: BTreeMap<String, u16>,
 }
 
+/// One pgbouncer (one per pg-test node): the admin console takes the
+/// superuser (`admin_users`) and `stats_user` (`stats_users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabPgbouncer {
+    pub node: String,
+    pub host: String,
+    pub port: u16,
+    pub stats_user: String,
+    pub stats_password: String,
+    /// A database whose pool has one server connection.
+    pub saturable_db: String,
+}
+
 /// Everything a user of the lab needs to reach it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabInfo {
@@ -105,6 +118,9 @@ pub struct LabInfo {
     pub etcd_root_password: Option<String>,
     pub clusters: Vec<LabCluster>,
     pub haproxy: Vec<LabHaproxy>,
+    /// The pgbouncers, one per pg-test node.
+    #[serde(default)]
+    pub pgbouncer: Vec<LabPgbouncer>,
     pub rest_user: String,
     pub rest_password: String,
     pub superuser: String,
@@ -221,6 +237,19 @@ impl LabInfo {
                 services: services.clone(),
             })
             .collect();
+        let pgbouncer = layout
+            .test_cluster()
+            .members
+            .iter()
+            .map(|m| LabPgbouncer {
+                node: m.name.clone(),
+                host: m.host.clone(),
+                port: super::pgbouncer::PORT,
+                stats_user: secrets.stats_user.clone(),
+                stats_password: secrets.stats_password.clone(),
+                saturable_db: super::pgbouncer::SATURABLE.into(),
+            })
+            .collect();
         let auth = |v: &String| hardened.then(|| v.clone());
         LabInfo {
             dir: layout.dir.clone(),
@@ -236,6 +265,7 @@ impl LabInfo {
             etcd_root_password: auth(&secrets.etcd_root_password),
             clusters,
             haproxy,
+            pgbouncer,
             rest_user: secrets.rest_user.clone(),
             rest_password: secrets.rest_password.clone(),
             superuser: secrets.superuser.clone(),

@@ -2,11 +2,11 @@
 //!
 //! Start order: checks → lab dir and config files → (hardened: the private
 //! CA and certificates) → etcd (wait healthy) → (hardened: etcd users, role,
-//! `auth enable`) → the first Patroni of each cluster and the HAProxies →
-//! the other members once pg-test's `initialize` key is claimed → wait for
-//! both leaders → then, in
-//! parallel, pgBackRest stanzas + full backups and replicas streaming +
-//! HAProxy routing → `pgbackrest info` check → `LAB/lab.json`.
+//! `auth enable`) → the first Patroni of each cluster, the HAProxies and the
+//! pgbouncers → the other members once pg-test's `initialize` key is
+//! claimed → wait for both leaders → then, in parallel, pgBackRest stanzas
+//! + full backups and replicas streaming + HAProxy routing, then the
+//! pgbouncers answering → `pgbackrest info` check → `LAB/lab.json`.
 //! Any failure (or dropping the start future) tears down what was started.
 
 use super::error::LabError;
@@ -18,7 +18,8 @@ use super::spec::{LabSpec, Layout, PgNode};
 use std::sync::Arc;
 
 use super::{
-    agent, control, etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, prereq, tls,
+    agent, control, etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, pgbouncer, prereq,
+    tls,
 };
 
 /// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
@@ -71,6 +72,7 @@ fn write_configs(
             &haproxy::config(layout, n, s, prometheus),
         )?;
     }
+    pgbouncer::write_configs(layout, s)?;
     write(
         &layout.patronictl_yaml(),
         &patroni_conf::patronictl_yaml(layout, s)?,
@@ -201,6 +203,7 @@ async fn bring_up(
         .collect();
     patroni::start(sup, layout, &spec.patroni, &firsts).await?;
     haproxy::start(sup, layout).await?;
+    pgbouncer::start(sup, layout).await?;
     patroni::wait_bootstrap_claimed(sup, layout, secrets, deadline, test).await?;
     patroni::start(sup, layout, &spec.patroni, &rest).await?;
     let (test_leader, meta_leader) = tokio::try_join!(
@@ -230,6 +233,8 @@ async fn bring_up(
         progress("replicas streaming");
         haproxy::wait_routing(sup, layout, &http, deadline, secrets, &test_leader.name).await?;
         progress("haproxy routing converged");
+        pgbouncer::wait_ready(sup, layout, deadline).await?;
+        progress("pgbouncers answering");
         Ok::<(), LabError>(())
     };
     tokio::try_join!(backups, routing)?;

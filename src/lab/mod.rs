@@ -8,6 +8,8 @@
 //!   (pg-meta-1 on `.10`), namespace `/pg/`, PostgreSQL 15 on :5432, REST :8008;
 //! - one HAProxy per pg-test node (:5433 primary, :5434 replica, :5436
 //!   default, :5438 offline, stats :9101);
+//! - one pgbouncer per pg-test node (:6432, Pigsty's layout: see the
+//!   `pgbouncer` module);
 //! - a pgBackRest repo with stanzas `pg-test` and `pg-meta` and a full backup;
 //! - a node agent (`pgtui agent`) beside every Patroni, on :8010;
 //! - a control socket (`LAB/run/control.sock`, `pgtui lab ctl`) that stops,
@@ -34,6 +36,7 @@ mod lifecycle;
 mod patroni;
 mod patroni_conf;
 mod pgbackrest;
+mod pgbouncer;
 mod prereq;
 mod proc;
 mod ready;

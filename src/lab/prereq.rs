@@ -25,6 +25,7 @@ pub(crate) fn check_binaries(flavor: &PatroniFlavor, style: LabStyle) -> Result<
         (ETCD.into(), "etcd-server"),
         (ETCDCTL.into(), "etcd-client"),
         (HAPROXY.into(), "haproxy"),
+        (super::pgbouncer::BIN.into(), "pgbouncer"),
         (PGBACKREST.into(), "pgbackrest"),
         (Path::new(PG_BIN).join("postgres"), "postgresql-15"),
         (Path::new(PG_BIN).join("initdb"), "postgresql-15"),
@@ -44,6 +45,7 @@ pub(crate) fn check_binaries(flavor: &PatroniFlavor, style: LabStyle) -> Result<
             "etcd-client",
             "patroni",
             "haproxy",
+            "pgbouncer",
             "pgbackrest",
             "postgresql-15",
             "openssl",
@@ -113,6 +115,10 @@ pub(crate) fn check_ports(layout: &Layout) -> Result<(), LabError> {
         for &port in &haproxy_ports {
             wanted.push((format!("haproxy {}", n.name), addr(&n.host, port)));
         }
+        wanted.push((
+            super::pgbouncer::component(n),
+            addr(&n.host, super::pgbouncer::PORT),
+        ));
     }
     for (component, a) in wanted {
         if let Err(e) = TcpListener::bind(&a) {

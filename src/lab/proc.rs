@@ -42,6 +42,8 @@ pub(crate) enum Kind {
     Etcd,
     Patroni,
     Haproxy,
+    /// The pgbouncers beside each PostgreSQL.
+    Pooler,
     /// The node agents (`pgtui agent`).
     Agent,
     /// A one-shot command (pgbackrest) the runner waits for.

@@ -30,6 +30,7 @@ impl Supervisor {
         self.stop_kind(Kind::Agent, Signal::SIGTERM, Duration::from_secs(10));
         self.stop_kind(Kind::Patroni, Signal::SIGTERM, Duration::from_secs(45));
         self.stop_kind(Kind::Haproxy, Signal::SIGTERM, Duration::from_secs(10));
+        self.stop_kind(Kind::Pooler, Signal::SIGTERM, Duration::from_secs(10));
         self.stop_kind(Kind::Etcd, Signal::SIGTERM, Duration::from_secs(15));
         for d in &self.data_dirs {
             kill_postmaster(d);

@@ -41,7 +41,15 @@ pub struct DcsCluster {
     /// Per key (`members/x`, `config`): the fields whose text held
     /// characters a terminal would obey, escaped on the way in.
     pub escaped: BTreeMap<String, Vec<String>>,
+    /// Leaders this process saw lose the leader key, and when, newest
+    /// last (at most [`FORMER_LEADERS`]). Not a key: kept across re-lists,
+    /// so connections opened while a member led can be told from those
+    /// opened since (Patroni's history names the new leader only
+    /// sometimes, and never the first one).
+    pub former_leaders: Vec<(String, SystemTime)>,
 }
+
+pub const FORMER_LEADERS: usize = 8;
 
 impl DcsCluster {
     pub fn is_empty(&self) -> bool {
@@ -72,9 +80,15 @@ impl DcsCluster {
         source: SourceId,
         at: SystemTime,
     ) {
-        let known = std::mem::take(self);
+        let mut known = std::mem::take(self);
+        self.former_leaders = std::mem::take(&mut known.former_leaders);
         for (kind, bytes, rev) in keys {
             self.apply(&kind, Some(bytes), rev, source, at);
+        }
+        if let Some(old) = known.leader_name() {
+            if self.leader_name() != Some(old) {
+                self.lost_leader(old.to_string(), at);
+            }
         }
         for (name, e) in self.members.iter_mut() {
             if let Some(old) = known.members.get(name) {
@@ -111,6 +125,16 @@ impl DcsCluster {
                     at,
                 })
             });
+        }
+        if *kind == KeyKind::Leader {
+            if let Some(old) = self.leader_name().map(str::to_string) {
+                let same = bytes.is_some_and(|b| {
+                    std::str::from_utf8(b).is_ok_and(|s| s.trim() == old)
+                });
+                if !same {
+                    self.lost_leader(old, at);
+                }
+            }
         }
         let Some(bytes) = bytes else {
             self.escaped.remove(&kind.tail());
@@ -178,6 +202,12 @@ impl DcsCluster {
         }
     }
 
+    fn lost_leader(&mut self, name: String, at: SystemTime) {
+        self.former_leaders.push((name, at));
+        let extra = self.former_leaders.len().saturating_sub(FORMER_LEADERS);
+        self.former_leaders.drain(..extra);
+    }
+
     pub fn leader_name(&self) -> Option<&str> {
         self.leader
             .as_ref()
@@ -242,6 +272,12 @@ pub struct ClusterState {
     pub rest: BTreeMap<String, Sourced<RestStatus>>,
     /// Last REST error per member (unreachable, auth...).
     pub rest_errors: BTreeMap<String, (SystemTime, String)>,
+    /// Each member's pgbouncer (its admin console), and the last failure
+    /// to read it.
+    pub pgbouncer: BTreeMap<String, Sourced<super::pgbouncer::Pgbouncer>>,
+    pub pgbouncer_errors: BTreeMap<String, (SystemTime, String)>,
+    /// Members where no pgbouncer listens, and none ever answered.
+    pub pgbouncer_absent: std::collections::BTreeSet<String>,
     /// SQL probe results per member.
     pub sql: BTreeMap<String, Sourced<SqlMember>>,
     /// Last SQL error per member (refused, login rejected...).
@@ -297,6 +333,16 @@ impl ClusterState {
         self.dcs.members.iter().filter_map(|(n, e)| {
             let (h, p) = e.value.ok()?.host_port();
             Some((n, h?, p.unwrap_or(5432)))
+        })
+    }
+
+    /// A member whose pgbouncer has neither answered, failed, nor been
+    /// found absent yet.
+    pub fn pgbouncer_pending(&self) -> bool {
+        self.sql_targets().any(|(n, _, _)| {
+            !self.pgbouncer.contains_key(n)
+                && !self.pgbouncer_errors.contains_key(n)
+                && !self.pgbouncer_absent.contains(n)
         })
     }
 

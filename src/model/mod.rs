@@ -17,6 +17,8 @@ pub mod haproxy;
 pub mod health;
 pub mod lag;
 pub mod lock;
+pub mod pgbouncer;
+pub mod pgbouncer_flags;
 pub mod member_state;
 pub mod rest;
 pub mod role;

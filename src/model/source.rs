@@ -11,6 +11,8 @@ pub enum SourceId {
     Sql,
     Haproxy,
     Agent,
+    /// The pgbouncers' admin consoles.
+    Pgbouncer,
 }
 
 impl SourceId {
@@ -21,6 +23,7 @@ impl SourceId {
             SourceId::Sql => "sql",
             SourceId::Haproxy => "haproxy",
             SourceId::Agent => "agent",
+            SourceId::Pgbouncer => "pgbouncer",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod haproxy;
 pub mod haproxy_cfg;
 pub mod pg_connect;
 pub mod pg_tls;
+pub mod pgbouncer;
 pub mod rest;
 pub mod rest_fallback;
 pub mod rounds;
@@ -100,6 +101,13 @@ pub fn spawn_all(
         scope.clone(),
         model.clone(),
     )));
+    if let Some(p) = &config.pgbouncer {
+        tasks.push(tokio::spawn(pgbouncer::run(
+            p.clone(),
+            scope.clone(),
+            model.clone(),
+        )));
+    }
     if let Some(sql) = &config.sql {
         tasks.push(tokio::spawn(sql::run(sql.clone(), scope, model.clone())));
     }

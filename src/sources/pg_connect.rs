@@ -28,6 +28,8 @@ pub enum PgConnectError {
         user: String,
         addr: String,
         reason: String,
+        /// Nothing listens there (the OS refused the connection).
+        refused: bool,
     },
 }
 
@@ -51,6 +53,18 @@ pub fn reason(e: &tokio_postgres::Error) -> String {
 fn login_rejected(e: &tokio_postgres::Error) -> Option<String> {
     let code = e.code()?.code();
     code.starts_with("28").then(|| code.to_string())
+}
+
+/// The OS refused the connection: by the I/O error's kind, not its words.
+fn refused(e: &tokio_postgres::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        src = s.source();
+    }
+    false
 }
 
 /// Connects as the configured user; the connection's driver runs on its
@@ -116,6 +130,7 @@ pub async fn connect(
             user: cfg.user.clone(),
             addr: addr.clone(),
             reason: why,
+            refused: refused(&e),
         }
     })?;
     tokio::spawn(async move {
