@@ -8,6 +8,7 @@ pub mod console_e2e;
 pub mod console_ops;
 pub mod hardened;
 pub mod ops;
+pub mod pools;
 pub mod reconcile;
 pub mod rest_tap;
 // Only the labs that expand `restore_lab_tests!` call into it.
@@ -559,6 +560,7 @@ macro_rules! all_lab_suite_tests {
             agents_register_and_backups_agree_with_pgbackrest => lab_suite::backups::agents_register_and_backups_agree_with_pgbackrest,
             a_missing_archived_segment_is_a_hole_in_the_window => lab_suite::backups::a_missing_archived_segment_is_a_hole_in_the_window,
             restore_dry_run_plans_from_the_lab_backups => lab_suite::backups::restore_dry_run_plans_from_the_lab_backups,
+            pools_show_a_saturated_pool_and_its_waiting_client => lab_suite::pools::pools_show_a_saturated_pool_and_its_waiting_client,
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
         }
     };
