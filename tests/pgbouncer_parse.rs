@@ -2,38 +2,15 @@
 //! (`tests/fixtures/pgbouncer/`, pgbouncer 1.18: one pool saturated with a
 //! client waiting), and the flags judged from them.
 
+#[path = "support/pgbouncer_tables.rs"]
+mod pgbouncer_tables;
+
+use pgbouncer_tables::{recorded, table};
 use pgtui::dcs::KeyKind;
 use pgtui::model::pgbouncer::{parse_time, Pgbouncer, Table};
 use pgtui::model::pgbouncer_flags::{flags, PoolFlag, WAIT_ALARM};
 use pgtui::model::{ClusterState, SourceId, Sourced};
 use std::time::{Duration, SystemTime};
-
-fn table(name: &str) -> Table {
-    let path = format!("{}/tests/fixtures/pgbouncer/show-{name}.csv", env!("CARGO_MANIFEST_DIR"));
-    let mut r = csv::Reader::from_path(&path).unwrap();
-    let columns = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| {
-            rec.unwrap()
-                .iter()
-                .map(|v| Some(v.to_string()))
-                .collect()
-        })
-        .collect();
-    Table { columns, rows }
-}
-
-fn recorded() -> Pgbouncer {
-    Pgbouncer::from_tables(
-        &table("pools"),
-        &table("databases"),
-        &table("clients"),
-        &table("servers"),
-        &table("config"),
-        &table("version"),
-    )
-}
 
 fn at(s: &str) -> SystemTime {
     parse_time(s).unwrap()
@@ -47,12 +24,23 @@ fn the_recorded_answers_read_into_pools_databases_and_connections() {
     assert_eq!(p.default_pool_size, Some(20));
     let sat = p.pools.iter().find(|p| p.database == "pgtui_sat").unwrap();
     assert_eq!((sat.cl_active, sat.cl_waiting, sat.sv_active), (1, 1, 1));
-    assert!((sat.maxwait_secs - 2.990362).abs() < 1e-6, "{}", sat.maxwait_secs);
+    assert!(
+        (sat.maxwait_secs - 2.990362).abs() < 1e-6,
+        "{}",
+        sat.maxwait_secs
+    );
     assert_eq!(sat.pool_mode.as_deref(), Some("transaction"));
     let db = p.database("pgtui_sat").unwrap();
     assert_eq!(db.host.as_deref(), Some("127.0.12.11"));
-    assert_eq!((db.pool_size, db.paused, db.disabled), (Some(1), false, false));
-    assert_eq!(p.database("pgbouncer").unwrap().host, None, "the admin console has no host");
+    assert_eq!(
+        (db.pool_size, db.paused, db.disabled),
+        (Some(1), false, false)
+    );
+    assert_eq!(
+        p.database("pgbouncer").unwrap().host,
+        None,
+        "the admin console has no host"
+    );
     // Clients are counted by pool and state, with the oldest connect time.
     let waiting = p
         .clients
@@ -63,14 +51,25 @@ fn the_recorded_answers_read_into_pools_databases_and_connections() {
     assert_eq!(waiting.oldest, Some(at("2026-12-06 15:08:07 UTC")));
     let servers: i64 = p.servers.iter().map(|c| c.count).sum();
     assert_eq!(servers, 2);
-    assert!(p.servers.iter().all(|c| c.addr.as_deref() == Some("127.0.12.11")));
-    assert_eq!(p.clients_total(), 3, "the admin console's own client is not counted");
+    assert!(p
+        .servers
+        .iter()
+        .all(|c| c.addr.as_deref() == Some("127.0.12.11")));
+    assert_eq!(
+        p.clients_total(),
+        3,
+        "the admin console's own client is not counted"
+    );
 }
 
 #[test]
 fn a_missing_column_reads_as_absent_not_as_zero_pools() {
     let mut pools = table("pools");
-    let i = pools.columns.iter().position(|c| c == "maxwait_us").unwrap();
+    let i = pools
+        .columns
+        .iter()
+        .position(|c| c == "maxwait_us")
+        .unwrap();
     pools.columns.remove(i);
     for r in &mut pools.rows {
         r.remove(i);
@@ -97,11 +96,21 @@ fn cluster(p: Pgbouncer, leader: &str) -> ClusterState {
             i + 1,
             i + 1
         );
-        c.dcs
-            .apply(&KeyKind::Member(n.to_string()), Some(v.as_bytes()), 1, SourceId::Etcd, t);
+        c.dcs.apply(
+            &KeyKind::Member(n.to_string()),
+            Some(v.as_bytes()),
+            1,
+            SourceId::Etcd,
+            t,
+        );
     }
-    c.dcs
-        .apply(&KeyKind::Leader, Some(leader.as_bytes()), 2, SourceId::Etcd, t);
+    c.dcs.apply(
+        &KeyKind::Leader,
+        Some(leader.as_bytes()),
+        2,
+        SourceId::Etcd,
+        t,
+    );
     c.pgbouncer
         .insert("pg-test-1".into(), Sourced::new(p, SourceId::Pgbouncer, t));
     c
@@ -112,23 +121,42 @@ fn clients_waiting_past_the_alarm_are_flagged_and_below_it_are_not() {
     let c = cluster(recorded(), "pg-test-1");
     let f = flags(&c, WAIT_ALARM);
     assert_eq!(f.len(), 1, "{f:?}");
-    assert!(matches!(&f[0], PoolFlag::Waiting { database, clients: 1, .. } if database == "pgtui_sat"));
+    assert!(
+        matches!(&f[0], PoolFlag::Waiting { database, clients: 1, .. } if database == "pgtui_sat")
+    );
     assert!(f[0].is_alarm());
     assert!(f[0].to_string().contains("pool is full"), "{}", f[0]);
-    assert!(flags(&c, Duration::from_secs(5)).is_empty(), "2.99 s is under a 5 s alarm");
+    assert!(
+        flags(&c, Duration::from_secs(5)).is_empty(),
+        "2.99 s is under a 5 s alarm"
+    );
 }
 
 #[test]
 fn a_pool_elsewhere_a_paused_database_and_an_unreachable_pgbouncer_are_flagged() {
     let mut p = recorded();
-    p.databases.iter_mut().find(|d| d.name == "postgres").unwrap().host = Some("10.9.9.9".into());
-    p.databases.iter_mut().find(|d| d.name == "pgtui_sat").unwrap().paused = true;
+    p.databases
+        .iter_mut()
+        .find(|d| d.name == "postgres")
+        .unwrap()
+        .host = Some("10.9.9.9".into());
+    p.databases
+        .iter_mut()
+        .find(|d| d.name == "pgtui_sat")
+        .unwrap()
+        .paused = true;
     let mut c = cluster(p, "pg-test-1");
     c.pgbouncer_errors.insert(
         "pg-test-2".into(),
-        (SystemTime::now(), "SQL connect to 127.0.12.12:6432 timed out after 2000 ms".into()),
+        (
+            SystemTime::now(),
+            "SQL connect to 127.0.12.12:6432 timed out after 2000 ms".into(),
+        ),
     );
-    let kinds: Vec<&str> = flags(&c, Duration::from_secs(60)).iter().map(|f| f.kind()).collect();
+    let kinds: Vec<&str> = flags(&c, Duration::from_secs(60))
+        .iter()
+        .map(|f| f.kind())
+        .collect();
     assert_eq!(kinds, ["unreachable", "paused", "pool_elsewhere"]);
     // A local or Unix-socket host sits beside its member.
     let mut p = recorded();
@@ -142,12 +170,24 @@ fn connections_from_before_a_member_lost_the_lead_are_flagged_until_they_drain()
     let mut c = cluster(recorded(), "pg-test-1");
     // pg-test-1 loses the leader key after every recorded connection began.
     let lost = at("2026-12-06 15:09:00 UTC");
-    c.dcs
-        .apply(&KeyKind::Leader, Some(b"pg-test-2"), 3, SourceId::Etcd, lost);
+    c.dcs.apply(
+        &KeyKind::Leader,
+        Some(b"pg-test-2"),
+        3,
+        SourceId::Etcd,
+        lost,
+    );
     assert_eq!(c.dcs.former_leaders, vec![("pg-test-1".to_string(), lost)]);
     let f = flags(&c, Duration::from_secs(60));
     assert!(
-        matches!(&f[..], [PoolFlag::FromFormerLeader { clients: 3, servers: 2, .. }]),
+        matches!(
+            &f[..],
+            [PoolFlag::FromFormerLeader {
+                clients: 3,
+                servers: 2,
+                ..
+            }]
+        ),
         "{f:?}"
     );
     assert!(f[0].to_string().contains("now reach a replica"), "{}", f[0]);

@@ -95,7 +95,11 @@ fn table(out: &Out) -> String {
             continue;
         };
         if p.pools.iter().all(|p| p.database == ADMIN_DB) {
-            rows.push(vec![m.member.clone(), m.role.clone(), "(no pools yet)".into()]);
+            rows.push(vec![
+                m.member.clone(),
+                m.role.clone(),
+                "(no pools yet)".into(),
+            ]);
         }
         for pool in p.pools.iter().filter(|p| p.database != ADMIN_DB) {
             let size = p
@@ -119,8 +123,17 @@ fn table(out: &Out) -> String {
     }
     let mut s = simple_table(
         &[
-            "Member", "Role", "Pool", "Cl act", "Cl wait", "Sv act", "Sv idle", "Sv used",
-            "Maxwait s", "Size", "Mode",
+            "Member",
+            "Role",
+            "Pool",
+            "Cl act",
+            "Cl wait",
+            "Sv act",
+            "Sv idle",
+            "Sv used",
+            "Maxwait s",
+            "Size",
+            "Mode",
         ],
         rows,
         &[3, 4, 5, 6, 7, 8, 9],
@@ -153,7 +166,11 @@ pub async fn run(config: Config, args: OneClusterArgs) -> anyhow::Result<()> {
         )
         .into());
     };
-    let wait_alarm = config.pgbouncer.as_ref().map(|p| p.wait_alarm).unwrap_or_default();
+    let wait_alarm = config
+        .pgbouncer
+        .as_ref()
+        .map(|p| p.wait_alarm)
+        .unwrap_or_default();
     let (s, name) = load(config, &args.cluster, Needs::Pools).await?;
     let now = SystemTime::now();
     let out = with_cluster(&s, &name, |c| Out {

@@ -16,9 +16,9 @@ pub mod shape;
 pub mod sql;
 pub mod userinfo;
 
+pub use pgbouncer::PgbouncerConfig;
 pub use resolve::{resolve, Inputs};
 pub use secret::Secret;
-pub use pgbouncer::PgbouncerConfig;
 pub use sql::{SqlConfig, SqlTls, SslMode};
 
 use settings::HaproxySettings;

@@ -5,7 +5,7 @@
 //! `auth enable`) → the first Patroni of each cluster, the HAProxies and the
 //! pgbouncers → the other members once pg-test's `initialize` key is
 //! claimed → wait for both leaders → then, in parallel, pgBackRest stanzas
-//! + full backups and replicas streaming + HAProxy routing, then the
+//! with full backups, and replicas streaming with HAProxy routing, then the
 //! pgbouncers answering → `pgbackrest info` check → `LAB/lab.json`.
 //! Any failure (or dropping the start future) tears down what was started.
 

@@ -128,9 +128,8 @@ impl DcsCluster {
         }
         if *kind == KeyKind::Leader {
             if let Some(old) = self.leader_name().map(str::to_string) {
-                let same = bytes.is_some_and(|b| {
-                    std::str::from_utf8(b).is_ok_and(|s| s.trim() == old)
-                });
+                let same =
+                    bytes.is_some_and(|b| std::str::from_utf8(b).is_ok_and(|s| s.trim() == old));
                 if !same {
                     self.lost_leader(old, at);
                 }

@@ -17,9 +17,9 @@ pub mod haproxy;
 pub mod health;
 pub mod lag;
 pub mod lock;
+pub mod member_state;
 pub mod pgbouncer;
 pub mod pgbouncer_flags;
-pub mod member_state;
 pub mod rest;
 pub mod role;
 pub mod source;
@@ -69,6 +69,9 @@ pub struct Model {
     pub fleet_pending: bool,
     /// The fleet rows on screen, asked at the fleet's slow pace.
     pub on_screen: std::collections::BTreeSet<String>,
+    /// Clients waiting this long in a pgbouncer pool are an alarm (the
+    /// pgbouncer source sets it from the settings when it starts).
+    pub pgbouncer_wait_alarm: Option<std::time::Duration>,
     /// The last [`ClusterState::version`] given out.
     pub versions: u64,
     /// Bumped by every [`ModelHandle::update`], so what is derived from the

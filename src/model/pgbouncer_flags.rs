@@ -203,7 +203,11 @@ pub fn flags(c: &ClusterState, wait_alarm: Duration) -> Vec<PoolFlag> {
         }
         for d in p.databases.iter().filter(|d| d.name != ADMIN_DB) {
             let (member, database) = (member.clone(), d.name.clone());
-            if let Some(h) = d.host.as_deref().filter(|h| !is_local(h, beside.as_deref())) {
+            if let Some(h) = d
+                .host
+                .as_deref()
+                .filter(|h| !is_local(h, beside.as_deref()))
+            {
                 out.push(PoolFlag::Elsewhere {
                     member: member.clone(),
                     database: database.clone(),

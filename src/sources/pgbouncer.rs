@@ -39,7 +39,10 @@ impl PgbouncerError {
 
     /// Nothing listens there: the connection was refused.
     fn refused(&self) -> bool {
-        matches!(self, PgbouncerError::Connect(PgConnectError::Connect { refused: true, .. }))
+        matches!(
+            self,
+            PgbouncerError::Connect(PgConnectError::Connect { refused: true, .. })
+        )
     }
 }
 
@@ -170,6 +173,7 @@ pub async fn run(cfg: PgbouncerConfig, scope: Scope, model: ModelHandle) {
             return;
         }
     };
+    model.update_quiet(|m| m.pgbouncer_wait_alarm = Some(cfg.wait_alarm));
     let mut clients: HashMap<String, Client> = HashMap::new();
     let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
     let due = |m: &crate::model::Model| {

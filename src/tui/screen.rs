@@ -9,11 +9,12 @@ pub enum Screen {
     Config,
     Events,
     Backups,
+    Pools,
     Fleet,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 9] = [
         Screen::Cluster,
         Screen::Timeline,
         Screen::Replication,
@@ -21,6 +22,7 @@ impl Screen {
         Screen::Config,
         Screen::Events,
         Screen::Backups,
+        Screen::Pools,
         Screen::Fleet,
     ];
 
@@ -33,6 +35,7 @@ impl Screen {
             Screen::Config => "config",
             Screen::Events => "events",
             Screen::Backups => "backups",
+            Screen::Pools => "pools",
             Screen::Fleet => "fleet",
         }
     }

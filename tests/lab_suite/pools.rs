@@ -116,9 +116,17 @@ pub fn pools_show_a_saturated_pool_and_its_waiting_client(lab: &SharedLab) {
         .find(|d| d["name"] == db.as_str())
         .unwrap();
     assert_eq!(sat["pool_size"], 1);
-    assert_eq!(sat["host"], host.as_str(), "the pool connects beside its member");
+    assert_eq!(
+        sat["host"],
+        host.as_str(),
+        "the pool connects beside its member"
+    );
     assert!(
-        v["members"].as_array().unwrap().iter().all(|m| m["status"] == "ok"),
+        v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["status"] == "ok"),
         "every pg-test member has a pgbouncer: {v:#}"
     );
     // Once the clients are gone, so is the flag.
@@ -133,7 +141,11 @@ pub fn pools_show_a_saturated_pool_and_its_waiting_client(lab: &SharedLab) {
     }
     // pg-meta has no pgbouncer: absent, not an alarm, exit 0.
     let (v, out) = pools(lab, "pg-meta");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(v["members"][0]["status"], "absent", "{v:#}");
     assert_eq!(v["flags"], serde_json::json!([]), "{v:#}");
 }

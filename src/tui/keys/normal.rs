@@ -33,7 +33,7 @@ pub enum Action {
 
 pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('?')], action: Action::Help, hint: Some("help"), help: "show or hide this help", writes: false },
-    Binding { keys: &[Key::Char(':')], action: Action::Command, hint: Some("command"), help: "command palette: :cluster NAME, :fleet, :timeline, :services, :replication, :config, :events, :backups, :theme NAME, :q", writes: false },
+    Binding { keys: &[Key::Char(':')], action: Action::Command, hint: Some("command"), help: "command palette: :cluster NAME, :fleet, :timeline, :services, :replication, :config, :events, :backups, :pools, :theme NAME, :q", writes: false },
     Binding { keys: &[Key::Char('/')], action: Action::Filter, hint: Some("filter"), help: "filter rows (Esc clears); fleet: by name and is:HEALTH", writes: false },
     Binding { keys: &[Key::Esc], action: Action::Back, hint: Some("back"), help: "close help or palette, clear the filter, or go back", writes: false },
     Binding { keys: &[Key::Char('q'), Key::Ctrl('c')], action: Action::Quit, hint: Some("quit"), help: "quit pgtui", writes: false },
@@ -64,6 +64,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('5')], action: Action::Go(Screen::Config), hint: Some("config"), help: "Patroni dynamic config, pending restarts", writes: false },
     Binding { keys: &[Key::Char('6')], action: Action::Go(Screen::Events), hint: Some("events"), help: "every change seen, timestamped", writes: false },
     Binding { keys: &[Key::Char('7')], action: Action::Go(Screen::Backups), hint: Some("backups"), help: "backups: stanza, archiving, recoverable window and its holes, backup sets, jobs", writes: false },
+    Binding { keys: &[Key::Char('8')], action: Action::Go(Screen::Pools), hint: Some("pools"), help: "pgbouncer pools: clients active and waiting, servers, longest wait, and what is wrong", writes: false },
     Binding { keys: &[Key::Char('0')], action: Action::Go(Screen::Fleet), hint: Some("fleet"), help: "every cluster in the namespace", writes: false },
 ];
 
