@@ -181,6 +181,30 @@ impl SharedLab {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// pg-test's leader as patronictl names it now.
+    pub fn leader(&self) -> String {
+        let out = self.patronictl(&["list", "pg-test", "-f", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["Role"] == "Leader")
+            .and_then(|m| m["Member"].as_str())
+            .expect("a leader")
+            .to_string()
+    }
+
+    /// A pg-test member's address.
+    pub fn host(&self, member: &str) -> String {
+        self.info.clusters[0]
+            .members
+            .iter()
+            .find(|m| m.name == member)
+            .unwrap_or_else(|| panic!("no member {member}"))
+            .host
+            .clone()
+    }
+
     /// The lab agents' bearer token.
     pub fn agent_token(&self) -> String {
         let p = self

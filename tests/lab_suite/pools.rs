@@ -7,27 +7,6 @@ use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn leader(lab: &SharedLab) -> (String, String) {
-    let v: Value =
-        serde_json::from_slice(&lab.patronictl(&["list", "pg-test", "-f", "json"]).stdout).unwrap();
-    let name = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["Role"] == "Leader")
-        .and_then(|m| m["Member"].as_str())
-        .expect("a leader")
-        .to_string();
-    let host = lab.info.clusters[0]
-        .members
-        .iter()
-        .find(|m| m.name == name)
-        .unwrap()
-        .host
-        .clone();
-    (name, host)
-}
-
 /// psql through the pgbouncer on `host`, left running.
 fn through_pgbouncer(lab: &SharedLab, host: &str, db: &str, sql: &str) -> Child {
     let port = lab.info.pgbouncer[0].port.to_string();
@@ -70,7 +49,8 @@ fn waiting_flag(v: &Value, member: &str) -> bool {
 
 pub fn pools_show_a_saturated_pool_and_its_waiting_client(lab: &SharedLab) {
     let _x = lab.lock();
-    let (name, host) = leader(lab);
+    let name = lab.leader();
+    let host = lab.host(&name);
     let db = lab.info.pgbouncer[0].saturable_db.clone();
     let mut holder = through_pgbouncer(lab, &host, &db, "select pg_sleep(12)");
     std::thread::sleep(Duration::from_millis(500));

@@ -23,27 +23,11 @@ const STEPS: [&str; 8] = [
 
 /// Runs `q` on the leader (as patronictl names it now).
 fn sql(lab: &SharedLab, q: &str) -> String {
-    let v: Value =
-        serde_json::from_slice(&lab.patronictl(&["list", "pg-test", "-f", "json"]).stdout).unwrap();
-    let leader = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["Role"] == "Leader")
-        .and_then(|m| m["Member"].as_str())
-        .expect("a leader")
-        .to_string();
-    psql(lab, &host(lab, &leader), q)
+    psql(lab, &lab.host(&lab.leader()), q)
 }
 
 fn host(lab: &SharedLab, member: &str) -> String {
-    lab.info.clusters[0]
-        .members
-        .iter()
-        .find(|m| m.name == member)
-        .unwrap_or_else(|| panic!("no member {member}"))
-        .host
-        .clone()
+    lab.host(member)
 }
 
 fn markers_on(lab: &SharedLab, member: &str) -> String {
