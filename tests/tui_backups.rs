@@ -19,27 +19,13 @@ use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use sample_cluster::now;
-use screen_text::text;
+use screen_text::{find, text};
 use std::time::Duration;
 
 fn render(m: &Model, screen: Screen, w: u16, h: u16) -> Buffer {
     let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
     app.ui.screen = screen;
     app.render(Rect::new(0, 0, w, h), m, now())
-}
-
-fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
-    let a = buf.area;
-    for y in 0..a.height {
-        let row: Vec<&str> = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
-        let line = row.concat();
-        if let Some(i) = line.find(needle) {
-            // Columns, not bytes: count the cells before the match.
-            let x = line[..i].chars().count() as u16;
-            return (x, y);
-        }
-    }
-    panic!("{needle:?} not on screen:\n{}", text(buf));
 }
 
 #[test]

@@ -19,7 +19,7 @@ use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use sample_cluster::now;
-use screen_text::text;
+use screen_text::{find, text};
 use std::time::Duration;
 
 fn model() -> Model {
@@ -49,17 +49,6 @@ fn render(m: &Model, w: u16, h: u16) -> Buffer {
     let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
     app.ui.screen = Screen::Pools;
     app.render(Rect::new(0, 0, w, h), m, now())
-}
-
-fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
-    let a = buf.area;
-    for y in 0..a.height {
-        let line: String = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
-        if let Some(i) = line.find(needle) {
-            return (line[..i].chars().count() as u16, y);
-        }
-    }
-    panic!("{needle:?} not on screen:\n{}", text(buf));
 }
 
 #[test]

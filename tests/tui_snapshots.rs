@@ -14,7 +14,7 @@ use pgtui::tui::theme::Theme;
 use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use screen_text::text;
+use screen_text::{find, find_from, text};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -263,31 +263,6 @@ fn help_and_too_small() {
     for (w, h) in [(0, 0), (1, 1), (59, 11), (60, 12), (1000, 3)] {
         render(&normal(), Screen::Cluster, w, h, dark());
     }
-}
-
-/// The cell where `needle` starts.
-fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
-    find_from(buf, needle, 0)
-}
-
-/// The cell where `needle` starts, searching rows from `y0` on.
-fn find_from(buf: &Buffer, needle: &str, y0: u16) -> (u16, u16) {
-    let a = buf.area;
-    for y in y0..a.height {
-        let row: Vec<&str> = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
-        let line = row.concat();
-        if let Some(byte) = line.find(needle) {
-            // Map the byte offset back to a column.
-            let mut acc = 0;
-            for (x, s) in row.iter().enumerate() {
-                if acc == byte {
-                    return (x as u16, y);
-                }
-                acc += s.len();
-            }
-        }
-    }
-    panic!("{needle:?} not on screen:\n{}", text(buf));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! A rendered buffer as text, one trimmed line per row, for snapshots and
 //! for finding what a screen says.
+#![allow(dead_code)]
 
 use ratatui::buffer::Buffer;
 
@@ -15,4 +16,29 @@ pub fn text(buf: &Buffer) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The cell where `needle` starts.
+pub fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    find_from(buf, needle, 0)
+}
+
+/// The cell where `needle` starts, searching rows from `y0` on.
+pub fn find_from(buf: &Buffer, needle: &str, y0: u16) -> (u16, u16) {
+    let a = buf.area;
+    for y in y0..a.height {
+        let row: Vec<&str> = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
+        let line = row.concat();
+        if let Some(byte) = line.find(needle) {
+            // Map the byte offset back to a column.
+            let mut acc = 0;
+            for (x, s) in row.iter().enumerate() {
+                if acc == byte {
+                    return (x as u16, y);
+                }
+                acc += s.len();
+            }
+        }
+    }
+    panic!("{needle:?} not on screen:\n{}", text(buf));
 }
