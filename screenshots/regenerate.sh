@@ -63,6 +63,15 @@ shoot() { # theme key name
 
 console="$BIN --settings $WORK/settings.toml -c $CFG --cluster pg-test"
 leader() { "$CTL" -c "$CFG" list pg-test -f json | python3 -c 'import json,sys; print([m["Member"] for m in json.load(sys.stdin) if m["Role"]=="Leader"][0])'; }
+saturate() {
+  local host pw
+  host="$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([m["host"] for m in d["clusters"][0]["members"] if m["name"]==sys.argv[2]][0])' "$WORK/lab.json" "$(leader)")"
+  pw="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["superuser_password"])' "$WORK/lab.json")"
+  PGPASSWORD="$pw" psql -h "$host" -p 6432 -U postgres -d pgtui_sat -XAtqc "select pg_sleep(6)" >/dev/null 2>&1 &
+  sleep 0.5
+  PGPASSWORD="$pw" psql -h "$host" -p 6432 -U postgres -d pgtui_sat -XAtqc "select 1" >/dev/null 2>&1 &
+  sleep 2.5
+}
 n=0
 for theme in dark light high-contrast colorblind; do
   tmux new-session -d -s "$SESSION" -x 160 -y 48 "$console --theme $theme"
@@ -74,8 +83,11 @@ for theme in dark light high-contrast colorblind; do
   "$CTL" -c "$CFG" switchover pg-test --leader "$from" --candidate "$to" --force >/dev/null
   "$CTL" -c "$CFG" edit-config pg-test -p "shared_buffers=$((64 + 16 * n))MB" --force >/dev/null
   sleep 12
-  for s in "1 cluster" "2 timeline" "3 replication" "4 services" "5 config" "6 events" "7 backups" "0 fleet"; do
+  for s in "1 cluster" "2 timeline" "3 replication" "4 services" "5 config" "6 events" "7 backups" "8 pools" "0 fleet"; do
     set -- $s
+    # The pools screen with something to show: one client holds the only
+    # server connection of the leader's pgtui_sat pool, a second waits.
+    [ "$2" = pools ] && saturate
     shoot "$theme" "$1" "$2-$theme"
   done
   tmux send-keys -t "$SESSION" 1 '?'

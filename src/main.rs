@@ -66,7 +66,7 @@ async fn demo(g: GlobalArgs, args: DemoArgs) -> anyhow::Result<()> {
         spec.patroni = PatroniFlavor::Venv(args.patroni.clone().into());
     }
     eprintln!(
-        "starting lab {} in {} (etcd, Patroni, PostgreSQL, HAProxy, pgBackRest)…",
+        "starting lab {} in {} (etcd, Patroni, PostgreSQL, HAProxy, pgbouncer, pgBackRest)…",
         args.index,
         spec.dir.display()
     );

@@ -561,6 +561,7 @@ macro_rules! all_lab_suite_tests {
             a_missing_archived_segment_is_a_hole_in_the_window => lab_suite::backups::a_missing_archived_segment_is_a_hole_in_the_window,
             restore_dry_run_plans_from_the_lab_backups => lab_suite::backups::restore_dry_run_plans_from_the_lab_backups,
             pools_show_a_saturated_pool_and_its_waiting_client => lab_suite::pools::pools_show_a_saturated_pool_and_its_waiting_client,
+            pools_flag_connections_held_from_before_a_switchover => lab_suite::pools::pools_flag_connections_held_from_before_a_switchover,
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
         }
     };

@@ -1,6 +1,8 @@
-//! pgbouncer on the lab: a saturated pool and its waiting client, as
-//! `pgtui pools` shows them, read with the stats user from the settings'
-//! environment; a member without pgbouncer is "absent", not an alarm.
+//! pgbouncer on the lab, as `pgtui pools` shows it (read with the stats
+//! user from the settings' environment): a saturated pool and its waiting
+//! client; a member without pgbouncer is "absent", not an alarm; a client
+//! held across a switchover by the old leader's pgbouncer is flagged until
+//! it goes.
 
 use crate::common::SharedLab;
 use serde_json::Value;
@@ -128,4 +130,122 @@ pub fn pools_show_a_saturated_pool_and_its_waiting_client(lab: &SharedLab) {
     );
     assert_eq!(v["members"][0]["status"], "absent", "{v:#}");
     assert_eq!(v["flags"], serde_json::json!([]), "{v:#}");
+}
+
+/// patronictl switchover from the leader to `to`, then the cluster settled.
+fn switchover(lab: &SharedLab, from: &str, to: &str) {
+    let out = lab.patronictl(&[
+        "switchover",
+        "pg-test",
+        "--leader",
+        from,
+        "--candidate",
+        to,
+        "--force",
+    ]);
+    assert!(
+        out.status.success(),
+        "patronictl switchover: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (leader, _) = lab.settle();
+    assert_eq!(leader, to, "the switchover to {to} did not hold");
+}
+
+/// The `held_from_former_leader` flag of `member`: (clients, message).
+fn held_flag(v: &Value, member: &str) -> Option<String> {
+    v["flags"].as_array()?.iter().find_map(|f| {
+        (f["kind"] == "held_from_former_leader" && f["member"] == member)
+            .then(|| f["message"].as_str().unwrap_or("").to_string())
+    })
+}
+
+/// A client connected to the leader's pgbouncer stays connected (idle in
+/// transaction pooling) across a switchover: once its member no longer
+/// leads, `pgtui pools` flags it as held from when that member led, until
+/// the client goes. The one-shot command knows when the member stopped
+/// leading from Patroni's history, which names each switchover's new
+/// leader; so the member must have become leader by a recorded switchover
+/// first.
+pub fn pools_flag_connections_held_from_before_a_switchover(lab: &SharedLab) {
+    let _x = lab.lock();
+    let (leader, _) = lab.settle();
+    switchover(lab, &leader, &lab.candidates()[0]);
+    let (old, _) = lab.settle();
+    let host = lab.host(&old);
+    let port = lab.info.pgbouncer[0].port.to_string();
+    // An interactive psql, kept connected by its open stdin.
+    let mut client = Command::new("psql")
+        .args([
+            "-h",
+            &host,
+            "-p",
+            &port,
+            "-U",
+            &lab.info.superuser,
+            "-d",
+            "postgres",
+        ])
+        .args(["-XAtq"])
+        .env("PGPASSWORD", &lab.info.superuser_password)
+        .env("PGSSLMODE", "prefer")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run psql");
+    {
+        use std::io::Write;
+        let stdin = client.stdin.as_mut().unwrap();
+        writeln!(stdin, "select 1;").unwrap();
+    }
+    // Connected, and nothing flagged while its member leads.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (v, _) = pools(lab, "pg-test");
+        assert_eq!(
+            held_flag(&v, &old),
+            None,
+            "flagged while {old} leads: {v:#}"
+        );
+        let clients = v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["member"] == old.as_str())
+            .map(|m| m["pgbouncer"]["clients"].to_string())
+            .unwrap_or_default();
+        if clients.contains("\"postgres\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the client never showed: {v:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    switchover(lab, &old, &lab.candidates()[0]);
+    let (v, out) = pools(lab, "pg-test");
+    let flagged = held_flag(&v, &old);
+    // The client goes; so does the flag.
+    drop(client.stdin.take());
+    let _ = client.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let msg =
+        flagged.unwrap_or_else(|| panic!("no held flag for {old} after the switchover: {v:#}"));
+    assert!(
+        msg.contains("1 client(s)") && msg.contains("now reach a replica"),
+        "{msg}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (v, _) = pools(lab, "pg-test");
+        if held_flag(&v, &old).is_none() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the held flag stayed: {v:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
