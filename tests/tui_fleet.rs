@@ -19,7 +19,7 @@ use pgtui::tui::App;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use sample_cluster::{now, sample};
-use screen_text::text;
+use screen_text::{column, text};
 use std::time::Duration;
 
 fn put(m: &mut Model, key: &str, value: &str) {
@@ -139,14 +139,8 @@ fn cell(buf: &Buffer, cluster: &str, needle: &str) -> (u16, u16) {
         if !line.contains(&format!(" {cluster} ")) {
             continue;
         }
-        if let Some(byte) = line.find(needle) {
-            let mut acc = 0;
-            for (x, s) in row.iter().enumerate() {
-                if acc == byte {
-                    return (x as u16, y);
-                }
-                acc += s.len();
-            }
+        if let Some(x) = line.find(needle).and_then(|byte| column(&row, byte)) {
+            return (x, y);
         }
     }
     panic!("{needle:?} not on {cluster}'s row:\n{}", text(buf));

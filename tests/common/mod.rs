@@ -181,6 +181,26 @@ impl SharedLab {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// `patronictl switchover` of pg-test from `from` to `to`; panics with
+    /// patronictl's words when it fails.
+    pub fn switchover(&self, from: &str, to: &str) {
+        let out = self.patronictl(&[
+            "switchover",
+            "pg-test",
+            "--leader",
+            from,
+            "--candidate",
+            to,
+            "--force",
+        ]);
+        assert!(
+            out.status.success(),
+            "patronictl switchover: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// pg-test's leader as patronictl names it now.
     pub fn leader(&self) -> String {
         let out = self.patronictl(&["list", "pg-test", "-f", "json"]);

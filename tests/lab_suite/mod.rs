@@ -378,21 +378,7 @@ pub fn watch_prints_the_new_leader_after_a_switchover(lab: &SharedLab) {
     let old_tl = first["clusters"][0]["timeline"].as_i64().unwrap();
     let candidate = lab.candidates()[0].clone();
 
-    let out = lab.patronictl(&[
-        "switchover",
-        "pg-test",
-        "--leader",
-        &old_leader,
-        "--candidate",
-        &candidate,
-        "--force",
-    ]);
-    assert!(
-        out.status.success(),
-        "patronictl switchover: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.switchover(&old_leader, &candidate);
 
     let seen = wait_for(Duration::from_secs(60), || {
         let v = rx.recv_timeout(Duration::from_secs(1)).ok()?;

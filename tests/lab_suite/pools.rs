@@ -132,23 +132,9 @@ pub fn pools_show_a_saturated_pool_and_its_waiting_client(lab: &SharedLab) {
     assert_eq!(v["flags"], serde_json::json!([]), "{v:#}");
 }
 
-/// patronictl switchover from the leader to `to`, then the cluster settled.
+/// A switchover to `to`, then the cluster settled.
 fn switchover(lab: &SharedLab, from: &str, to: &str) {
-    let out = lab.patronictl(&[
-        "switchover",
-        "pg-test",
-        "--leader",
-        from,
-        "--candidate",
-        to,
-        "--force",
-    ]);
-    assert!(
-        out.status.success(),
-        "patronictl switchover: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    lab.switchover(from, to);
     let (leader, _) = lab.settle();
     assert_eq!(leader, to, "the switchover to {to} did not hold");
 }

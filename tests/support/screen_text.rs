@@ -29,16 +29,22 @@ pub fn find_from(buf: &Buffer, needle: &str, y0: u16) -> (u16, u16) {
     for y in y0..a.height {
         let row: Vec<&str> = (0..a.width).map(|x| buf[(x, y)].symbol()).collect();
         let line = row.concat();
-        if let Some(byte) = line.find(needle) {
-            // Map the byte offset back to a column.
-            let mut acc = 0;
-            for (x, s) in row.iter().enumerate() {
-                if acc == byte {
-                    return (x as u16, y);
-                }
-                acc += s.len();
-            }
+        if let Some(x) = line.find(needle).and_then(|byte| column(&row, byte)) {
+            return (x, y);
         }
     }
     panic!("{needle:?} not on screen:\n{}", text(buf));
+}
+
+/// The column of a row's cells (`symbol`s) where byte offset `byte` of
+/// their concatenation starts.
+pub fn column(row: &[&str], byte: usize) -> Option<u16> {
+    let mut acc = 0;
+    for (x, s) in row.iter().enumerate() {
+        if acc == byte {
+            return Some(x as u16);
+        }
+        acc += s.len();
+    }
+    None
 }
