@@ -59,18 +59,34 @@ pub enum Needs {
 const FIRST_DATA_DEADLINE: Duration = Duration::from_secs(8);
 
 impl Session {
-    /// A session for a command: every source but the events log.
+    /// A session for a command: every source but the events log and the
+    /// pgbouncers (a command that does not print pools would only open
+    /// connections to every member's :6432 that nobody reads).
     pub fn start(config: Config, scope: Scope) -> Self {
-        Session::spawn(config, scope, false, None)
+        Session::spawn(config, scope, false, false, None)
     }
 
-    /// A session for the console: with the events log, `focus` in full
-    /// view from the start (and read first).
+    /// A session for `pgtui pools`: a command's sources and the pgbouncers.
+    pub fn start_pools(config: Config, scope: Scope) -> Self {
+        Session::spawn(config, scope, false, true, None)
+    }
+
+    /// A session for the console: with the events log and the pgbouncers,
+    /// `focus` in full view from the start (and read first).
     pub fn start_console(config: Config, scope: Scope, focus: Option<String>) -> Self {
-        Session::spawn(config, scope, true, focus)
+        Session::spawn(config, scope, true, true, focus)
     }
 
-    fn spawn(config: Config, scope: Scope, events: bool, focus: Option<String>) -> Self {
+    fn spawn(
+        mut config: Config,
+        scope: Scope,
+        events: bool,
+        pools: bool,
+        focus: Option<String>,
+    ) -> Self {
+        if !pools {
+            config.pgbouncer = None;
+        }
         let mut first = Model::new(&config.namespace);
         first.focus = focus;
         let model = ModelHandle::new(first);

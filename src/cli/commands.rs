@@ -16,7 +16,11 @@ pub(crate) async fn load(
     needs: Needs,
 ) -> anyhow::Result<(Session, String)> {
     let name = one_cluster(cluster, &config)?;
-    let session = Session::start(config, Scope::only(vec![name.clone()]));
+    let scope = Scope::only(vec![name.clone()]);
+    let session = match needs {
+        Needs::Pools => Session::start_pools(config, scope),
+        _ => Session::start(config, scope),
+    };
     crate::cli::wait_for_answer(&session, needs).await?;
     session.ensure_exist(std::slice::from_ref(&name)).await?;
     Ok((session, name))
