@@ -36,6 +36,8 @@ pub fn router(state: AgentState) -> Router {
         .route("/v1/check", post(check))
         .route("/v1/jobs", get(list_jobs).post(start_job))
         .route("/v1/jobs/:id", get(get_job))
+        .route("/v1/logs", get(list_logs))
+        .route("/v1/logs/:source", get(read_log))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -87,6 +89,54 @@ async fn start_job(
             };
             (code, Json(json!({"error": e.to_string()}))).into_response()
         }
+    }
+}
+
+async fn list_logs(State(s): State<Arc<AgentSettings>>) -> Response {
+    match tokio::task::spawn_blocking(move || super::logs::list(&s)).await {
+        Ok(l) => Json(json!({ "sources": l })).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": format!("listing logs failed: {e}")})),
+        )
+            .into_response(),
+    }
+}
+
+async fn read_log(
+    State(s): State<Arc<AgentSettings>>,
+    axum::extract::Path(source): axum::extract::Path<String>,
+    query: Result<
+        axum::extract::Query<super::logs::LogQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let refuse = |code: StatusCode, msg: String| (code, Json(json!({ "error": msg }))).into_response();
+    let Some(source) = crate::model::logs::LogSource::parse(&source) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no log source {}; the sources are patroni, postgres and pgbackrest",
+                crate::text::escape(&source)
+            ),
+        );
+    };
+    let q = match query {
+        Ok(q) => q.0,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("bad query: {} (file=NAME, tail=N, since=UTC_MS, from=OFFSET)", crate::text::escape(&e.body_text())),
+            )
+        }
+    };
+    match tokio::task::spawn_blocking(move || super::logs::read(&s, source, &q)).await {
+        Ok(Ok(chunk)) => Json(chunk).into_response(),
+        Ok(Err(e)) => refuse(
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            crate::text::escape(&e.to_string()).into_owned(),
+        ),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("reading the log failed: {e}")),
     }
 }
 

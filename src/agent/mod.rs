@@ -1,5 +1,5 @@
 //! `pgtui agent`: the small HTTP service beside Patroni on each database
-//! node, for what Patroni has no API for (pgBackRest).
+//! node, for what Patroni has no API for (pgBackRest, the node's logs).
 //!
 //! It reads the node's patroni.yml for everything it can (member, scope,
 //! data and bin dirs, the local PostgreSQL), takes the rest as settings
@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod jobs;
 pub mod local;
+pub mod logs;
 pub mod patroni;
 pub mod pgbackrest;
 pub mod register;

@@ -10,6 +10,13 @@
 //! | `--pgbackrest` | `pgbackrest` on PATH |
 //! | `--patroni-stop` | `sudo systemctl stop patroni` (a restore stops Patroni on its node) |
 //! | `--patroni-start` | `sudo systemctl start patroni` |
+//! | `--patroni-log-dir` | `log.dir` of patroni.yml; without it Patroni logs to stderr (journald) and the agent says so |
+//! | `--patroni-log-file` | `patroni.log` (what Patroni names it in `log.dir`); its rotations `patroni.log.N` are served too |
+//! | `--postgres-log-dir` | `log_directory` (default `log`) under the data directory |
+//! | `--pgbackrest-log-dir` | `PGBACKREST_LOG_PATH`, else `log-path` of `PGBACKREST_CONFIG` or `/etc/pgbackrest/pgbackrest.conf`, else `/var/log/pgbackrest` |
+//!
+//! The log endpoints read only regular files inside these directories
+//! (`agent/logs.rs`).
 //!
 //! The stop and start commands run through `sh -c` as the agent's user. A
 //! Debian or RPM Patroni unit needs one sudoers line for exactly these two
@@ -54,6 +61,26 @@ pub struct AgentArgs {
     /// Shell command that starts Patroni on this node.
     #[arg(long, default_value = "sudo systemctl start patroni")]
     pub patroni_start: String,
+    /// Directory of Patroni's log (default: `log.dir` of patroni.yml).
+    #[arg(long)]
+    pub patroni_log_dir: Option<PathBuf>,
+    /// Name of Patroni's log file in that directory.
+    #[arg(long, default_value = "patroni.log")]
+    pub patroni_log_file: String,
+    /// Directory of PostgreSQL's logs (default: `log_directory` under the data directory).
+    #[arg(long)]
+    pub postgres_log_dir: Option<PathBuf>,
+    /// Directory of pgBackRest's logs (default: its `log-path`).
+    #[arg(long)]
+    pub pgbackrest_log_dir: Option<PathBuf>,
+}
+
+/// Where each log of the node is, or why the agent cannot serve it.
+#[derive(Debug, Clone)]
+pub struct LogDirs {
+    pub patroni: Result<(PathBuf, String), String>,
+    pub postgres: Result<PathBuf, String>,
+    pub pgbackrest: Result<PathBuf, String>,
 }
 
 /// How the agent reaches the local PostgreSQL (its unix socket).
@@ -87,6 +114,7 @@ pub struct AgentSettings {
     /// `Err` says why it could not be resolved; the agent still serves.
     pub pgtui: Result<crate::config::Config, String>,
     pub patroni_config: PathBuf,
+    pub logs: LogDirs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +212,32 @@ impl AgentSettings {
             ..Default::default()
         };
         let pgtui = crate::config::resolve(&inputs, env).map_err(|e| e.to_string());
+        let data_dir = pg["data_dir"].as_str().map(PathBuf::from);
+        let logs = LogDirs {
+            patroni: args
+                .patroni_log_dir
+                .clone()
+                .or_else(|| yaml["log"]["dir"].as_str().map(PathBuf::from))
+                .map(|d| (d, args.patroni_log_file.clone()))
+                .ok_or_else(|| {
+                    "Patroni has no log.dir in patroni.yml, so it logs to stderr: read it with journalctl -u patroni, or pass --patroni-log-dir".to_string()
+                }),
+            postgres: match (&args.postgres_log_dir, &data_dir) {
+                (Some(d), _) => Ok(d.clone()),
+                (None, Some(data)) => {
+                    let d = PathBuf::from(params("log_directory").unwrap_or_else(|| "log".into()));
+                    Ok(if d.is_absolute() { d } else { data.join(d) })
+                }
+                (None, None) => Err("no postgresql.data_dir in patroni.yml to find log_directory under; pass --postgres-log-dir".into()),
+            },
+            pgbackrest: match (&args.pgbackrest_log_dir, &stanza) {
+                (Some(d), _) => Ok(d.clone()),
+                (None, Some(_)) => Ok(pgbackrest_log_path(env)),
+                (None, None) => Err("pgBackRest is not configured on this node (no --stanza= in archive_command)".into()),
+            },
+        };
         Ok(AgentSettings {
+            logs,
             pgtui,
             patroni_config: args.patroni_config.clone(),
             member,
@@ -194,7 +247,7 @@ impl AgentSettings {
             tls: args.cert.clone().zip(args.key.clone()),
             stanza,
             pgbackrest: args.pgbackrest.clone(),
-            data_dir: pg["data_dir"].as_str().map(PathBuf::from),
+            data_dir,
             bin_dir: pg["bin_dir"]
                 .as_str()
                 .map(PathBuf::from)
@@ -228,6 +281,25 @@ fn token(args: &AgentArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Secre
         ));
     }
     Ok(Secret::new(t))
+}
+
+/// pgBackRest's `log-path`: its environment variable, else its config
+/// file's `[global]` setting, else its default.
+fn pgbackrest_log_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(p) = env("PGBACKREST_LOG_PATH") {
+        return PathBuf::from(p);
+    }
+    let conf = env("PGBACKREST_CONFIG").unwrap_or_else(|| "/etc/pgbackrest/pgbackrest.conf".into());
+    let text = std::fs::read_to_string(conf).unwrap_or_default();
+    let mut global = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            global = line == "[global]";
+        } else if let Some(v) = line.strip_prefix("log-path=").filter(|_| global) {
+            return PathBuf::from(v.trim());
+        }
+    }
+    PathBuf::from("/var/log/pgbackrest")
 }
 
 /// The stanza a pgbackrest command line names (`--stanza=X` or `--stanza X`).

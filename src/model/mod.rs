@@ -17,6 +17,7 @@ pub mod haproxy;
 pub mod health;
 pub mod lag;
 pub mod lock;
+pub mod logs;
 pub mod member_state;
 pub mod pgbouncer;
 pub mod pgbouncer_flags;
