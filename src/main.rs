@@ -129,6 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => pgtui::cli::restore::run(resolve(&g)?, args).await,
         Command::Jobs(args) => pgtui::cli::jobs::run(resolve(&g)?, args).await,
         Command::Pools(args) => pgtui::cli::pools::run(resolve(&g)?, args).await,
+        Command::Logs(args) => pgtui::cli::logs::run(resolve(&g)?, args).await,
         Command::Backups(args) => pgtui::cli::backups::run(resolve(&g)?, args).await,
         Command::History(args) => pgtui::cli::commands::history(resolve(&g)?, args).await,
         Command::Topology(args) => pgtui::cli::commands::topology(resolve(&g)?, args).await,

@@ -121,6 +121,18 @@ impl Session {
         }
     }
 
+    /// The logs to read now (the logs source reads only while some are
+    /// wanted); a different want starts afresh, None stops reading.
+    pub fn logs(&self, want: Option<crate::model::logs::LogsWant>) {
+        let same = self
+            .model
+            .read(|m| m.logs.as_ref().map(|l| &l.want) == want.as_ref());
+        if !same {
+            self.model
+                .update(|m| m.logs = want.map(crate::model::logs::LogsState::new));
+        }
+    }
+
     /// The fleet rows on screen now, asked at the fleet's slow pace.
     pub fn on_screen(&self, rows: &[String]) {
         let same = self.model.read(|m| {

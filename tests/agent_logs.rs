@@ -3,9 +3,9 @@
 //! directories (a path, `..`, a symlink out, a FIFO, a directory, another
 //! source's file, a huge line). No lab is needed.
 
-mod common;
 #[path = "support/agent_proc.rs"]
 mod agent_proc;
+mod common;
 use agent_proc::*;
 
 use serde_json::Value;
@@ -25,7 +25,11 @@ fn node(dir: &Path) -> std::path::PathBuf {
          2026-12-06 17:23:13,000 INFO: promoted self to leader by acquiring session lock\n",
     )
     .unwrap();
-    std::fs::write(plog.join("patroni.log.1"), "2026-12-05 10:00:00,000 INFO: old\n").unwrap();
+    std::fs::write(
+        plog.join("patroni.log.1"),
+        "2026-12-05 10:00:00,000 INFO: old\n",
+    )
+    .unwrap();
     std::fs::write(plog.join("secret.txt"), "not a log\n").unwrap();
     std::fs::write(
         data.join("log/postgresql-Sun.log"),
@@ -34,7 +38,11 @@ fn node(dir: &Path) -> std::path::PathBuf {
     )
     .unwrap();
     std::fs::write(data.join("log/postgresql-Sat.log"), "older\n").unwrap();
-    std::fs::write(data.join("current_logfiles"), "stderr log/postgresql-Sun.log\n").unwrap();
+    std::fs::write(
+        data.join("current_logfiles"),
+        "stderr log/postgresql-Sun.log\n",
+    )
+    .unwrap();
     let yml = dir.join("patroni.yml");
     std::fs::write(
         &yml,
@@ -96,10 +104,17 @@ async fn serves_tails_follows_and_lists_each_source() {
         n.sort();
         n
     };
-    assert_eq!(names(&src("patroni")), ["patroni.log", "patroni.log.1"], "secret.txt is not Patroni's");
+    assert_eq!(
+        names(&src("patroni")),
+        ["patroni.log", "patroni.log.1"],
+        "secret.txt is not Patroni's"
+    );
     assert_eq!(src("postgres")["current"], "postgresql-Sun.log");
     assert_eq!(src("pgbackrest")["configured"], false);
-    assert!(src("pgbackrest")["error"].as_str().unwrap().contains("not configured"));
+    assert!(src("pgbackrest")["error"]
+        .as_str()
+        .unwrap()
+        .contains("not configured"));
 
     let (code, v) = get(&agent, "/v1/logs/patroni?tail=2").await;
     assert_eq!(code, 200, "{v}");
@@ -110,7 +125,10 @@ async fn serves_tails_follows_and_lists_each_source() {
 
     let (_, v) = get(&agent, "/v1/logs/postgres").await;
     assert_eq!(v["file"], "postgresql-Sun.log");
-    assert_eq!(v["lines"][1]["level"], "error", "STATEMENT goes with its ERROR");
+    assert_eq!(
+        v["lines"][1]["level"], "error",
+        "STATEMENT goes with its ERROR"
+    );
     let ts = v["lines"][0]["ts_ms"].as_i64().unwrap();
     assert_eq!(ts % 1000, 804);
 
@@ -149,17 +167,37 @@ async fn refuses_every_way_out_of_the_log_directories() {
     let agent = start(dir.path(), &yml, &[]);
 
     for (path, code, words) in [
-        ("/v1/logs/postgres?file=../../patroni.yml", 400, "not a plain file name"),
-        ("/v1/logs/postgres?file=%2Fetc%2Fpasswd", 400, "not a plain file name"),
+        (
+            "/v1/logs/postgres?file=../../patroni.yml",
+            400,
+            "not a plain file name",
+        ),
+        (
+            "/v1/logs/postgres?file=%2Fetc%2Fpasswd",
+            400,
+            "not a plain file name",
+        ),
         ("/v1/logs/postgres?file=..", 400, "not a plain file name"),
         ("/v1/logs/postgres?file=a%00b", 400, "not a plain file name"),
         ("/v1/logs/postgres?file=evil.log", 403, "resolves outside"),
         ("/v1/logs/postgres?file=etc", 403, "resolves outside"),
         ("/v1/logs/postgres?file=fifo.log", 403, "not a regular file"),
         ("/v1/logs/postgres?file=subdir", 403, "not a regular file"),
-        ("/v1/logs/postgres?file=missing.log", 404, "no postgres log file missing.log"),
-        ("/v1/logs/patroni?file=secret.txt", 400, "not one of the patroni log files"),
-        ("/v1/logs/patroni?file=patroni.log.x", 400, "not one of the patroni log files"),
+        (
+            "/v1/logs/postgres?file=missing.log",
+            404,
+            "no postgres log file missing.log",
+        ),
+        (
+            "/v1/logs/patroni?file=secret.txt",
+            400,
+            "not one of the patroni log files",
+        ),
+        (
+            "/v1/logs/patroni?file=patroni.log.x",
+            400,
+            "not one of the patroni log files",
+        ),
         ("/v1/logs/pgbackrest", 409, "not configured"),
         ("/v1/logs/..%2F..%2Fetc", 404, "no log source"),
         ("/v1/logs/patroni?tail=-1", 400, "bad query"),
@@ -196,7 +234,11 @@ async fn a_huge_line_is_cut_and_the_lines_after_it_still_come() {
         assert_eq!(code, 200, "{v}");
         for l in v["lines"].as_array().unwrap() {
             let t = l["text"].as_str().unwrap();
-            assert!(t.len() <= 16 * 1024, "a line of {} bytes was served", t.len());
+            assert!(
+                t.len() <= 16 * 1024,
+                "a line of {} bytes was served",
+                t.len()
+            );
             seen.push((t.chars().take(40).collect::<String>(), l["cut"].as_u64()));
         }
         from = v["end"].as_u64().unwrap();

@@ -107,11 +107,12 @@ async fn read_log(
     State(s): State<Arc<AgentSettings>>,
     axum::extract::Path(source): axum::extract::Path<String>,
     query: Result<
-        axum::extract::Query<super::logs::LogQuery>,
+        axum::extract::Query<crate::model::logs::LogQuery>,
         axum::extract::rejection::QueryRejection,
     >,
 ) -> Response {
-    let refuse = |code: StatusCode, msg: String| (code, Json(json!({ "error": msg }))).into_response();
+    let refuse =
+        |code: StatusCode, msg: String| (code, Json(json!({ "error": msg }))).into_response();
     let Some(source) = crate::model::logs::LogSource::parse(&source) else {
         return refuse(
             StatusCode::NOT_FOUND,
@@ -126,7 +127,10 @@ async fn read_log(
         Err(e) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                format!("bad query: {} (file=NAME, tail=N, since=UTC_MS, from=OFFSET)", crate::text::escape(&e.body_text())),
+                format!(
+                    "bad query: {} (file=NAME, tail=N, since=UTC_MS, from=OFFSET)",
+                    crate::text::escape(&e.body_text())
+                ),
             )
         }
     };
@@ -136,7 +140,10 @@ async fn read_log(
             StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             crate::text::escape(&e.to_string()).into_owned(),
         ),
-        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("reading the log failed: {e}")),
+        Err(e) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reading the log failed: {e}"),
+        ),
     }
 }
 

@@ -17,8 +17,9 @@
 //! `rotated` and starts again at its beginning.
 
 use super::settings::AgentSettings;
-use crate::model::logs::{LineReader, LogLine, LogSource, MAX_LINE};
-use serde::{Deserialize, Serialize};
+use crate::model::logs::{
+    LineReader, LogChunk, LogFile, LogListing, LogQuery, LogSource, MAX_LINE,
+};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -35,7 +36,9 @@ pub enum LogsError {
     NotConfigured { log: &'static str, why: String },
     #[error("refused: {name:?} is not a plain file name (no '/', '..', control characters); ask GET /v1/logs for the names")]
     BadName { name: String },
-    #[error("refused: {name} is not one of the {log} log files here; ask GET /v1/logs for the names")]
+    #[error(
+        "refused: {name} is not one of the {log} log files here; ask GET /v1/logs for the names"
+    )]
     NotThisSource { log: &'static str, name: String },
     #[error("refused: {name} resolves outside {dir} (a symlink leaving the log directory)")]
     Outside { name: String, dir: String },
@@ -63,56 +66,6 @@ impl LogsError {
             LogsError::Io { .. } => 500,
         }
     }
-}
-
-/// A request for lines of one file.
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct LogQuery {
-    pub file: Option<String>,
-    pub tail: Option<usize>,
-    pub since: Option<i64>,
-    pub from: Option<u64>,
-}
-
-/// One answer: lines of `file` between byte offsets `start` and `end`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogChunk {
-    pub source: LogSource,
-    pub file: String,
-    pub size: u64,
-    pub start: u64,
-    /// Where the next `from` read starts: after the last whole line.
-    pub end: u64,
-    /// The file was shorter than `from`: rotated or truncated, read anew.
-    #[serde(default)]
-    pub rotated: bool,
-    /// Older lines of the file were not read (the window's bound).
-    #[serde(default)]
-    pub partial: bool,
-    pub lines: Vec<LogLine>,
-}
-
-/// One file of a listing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogFile {
-    pub name: String,
-    pub size: u64,
-    pub modified: i64,
-}
-
-/// One source of a listing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogListing {
-    pub source: LogSource,
-    pub configured: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default)]
-    pub files: Vec<LogFile>,
 }
 
 /// The node's offset from UTC now (what Patroni's and pgBackRest's
@@ -217,7 +170,12 @@ fn current(s: &AgentSettings, source: LogSource, dir: &Path) -> Result<String, L
                 stderr.or_else(|| lines.next()).map(str::to_string)
             })
             .and_then(|l| l.split_once(' ').map(|(_, p)| p.trim().to_string()))
-            .and_then(|p| Path::new(&p).file_name().and_then(|n| n.to_str()).map(str::to_string));
+            .and_then(|p| {
+                Path::new(&p)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .map(str::to_string)
+            });
         if let Some(n) = named {
             return Ok(n);
         }
@@ -395,6 +353,9 @@ pub fn read(s: &AgentSettings, source: LogSource, q: &LogQuery) -> Result<LogChu
             .unwrap_or(lines.len());
         lines.drain(..first);
         partial = partial && first == 0;
+    }
+    if let Some(min) = q.level {
+        lines.retain(|l| l.level.is_none_or(|lv| lv >= min));
     }
     let keep = q.tail.unwrap_or(MAX_LINES).min(MAX_LINES);
     if lines.len() > keep {

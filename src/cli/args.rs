@@ -99,6 +99,12 @@ pub enum Command {
     /// another host, paused, connections held from before a switchover).
     #[command(after_help = "Examples:\n  pgtui pools pg-test\n  pgtui pools pg-test -f json")]
     Pools(OneClusterArgs),
+    /// The members' Patroni, PostgreSQL and pgBackRest logs, from their
+    /// node agents, merged on one time axis (UTC).
+    #[command(
+        after_help = "Examples:\n  pgtui logs pg-test --since 10m\n  pgtui logs pg-test pg-test-2 --source postgres --level warning\n  pgtui logs pg-test --follow --grep 'leader'"
+    )]
+    Logs(crate::cli::logs::LogsArgs),
     /// The node agents' jobs (backups, restores) from etcd; `--follow`
     /// narrates one until it ends.
     #[command(after_help = "Examples:\n  pgtui jobs pg-test\n  pgtui jobs pg-test --follow")]

@@ -10,6 +10,7 @@ pub mod backups;
 pub mod commands;
 pub mod jobs;
 pub mod list;
+pub mod logs;
 pub mod op_args;
 pub mod op_report;
 pub mod ops;

@@ -72,6 +72,16 @@ pub(crate) async fn start(sup: &Supervisor, layout: &Layout) -> Result<(), LabEr
             ctl(&exe, layout, "stop", n),
             "--patroni-start".into(),
             ctl(&exe, layout, "start", n),
+            // The lab sends Patroni's stderr to LAB/log/patroni-NAME.log,
+            // as a unit's `StandardOutput=append:` would.
+            "--patroni-log-dir".into(),
+            layout.log_dir().display().to_string(),
+            "--patroni-log-file".into(),
+            layout
+                .log_file(&super::patroni::component(n))
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
         ];
         if layout.style.hardened() {
             let (cert, key) = layout.cert_pair(&n.name);

@@ -30,7 +30,11 @@ pub enum LogSource {
 }
 
 impl LogSource {
-    pub const ALL: [LogSource; 3] = [LogSource::Patroni, LogSource::Postgres, LogSource::Pgbackrest];
+    pub const ALL: [LogSource; 3] = [
+        LogSource::Patroni,
+        LogSource::Postgres,
+        LogSource::Pgbackrest,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -164,8 +168,21 @@ fn numeric_offset(z: &str) -> Option<i64> {
         return None;
     }
     let h: i64 = digits[..2].parse().ok()?;
-    let m: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+    let m: i64 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
     Some(sign * (h * 3600 + m * 60))
+}
+
+/// The line without its leading timestamp and zone, for a display that
+/// shows the time in a column of its own.
+pub fn message(text: &str) -> &str {
+    match parse_stamp(text, 0) {
+        Some((_, used)) => text[used..].trim_start(),
+        None => text,
+    }
 }
 
 /// Reads lines in file order: each gets its time and level, a line without
@@ -225,6 +242,145 @@ fn clip(raw: &[u8]) -> (String, Option<usize>) {
     (text, Some(raw.len()))
 }
 
+/// A request for lines of one file (`GET /v1/logs/{source}`): the last
+/// `tail` lines, the lines from `since` (UTC ms) on, or what follows byte
+/// `from` (an earlier answer's `end`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u64>,
+    /// Only lines at this level or above (lines with no level are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+}
+
+/// One answer: lines of `file` between byte offsets `start` and `end`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogChunk {
+    pub source: LogSource,
+    pub file: String,
+    pub size: u64,
+    pub start: u64,
+    /// Where the next `from` read starts: after the last whole line.
+    pub end: u64,
+    /// The file was shorter than `from`: rotated or truncated, read anew.
+    #[serde(default)]
+    pub rotated: bool,
+    /// Older lines of the file were not read (the window's bound).
+    #[serde(default)]
+    pub partial: bool,
+    pub lines: Vec<LogLine>,
+}
+
+/// One file of a listing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogFile {
+    pub name: String,
+    pub size: u64,
+    pub modified: i64,
+}
+
+/// One source of a node's listing (`GET /v1/logs`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogListing {
+    pub source: LogSource,
+    pub configured: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub files: Vec<LogFile>,
+}
+
+/// What logs a console screen or `pgtui logs` wants followed: one
+/// cluster's, of these sources, from `since` (else a tail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsWant {
+    pub cluster: String,
+    /// None: every member with an agent.
+    pub member: Option<String>,
+    pub sources: Vec<LogSource>,
+    pub since_ms: Option<i64>,
+    pub tail: usize,
+    /// Read only lines at this level or above (the agent drops the rest,
+    /// so a tail counts only these).
+    pub level: Option<Level>,
+}
+
+/// The lines kept of one member's log, and how its last read went.
+#[derive(Debug, Clone, Default)]
+pub struct LogTail {
+    pub file: Option<String>,
+    /// The next read's `from`; None before the first answer.
+    pub end: Option<u64>,
+    pub lines: std::collections::VecDeque<LogLine>,
+    /// Lines dropped from the front to keep [`KEPT_LINES`].
+    pub dropped: usize,
+    /// The first read did not reach back as far as asked.
+    pub partial: bool,
+    pub fetched_at: Option<std::time::SystemTime>,
+    pub error: Option<String>,
+}
+
+/// The most lines kept per member and source.
+pub const KEPT_LINES: usize = 5000;
+
+impl LogTail {
+    /// Adds an answer's lines (after a rotation, the old ones stay: they
+    /// happened).
+    pub fn push(&mut self, chunk: LogChunk, at: std::time::SystemTime) {
+        if self.end.is_none() {
+            self.partial = chunk.partial;
+        }
+        self.file = Some(chunk.file);
+        self.end = Some(chunk.end);
+        self.lines.extend(chunk.lines);
+        while self.lines.len() > KEPT_LINES {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.fetched_at = Some(at);
+        self.error = None;
+    }
+}
+
+/// The logs being followed: for `want`, per member and source.
+#[derive(Debug, Clone)]
+pub struct LogsState {
+    pub want: LogsWant,
+    pub tails: std::collections::BTreeMap<(String, LogSource), LogTail>,
+    /// Why no member can be read at all (no agent registered, no token).
+    pub error: Option<String>,
+}
+
+impl LogsState {
+    pub fn new(want: LogsWant) -> Self {
+        LogsState {
+            want,
+            tails: Default::default(),
+            error: None,
+        }
+    }
+
+    /// Every kept line on one time axis.
+    pub fn merged(&self) -> Vec<MergedLine<'_>> {
+        merge(self.tails.iter().flat_map(|((m, s), t)| {
+            let (a, b) = t.lines.as_slices();
+            // A VecDeque is two slices; chained they are the file's order.
+            [(m.as_str(), *s, a), (m.as_str(), *s, b)]
+        }))
+    }
+}
+
 /// One member's line in a merged view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedLine<'a> {
@@ -262,10 +418,7 @@ mod tests {
             local_offset_secs: offset,
             prev: None,
         };
-        lines
-            .iter()
-            .map(|l| r.read(0, l.as_bytes()))
-            .collect()
+        lines.iter().map(|l| r.read(0, l.as_bytes())).collect()
     }
 
     #[test]
@@ -290,11 +443,22 @@ mod tests {
         assert_eq!(v[0].ts_ms, Some(ts("2026-12-06 17:23:11.027")));
         assert_eq!(v[0].level, Some(Level::Info));
         assert_eq!(v[1].level, Some(Level::Info));
-        assert_eq!(v[2].level, Some(Level::Info), "DETAIL keeps the line above's level");
-        assert_eq!(v[3].ts_ms, Some(ts("2026-12-06 17:26:27.100")), "+01 is honoured");
+        assert_eq!(
+            v[2].level,
+            Some(Level::Info),
+            "DETAIL keeps the line above's level"
+        );
+        assert_eq!(
+            v[3].ts_ms,
+            Some(ts("2026-12-06 17:26:27.100")),
+            "+01 is honoured"
+        );
         assert_eq!(v[3].level, Some(Level::Error));
         assert_eq!(v[4].level, Some(Level::Warning));
-        assert_eq!(v[5].ts_ms, v[4].ts_ms, "a traceback line takes the time above");
+        assert_eq!(
+            v[5].ts_ms, v[4].ts_ms,
+            "a traceback line takes the time above"
+        );
         assert_eq!(v[5].level, Some(Level::Warning));
     }
 
@@ -312,7 +476,14 @@ mod tests {
 
     #[test]
     fn no_timestamp_before_any_is_unknown_and_odd_text_is_not_a_level() {
-        let v = read(&["hello", "2026-12-06 17:00:00 x LOGS: y", "2026-13-06 17:00:00 INFO: bad month"], 0);
+        let v = read(
+            &[
+                "hello",
+                "2026-12-06 17:00:00 x LOGS: y",
+                "2026-13-06 17:00:00 INFO: bad month",
+            ],
+            0,
+        );
         assert_eq!(v[0].ts_ms, None);
         assert_eq!(v[1].level, None);
         assert!(v[1].ts_ms.is_some());
@@ -330,9 +501,24 @@ mod tests {
 
     #[test]
     fn merge_orders_by_time_and_keeps_file_order_for_ties() {
-        let a = read(&["2026-12-06 17:00:02,000 INFO: a2", "2026-12-06 17:00:00,000 INFO: a0"], 0);
-        let b = read(&["2026-12-06 17:00:01,000 INFO: b1", "2026-12-06 17:00:01,000 INFO: b1bis"], 0);
-        let m = merge([("m1", LogSource::Patroni, &a[..]), ("m2", LogSource::Postgres, &b[..])]);
+        let a = read(
+            &[
+                "2026-12-06 17:00:02,000 INFO: a2",
+                "2026-12-06 17:00:00,000 INFO: a0",
+            ],
+            0,
+        );
+        let b = read(
+            &[
+                "2026-12-06 17:00:01,000 INFO: b1",
+                "2026-12-06 17:00:01,000 INFO: b1bis",
+            ],
+            0,
+        );
+        let m = merge([
+            ("m1", LogSource::Patroni, &a[..]),
+            ("m2", LogSource::Postgres, &b[..]),
+        ]);
         let texts: Vec<&str> = m.iter().map(|l| &l.line.text[24..]).collect();
         assert_eq!(texts, ["INFO: a0", "INFO: b1", "INFO: b1bis", "INFO: a2"]);
         assert_eq!(m[1].member, "m2");

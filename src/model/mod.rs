@@ -73,6 +73,9 @@ pub struct Model {
     /// Clients waiting this long in a pgbouncer pool are an alarm (the
     /// pgbouncer source sets it from the settings when it starts).
     pub pgbouncer_wait_alarm: Option<std::time::Duration>,
+    /// The logs a console screen or `pgtui logs` follows, and their lines
+    /// (the logs source reads them only while this is set).
+    pub logs: Option<logs::LogsState>,
     /// The last [`ClusterState::version`] given out.
     pub versions: u64,
     /// Bumped by every [`ModelHandle::update`], so what is derived from the

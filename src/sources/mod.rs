@@ -13,6 +13,7 @@ pub mod etcd_pages;
 pub mod events;
 pub mod haproxy;
 pub mod haproxy_cfg;
+pub mod logs;
 pub mod pg_connect;
 pub mod pg_tls;
 pub mod pgbouncer;
@@ -88,6 +89,7 @@ pub fn spawn_all(
         scope.clone(),
         model.clone(),
     )));
+    tasks.push(tokio::spawn(logs::run(config.agent.clone(), model.clone())));
     if events {
         tasks.push(tokio::spawn(events::run(scope.clone(), model.clone())));
     }

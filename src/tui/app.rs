@@ -85,6 +85,14 @@ impl App {
     /// What the console shows now, for the sources: the cluster in focus
     /// (the open one; on the fleet screen, the row under the cursor) and
     /// the fleet rows that fit on a screen of `height` lines.
+    /// The logs the screen shows now, for the logs source to read.
+    pub fn logs_wanted(&self) -> Option<crate::model::logs::LogsWant> {
+        if self.ui.screen != super::screen::Screen::Logs {
+            return None;
+        }
+        self.ui.cluster.as_deref().map(|c| self.ui.logs.want(c))
+    }
+
     pub fn demand(
         &mut self,
         model: &Model,
@@ -112,6 +120,16 @@ impl App {
     /// for them).
     pub fn on_model(&mut self, model: &Model, now: SystemTime) {
         self.refresh_fleet(model, now);
+        if self.ui.screen == super::screen::Screen::Logs {
+            if self.ui.logs.anchor_pending {
+                if let Some(row) = super::selection::log_anchor_row(model, &self.ui) {
+                    self.ui.selected = row;
+                    self.ui.logs.anchor_pending = false;
+                }
+            } else if self.ui.logs.follow {
+                self.ui.selected = super::selection::rows(model, &self.ui).saturating_sub(1);
+            }
+        }
         for c in model
             .clusters
             .values()

@@ -32,6 +32,16 @@ impl Ui {
 
     fn normal_key(&mut self, k: &KeyEvent, model: &Model, now: SystemTime) -> Option<Effect> {
         match keys::lookup(k, self.writable())? {
+            Action::Open if self.screen == super::screen::Screen::Events => {
+                self.message = None;
+                self.open_logs_at(model);
+                None
+            }
+            Action::LogsMember => {
+                self.message = None;
+                self.next_log_member(model);
+                None
+            }
             Action::Op(kind) => {
                 self.message = None;
                 self.open_op(kind, None, model, now);

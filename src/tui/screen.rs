@@ -10,11 +10,12 @@ pub enum Screen {
     Events,
     Backups,
     Pools,
+    Logs,
     Fleet,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 10] = [
         Screen::Cluster,
         Screen::Timeline,
         Screen::Replication,
@@ -23,6 +24,7 @@ impl Screen {
         Screen::Events,
         Screen::Backups,
         Screen::Pools,
+        Screen::Logs,
         Screen::Fleet,
     ];
 
@@ -36,6 +38,7 @@ impl Screen {
             Screen::Events => "events",
             Screen::Backups => "backups",
             Screen::Pools => "pools",
+            Screen::Logs => "logs",
             Screen::Fleet => "fleet",
         }
     }

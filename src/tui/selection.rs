@@ -6,6 +6,7 @@
 use super::screen::Screen;
 use super::ui::Ui;
 use crate::model::events::Event;
+use crate::model::logs::MergedLine;
 use crate::model::view::{cluster_view, ClusterView, MemberView};
 use crate::model::{ClusterState, Model};
 
@@ -60,6 +61,51 @@ pub fn visible_events<'m>(model: &'m Model, ui: &Ui) -> Vec<&'m Event> {
         .collect()
 }
 
+/// The logs screen's lines: the ones read for what it shows now, on one
+/// time axis, through the level and the `/` filter (any case).
+pub fn visible_log_lines<'m>(model: &'m Model, ui: &Ui) -> Vec<MergedLine<'m>> {
+    let Some(l) = model.logs.as_ref() else {
+        return vec![];
+    };
+    let Some(cluster) = ui.cluster.as_deref() else {
+        return vec![];
+    };
+    if l.want != ui.logs.want(cluster) {
+        return vec![];
+    }
+    let f = ui.filter.to_lowercase();
+    l.merged()
+        .into_iter()
+        .filter(|x| {
+            ui.logs
+                .level
+                .is_none_or(|min| x.line.level.is_none_or(|lv| lv >= min))
+        })
+        .filter(|x| f.is_empty() || x.line.text.to_lowercase().contains(&f))
+        .collect()
+}
+
+/// Where the cursor goes when logs opened at an event have been read: the
+/// first line at or after it (else the last), or None while they are read.
+pub fn log_anchor_row(model: &Model, ui: &Ui) -> Option<usize> {
+    let at = ui.logs.anchor_ms?;
+    let l = model.logs.as_ref()?;
+    let settled = !l.tails.is_empty()
+        && l.tails
+            .values()
+            .all(|t| t.fetched_at.is_some() || t.error.is_some());
+    if !settled && l.error.is_none() {
+        return None;
+    }
+    let lines = visible_log_lines(model, ui);
+    Some(
+        lines
+            .iter()
+            .position(|x| x.line.ts_ms.is_some_and(|t| t >= at))
+            .unwrap_or(lines.len().saturating_sub(1)),
+    )
+}
+
 /// How many rows the focused table of the current screen has (for
 /// navigation bounds).
 pub fn rows(model: &Model, ui: &Ui) -> usize {
@@ -72,6 +118,7 @@ pub fn rows(model: &Model, ui: &Ui) -> usize {
             .and_then(|c| c.dcs.history.as_ref()?.value.ok().map(Vec::len))
             .unwrap_or(0),
         Screen::Events => visible_events(model, ui).len(),
+        Screen::Logs => visible_log_lines(model, ui).len(),
         _ => 0,
     }
 }

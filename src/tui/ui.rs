@@ -10,6 +10,7 @@ use super::keys::{self, Action, PALETTE_OPS};
 use super::screen::Screen;
 use super::selection;
 use crate::config::ReadOnly;
+use crate::model::logs::{Level, LogSource, LogsWant};
 use crate::model::Model;
 use std::time::SystemTime;
 
@@ -42,6 +43,76 @@ pub struct Ui {
     /// The fleet's rows as last derived (sorted, filtered): the app fills it
     /// from its cache before each key, so keys and the view agree.
     pub fleet: std::rc::Rc<super::view_cache::Fleet>,
+    pub logs: LogsUi,
+}
+
+/// Which logs of each node the logs screen shows, in the order `s` steps.
+pub const LOG_SOURCE_SETS: [&[LogSource]; 5] = [
+    &[LogSource::Patroni, LogSource::Postgres],
+    &[LogSource::Patroni],
+    &[LogSource::Postgres],
+    &[LogSource::Pgbackrest],
+    &[
+        LogSource::Patroni,
+        LogSource::Postgres,
+        LogSource::Pgbackrest,
+    ],
+];
+
+/// The logs screen's choices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsUi {
+    /// None: every member, merged on one time axis.
+    pub member: Option<String>,
+    /// Keep the newest line in view as lines come.
+    pub follow: bool,
+    /// The lowest level shown; None: every line, debug too.
+    pub level: Option<Level>,
+    /// Index into [`LOG_SOURCE_SETS`].
+    pub sources: usize,
+    /// Opened from an event: the logs are read from a little before it,
+    /// and the cursor goes to the first line at or after it once read.
+    pub anchor_ms: Option<i64>,
+    pub anchor_pending: bool,
+}
+
+impl Default for LogsUi {
+    fn default() -> Self {
+        LogsUi {
+            member: None,
+            follow: true,
+            level: Some(Level::Info),
+            sources: 0,
+            anchor_ms: None,
+            anchor_pending: false,
+        }
+    }
+}
+
+/// How far before an event its logs are read.
+pub const BEFORE_EVENT_MS: i64 = 120_000;
+
+impl LogsUi {
+    /// What the logs source is to read for this screen on `cluster`.
+    pub fn want(&self, cluster: &str) -> LogsWant {
+        LogsWant {
+            cluster: cluster.to_string(),
+            member: self.member.clone(),
+            sources: LOG_SOURCE_SETS[self.sources % LOG_SOURCE_SETS.len()].to_vec(),
+            since_ms: self.anchor_ms.map(|a| a - BEFORE_EVENT_MS),
+            tail: 500,
+            level: self.level,
+        }
+    }
+
+    fn next_level(&mut self) {
+        self.level = match self.level {
+            Some(Level::Debug) | None => Some(Level::Info),
+            Some(Level::Info) => Some(Level::Warning),
+            Some(Level::Warning) => Some(Level::Error),
+            Some(Level::Error) | Some(Level::Fatal) => None,
+        };
+    }
 }
 
 /// Panels per screen that Tab cycles through.
@@ -75,6 +146,7 @@ impl Ui {
             read_only: ReadOnly::default(),
             dialog: None,
             fleet: Default::default(),
+            logs: LogsUi::default(),
         }
     }
 
@@ -139,6 +211,13 @@ impl Ui {
         let page = 10;
         let last = rows.saturating_sub(1);
         let mut effect = None;
+        if self.screen == Screen::Logs
+            && self.logs.follow
+            && matches!(a, Action::Up | Action::PageUp | Action::Top)
+        {
+            self.logs.follow = false;
+            self.selected = last;
+        }
         match a {
             Action::Quit => effect = Some(Effect::Quit),
             Action::Help => {
@@ -176,11 +255,25 @@ impl Ui {
             Action::Go(s) => self.go(s),
             // Opening a dialog needs `now` for the preflight: see `open_op`.
             Action::Op(_) => {}
+            // Opening logs at an event needs the model: see `open_logs_at`.
+            Action::Open if self.screen == Screen::Events => {}
+            Action::LogsMember => {}
+            Action::LogsFollow if self.screen == Screen::Logs => {
+                self.logs.follow = !self.logs.follow;
+                self.selected = last;
+            }
+            Action::LogsLevel if self.screen == Screen::Logs => self.logs.next_level(),
+            Action::LogsSource if self.screen == Screen::Logs => {
+                self.logs.sources = (self.logs.sources + 1) % LOG_SOURCE_SETS.len();
+            }
+            Action::LogsFollow | Action::LogsLevel | Action::LogsSource => {
+                self.message = Some(format!(
+                    "that key acts on the logs screen: {}",
+                    keys::TO_LOGS.text()
+                ));
+            }
             Action::Open => {
-                if self.screen == Screen::Events {
-                    self.details = true;
-                    self.help = false;
-                } else if self.screen == Screen::Fleet {
+                if self.screen == Screen::Fleet {
                     if let Some((n, _)) = self.fleet.rows.get(self.selected) {
                         self.cluster = Some(n.clone());
                         self.go(Screen::Cluster);
@@ -202,7 +295,58 @@ impl Ui {
             }
         }
         self.selected = self.selected.min(last);
+        if self.screen == Screen::Logs && self.logs.follow {
+            self.selected = last;
+        }
         effect
+    }
+
+    /// Enter on an event: every member's logs of its cluster, read from a
+    /// little before it, the cursor at its time once they are read.
+    pub fn open_logs_at(&mut self, model: &Model) {
+        let events = selection::visible_events(model, self);
+        let Some(e) = events.get(self.selected) else {
+            return;
+        };
+        let at =
+            e.at.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+        if let Some(c) = e.cluster.clone() {
+            self.cluster = Some(c);
+        }
+        if self.cluster.is_none() {
+            self.message =
+                Some("that event names no cluster; open one first (:cluster NAME)".into());
+            return;
+        }
+        self.logs = LogsUi {
+            member: None,
+            follow: false,
+            anchor_ms: Some(at),
+            anchor_pending: true,
+            ..self.logs.clone()
+        };
+        self.go(Screen::Logs);
+    }
+
+    /// `m` on the logs screen: the next member with an agent, after the
+    /// last one all merged again.
+    pub fn next_log_member(&mut self, model: &Model) {
+        if self.screen != Screen::Logs {
+            self.message = Some(format!(
+                "that key acts on the logs screen: {}",
+                keys::TO_LOGS.text()
+            ));
+            return;
+        }
+        let members: Vec<String> = selection::cluster(model, self)
+            .map(|c| c.agents.keys().cloned().collect())
+            .unwrap_or_default();
+        self.logs.member = match &self.logs.member {
+            None => members.first().cloned(),
+            Some(m) => members.iter().skip_while(|x| *x != m).nth(1).cloned(),
+        };
     }
 
     /// Runs a `:` command.

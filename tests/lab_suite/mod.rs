@@ -7,6 +7,7 @@ pub mod backups;
 pub mod console_e2e;
 pub mod console_ops;
 pub mod hardened;
+pub mod logs;
 pub mod ops;
 pub mod pools;
 pub mod reconcile;
@@ -549,6 +550,7 @@ macro_rules! all_lab_suite_tests {
             pools_show_a_saturated_pool_and_its_waiting_client => lab_suite::pools::pools_show_a_saturated_pool_and_its_waiting_client,
             pools_flag_connections_held_from_before_a_switchover => lab_suite::pools::pools_flag_connections_held_from_before_a_switchover,
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
+            logs_show_a_switchover_on_the_new_leader_at_its_time => lab_suite::logs::a_switchover_is_found_in_the_merged_logs_at_its_time,
         }
     };
 }

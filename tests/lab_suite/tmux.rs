@@ -72,6 +72,14 @@ impl Tmux {
             .unwrap();
     }
 
+    /// Types `text` as it is (no key names).
+    pub fn type_text(&self, text: &str) {
+        Command::new("tmux")
+            .args(["send-keys", "-l", "-t", &self.session, text])
+            .status()
+            .unwrap();
+    }
+
     pub fn wait_screen(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
         let end = Instant::now() + timeout;
         loop {

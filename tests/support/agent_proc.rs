@@ -128,4 +128,3 @@ pub async fn call(
     let resp = r.send().await.unwrap();
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
-

@@ -29,11 +29,19 @@ pub enum Action {
     Details,
     /// Open an operation's confirmation dialog.
     Op(OpKind),
+    /// Logs: follow the newest lines, or stop.
+    LogsFollow,
+    /// Logs: all members merged, or one member, the next.
+    LogsMember,
+    /// Logs: the lowest level shown.
+    LogsLevel,
+    /// Logs: which logs of each node.
+    LogsSource,
 }
 
 pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('?')], action: Action::Help, hint: Some("help"), help: "show or hide this help", writes: false },
-    Binding { keys: &[Key::Char(':')], action: Action::Command, hint: Some("command"), help: "command palette: :cluster NAME, :fleet, :timeline, :services, :replication, :config, :events, :backups, :pools, :theme NAME, :q", writes: false },
+    Binding { keys: &[Key::Char(':')], action: Action::Command, hint: Some("command"), help: "command palette: :cluster NAME, :fleet, :timeline, :services, :replication, :config, :events, :backups, :pools, :logs, :theme NAME, :q", writes: false },
     Binding { keys: &[Key::Char('/')], action: Action::Filter, hint: Some("filter"), help: "filter rows (Esc clears); fleet: by name and is:HEALTH", writes: false },
     Binding { keys: &[Key::Esc], action: Action::Back, hint: Some("back"), help: "close help or palette, clear the filter, or go back", writes: false },
     Binding { keys: &[Key::Char('q'), Key::Ctrl('c')], action: Action::Quit, hint: Some("quit"), help: "quit pgtui", writes: false },
@@ -43,9 +51,9 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Ctrl('u'), Key::PageUp], action: Action::PageUp, hint: None, help: "page up", writes: false },
     Binding { keys: &[Key::Char('g'), Key::Home], action: Action::Top, hint: None, help: "first row", writes: false },
     Binding { keys: &[Key::Char('G'), Key::End], action: Action::Bottom, hint: None, help: "last row", writes: false },
-    Binding { keys: &[Key::Enter], action: Action::Open, hint: Some("open"), help: "open the cluster (fleet); full text of the event (events)", writes: false },
+    Binding { keys: &[Key::Enter], action: Action::Open, hint: None, help: "open the cluster (fleet); every member's logs at the event's time (events)", writes: false },
     Binding { keys: &[Key::Char('u')], action: Action::FirstUnhealthy, hint: None, help: "fleet: jump to the first unhealthy cluster", writes: false },
-    Binding { keys: &[Key::Char('!')], action: Action::Details, hint: None, help: "full text of every error; each etcd endpoint's health", writes: false },
+    Binding { keys: &[Key::Char('!')], action: Action::Details, hint: None, help: "full text of every error and of the selected event; each etcd endpoint's health", writes: false },
     Binding { keys: &[Key::Char('S')], action: Action::Op(OpKind::Switchover), hint: Some("switchover"), help: "switchover to the selected replica: scorecard, confirm", writes: true },
     Binding { keys: &[Key::Char('F')], action: Action::Op(OpKind::Failover), hint: Some("failover"), help: "failover to the selected replica (type the cluster name)", writes: true },
     Binding { keys: &[Key::Char('R')], action: Action::Op(OpKind::Restart), hint: None, help: "restart PostgreSQL on the selected member", writes: true },
@@ -65,6 +73,11 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('6')], action: Action::Go(Screen::Events), hint: Some("events"), help: "every change seen, timestamped", writes: false },
     Binding { keys: &[Key::Char('7')], action: Action::Go(Screen::Backups), hint: Some("backups"), help: "backups: stanza, archiving, recoverable window and its holes, backup sets, jobs", writes: false },
     Binding { keys: &[Key::Char('8')], action: Action::Go(Screen::Pools), hint: Some("pools"), help: "pgbouncer pools: clients active and waiting, servers, longest wait, and what is wrong", writes: false },
+    Binding { keys: &[Key::Char('9')], action: Action::Go(Screen::Logs), hint: Some("logs"), help: "logs: every member's Patroni and PostgreSQL log on one time axis", writes: false },
+    Binding { keys: &[Key::Char('f')], action: Action::LogsFollow, hint: None, help: "logs: follow the newest lines, or stop", writes: false },
+    Binding { keys: &[Key::Char('m')], action: Action::LogsMember, hint: None, help: "logs: one member at a time (the next), then all merged again", writes: false },
+    Binding { keys: &[Key::Char('l')], action: Action::LogsLevel, hint: None, help: "logs: lowest level shown (info, warning, error, then debug too)", writes: false },
+    Binding { keys: &[Key::Char('s')], action: Action::LogsSource, hint: None, help: "logs: which logs (patroni and postgres, patroni, postgres, pgbackrest, all three)", writes: false },
     Binding { keys: &[Key::Char('0')], action: Action::Go(Screen::Fleet), hint: Some("fleet"), help: "every cluster in the namespace", writes: false },
 ];
 
@@ -165,6 +178,26 @@ pub const FULL_TEXT: Hint<Action> = Hint(&[
     Part::Text(" shows the full text"),
 ]);
 
+/// A logs key pressed elsewhere.
+pub const TO_LOGS: Hint<Action> = Hint(&[
+    Part::Text("press "),
+    Part::Key(Key::Char('9'), Action::Go(Screen::Logs)),
+    Part::Text(" for the logs"),
+]);
+
+/// The logs screen with nothing to show through its choices.
+pub const NO_LOG_LINE: Hint<Action> = Hint(&[
+    Part::Text("no line matches ("),
+    Part::Key(Key::Char('l'), Action::LogsLevel),
+    Part::Text(" level, "),
+    Part::Key(Key::Char('s'), Action::LogsSource),
+    Part::Text(" logs, "),
+    Part::Key(Key::Char('m'), Action::LogsMember),
+    Part::Text(" member, "),
+    Part::Key(Key::Char('/'), Action::Filter),
+    Part::Text(" filter)"),
+]);
+
 /// A palette operation typed on the fleet.
 pub const OPEN_FIRST: Hint<Action> = Hint(&[
     Part::Text("open it first ("),
@@ -182,6 +215,8 @@ pub const HINTS: &[&Hint<Action>] = &[
     &DETAILS_CLOSES,
     &QUITS,
     &TO_FLEET,
+    &TO_LOGS,
+    &NO_LOG_LINE,
     &FULL_TEXT,
     &OPEN_FIRST,
     &SEE_HELP,

@@ -14,6 +14,7 @@ pub mod dialog;
 pub mod events;
 pub mod fleet;
 pub mod help;
+pub mod logs;
 pub mod pools;
 pub mod replication;
 pub mod services;
@@ -114,6 +115,7 @@ fn draw(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         Screen::Events => events::render(body, buf, ctx),
         Screen::Backups => backups::render(body, buf, ctx),
         Screen::Pools => pools::render(body, buf, ctx),
+        Screen::Logs => logs::render(body, buf, ctx),
         Screen::Fleet => fleet::render(body, buf, ctx),
     }
     common::footer(footer, buf, ctx);
