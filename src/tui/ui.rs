@@ -391,7 +391,7 @@ impl Ui {
             }
             (other, _) => match Screen::from_name(other) {
                 Some(s) => self.go(s),
-                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :theme NAME, :q{})", if self.writable() { format!(", or an operation: {}", keys::SEE_HELP.text()) } else { String::new() })),
+                None => self.message = Some(format!("unknown command :{other} (try :fleet, :cluster NAME, :timeline, :services, :replication, :config, :events, :backups, :pools, :logs, :theme NAME, :q{})", if self.writable() { format!(", or an operation: {}", keys::SEE_HELP.text()) } else { String::new() })),
             },
         }
         None
