@@ -90,6 +90,13 @@ for theme in dark light high-contrast colorblind; do
     [ "$2" = pools ] && saturate
     shoot "$theme" "$1" "$2-$theme"
   done
+  # The logs at the switchover: Enter on its leader-change event.
+  tmux send-keys -t "$SESSION" 6 /
+  tmux send-keys -t "$SESSION" -l "$to (timeline"
+  tmux send-keys -t "$SESSION" Enter Enter
+  sleep 2
+  shoot "$theme" "" "logs-$theme"
+  tmux send-keys -t "$SESSION" Escape; sleep 0.5
   tmux send-keys -t "$SESSION" 1 '?'
   shoot "$theme" "" "help-$theme"
   # The switchover dialog on the second member row (focus on Cancel).
