@@ -53,7 +53,7 @@ pub const BINDINGS: &[Binding<Action>] = &[
     Binding { keys: &[Key::Char('G'), Key::End], action: Action::Bottom, hint: None, help: "last row", writes: false },
     Binding { keys: &[Key::Enter], action: Action::Open, hint: None, help: "open the cluster (fleet); every member's logs at the event's time (events)", writes: false },
     Binding { keys: &[Key::Char('u')], action: Action::FirstUnhealthy, hint: None, help: "fleet: jump to the first unhealthy cluster", writes: false },
-    Binding { keys: &[Key::Char('!')], action: Action::Details, hint: None, help: "full text of every error and of the selected event; each etcd endpoint's health", writes: false },
+    Binding { keys: &[Key::Char('!')], action: Action::Details, hint: None, help: "full text of every error and of the selected event or log line; each etcd endpoint's health", writes: false },
     Binding { keys: &[Key::Char('S')], action: Action::Op(OpKind::Switchover), hint: Some("switchover"), help: "switchover to the selected replica: scorecard, confirm", writes: true },
     Binding { keys: &[Key::Char('F')], action: Action::Op(OpKind::Failover), hint: Some("failover"), help: "failover to the selected replica (type the cluster name)", writes: true },
     Binding { keys: &[Key::Char('R')], action: Action::Op(OpKind::Restart), hint: None, help: "restart PostgreSQL on the selected member", writes: true },

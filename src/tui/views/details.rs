@@ -1,6 +1,6 @@
-//! `!` (or Enter on an event): the full text of what went wrong, wrapped,
-//! for messages the banner, a table cell or the events list cut at the
-//! screen's edge.
+//! `!`: the full text of what went wrong, wrapped, for messages the
+//! banner, a table cell, the events list or a log line cut at the screen's
+//! edge.
 
 use super::cluster::block;
 use super::common::{ago, clock};
@@ -12,6 +12,47 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+/// The logs screen's part: the selected line whole, and each log's error.
+fn log_lines(ctx: &Ctx) -> Vec<String> {
+    let mut out = vec![];
+    let lines = crate::tui::selection::visible_log_lines(ctx.model, ctx.ui);
+    if let Some(x) = lines.get(ctx.ui.selected) {
+        let file = ctx
+            .model
+            .logs
+            .as_ref()
+            .and_then(|l| l.tails.get(&(x.member.to_string(), x.source)))
+            .and_then(|t| t.file.clone())
+            .unwrap_or_default();
+        let at = x.line.ts_ms.map_or("no time".to_string(), |ms| {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+            format!("{} UTC", clock(t))
+        });
+        out.push(format!(
+            "log line of {} ({} log {file}, byte {}), {at}:",
+            x.member,
+            x.source.name(),
+            x.line.at
+        ));
+        out.push(x.line.text.clone());
+        if let Some(n) = x.line.cut {
+            out.push(format!("(cut at 16 KiB of {n} bytes; the agent serves no more of one line)"));
+        }
+        out.push(String::new());
+    }
+    if let Some(l) = &ctx.model.logs {
+        for ((m, s), t) in &l.tails {
+            if let Some(e) = &t.error {
+                out.push(format!("{m} {} log: {e}", s.name()));
+            }
+        }
+        if let Some(e) = &l.error {
+            out.push(format!("logs: {e}"));
+        }
+    }
+    out
+}
 
 /// The lines of the details overlay: pure, so tests can read them.
 pub fn lines(ctx: &Ctx) -> Vec<String> {
@@ -27,6 +68,9 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
             out.push(e.message.clone());
             out.push(String::new());
         }
+    }
+    if ctx.ui.screen == Screen::Logs {
+        out.extend(log_lines(ctx));
     }
     match dcs(&m.source(SourceId::Etcd), ctx.now) {
         Dcs::Live => {
