@@ -121,7 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Lab(args) => pgtui::lab::cli::run(args).await,
-        Command::Agent(args) => pgtui::agent::run(args).await,
+        Command::Agent(args) => pgtui::agent::run(*args).await,
         Command::Op(cmd) => pgtui::cli::ops::run(resolve(&g)?, cmd).await,
         Command::Audit { last } => pgtui::cli::audit::run(resolve(&g), last).await,
         Command::Demo(args) => demo(g, args).await,

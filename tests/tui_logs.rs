@@ -158,7 +158,16 @@ fn details_show_the_selected_line_whole_and_each_logs_error() {
     render(&mut a, &m, 160, 48);
     a.ui.details = true;
     let t = text(&render(&mut a, &m, 160, 48));
-    assert!(t.contains("log line of pg-test-2 (patroni log patroni-pg-test-2.log"), "{t}");
-    assert!(t.contains("[Errno 2] No such file or directory"), "the line is whole: {t}");
-    assert!(t.contains("pg-test-2 postgres log: agent https://127.0.0.12:8010"), "{t}");
+    assert!(
+        t.contains("log line of pg-test-2 (patroni log patroni-pg-test-2.log"),
+        "{t}"
+    );
+    assert!(
+        t.contains("[Errno 2] No such file or directory"),
+        "the line is whole: {t}"
+    );
+    assert!(
+        t.contains("pg-test-2 postgres log: agent https://127.0.0.12:8010"),
+        "{t}"
+    );
 }

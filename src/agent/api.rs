@@ -36,6 +36,7 @@ pub fn router(state: AgentState) -> Router {
         .route("/v1/check", post(check))
         .route("/v1/jobs", get(list_jobs).post(start_job))
         .route("/v1/jobs/:id", get(get_job))
+        .route("/v1/vip", get(vip))
         .route("/v1/logs", get(list_logs))
         .route("/v1/logs/:source", get(read_log))
         .fallback(|| async {
@@ -89,6 +90,18 @@ async fn start_job(
             };
             (code, Json(json!({"error": e.to_string()}))).into_response()
         }
+    }
+}
+
+async fn vip(State(s): State<Arc<AgentSettings>>) -> Response {
+    let (vm, ka) = s.vip_configs.clone();
+    match tokio::task::spawn_blocking(move || super::vip::report(&vm, &ka)).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": format!("reading the VIP failed: {e}")})),
+        )
+            .into_response(),
     }
 }
 

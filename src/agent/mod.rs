@@ -19,6 +19,7 @@ pub mod register;
 pub mod restore;
 pub mod serve;
 pub mod settings;
+pub mod vip;
 
 pub use settings::{AgentArgs, AgentSettings};
 

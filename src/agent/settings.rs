@@ -15,6 +15,9 @@
 //! | `--postgres-log-dir` | `log_directory` (default `log`) under the data directory |
 //! | `--pgbackrest-log-dir` | `PGBACKREST_LOG_PATH`, else `log-path` of `PGBACKREST_CONFIG` or `/etc/pgbackrest/pgbackrest.conf`, else `/var/log/pgbackrest` |
 //!
+//! | `--vip-manager-config` | `/etc/default/vip-manager.yml` (read first when it exists) |
+//! | `--keepalived-config` | `/etc/keepalived/keepalived.conf` |
+//!
 //! The log endpoints read only regular files inside these directories
 //! (`agent/logs.rs`).
 //!
@@ -73,6 +76,12 @@ pub struct AgentArgs {
     /// Directory of pgBackRest's logs (default: its `log-path`).
     #[arg(long)]
     pub pgbackrest_log_dir: Option<PathBuf>,
+    /// vip-manager's config (read first when it exists).
+    #[arg(long, default_value = "/etc/default/vip-manager.yml")]
+    pub vip_manager_config: PathBuf,
+    /// keepalived's config (read when vip-manager's does not exist).
+    #[arg(long, default_value = "/etc/keepalived/keepalived.conf")]
+    pub keepalived_config: PathBuf,
 }
 
 /// Where each log of the node is, or why the agent cannot serve it.
@@ -115,6 +124,8 @@ pub struct AgentSettings {
     pub pgtui: Result<crate::config::Config, String>,
     pub patroni_config: PathBuf,
     pub logs: LogDirs,
+    /// vip-manager's and keepalived's config files.
+    pub vip_configs: (PathBuf, PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -238,6 +249,10 @@ impl AgentSettings {
         };
         Ok(AgentSettings {
             logs,
+            vip_configs: (
+                args.vip_manager_config.clone(),
+                args.keepalived_config.clone(),
+            ),
             pgtui,
             patroni_config: args.patroni_config.clone(),
             member,

@@ -131,7 +131,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  PGTUI_AGENT_TOKEN=$(cat /etc/pgtui/agent.token) pgtui agent -c /etc/patroni/patroni.yml"
     )]
-    Agent(crate::agent::AgentArgs),
+    Agent(Box<crate::agent::AgentArgs>),
     /// Manage local lab clusters (used by `demo` and the test suite).
     Lab(crate::lab::cli::LabArgs),
     /// Print shell completions.

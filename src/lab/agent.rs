@@ -83,6 +83,13 @@ pub(crate) async fn start(sup: &Supervisor, layout: &Layout) -> Result<(), LabEr
                 .map(|f| f.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         ];
+        let (vm, ka) = super::vip::config_paths(layout, n);
+        args.extend([
+            "--vip-manager-config".into(),
+            vm.display().to_string(),
+            "--keepalived-config".into(),
+            ka.display().to_string(),
+        ]);
         if layout.style.hardened() {
             let (cert, key) = layout.cert_pair(&n.name);
             args.extend([

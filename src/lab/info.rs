@@ -88,6 +88,15 @@ pub struct LabPgbouncer {
     pub saturable_db: String,
 }
 
+/// The lab's VIP (run as root only): its address, the manager whose
+/// config each node has, and each pg-test node's interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabVip {
+    pub ip: String,
+    pub manager: String,
+    pub interfaces: std::collections::BTreeMap<String, String>,
+}
+
 /// Everything a user of the lab needs to reach it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabInfo {
@@ -121,6 +130,9 @@ pub struct LabInfo {
     /// The pgbouncers, one per pg-test node.
     #[serde(default)]
     pub pgbouncer: Vec<LabPgbouncer>,
+    /// None when the lab did not run as root.
+    #[serde(default)]
+    pub vip: Option<LabVip>,
     pub rest_user: String,
     pub rest_password: String,
     pub superuser: String,
@@ -250,8 +262,19 @@ impl LabInfo {
                 saturable_db: super::pgbouncer::SATURABLE.into(),
             })
             .collect();
+        let vip = super::vip::enabled().then(|| LabVip {
+            ip: super::vip::ip(layout),
+            manager: super::vip::manager(layout).to_string(),
+            interfaces: layout
+                .test_cluster()
+                .members
+                .iter()
+                .map(|m| (m.name.clone(), super::vip::link(layout, m)))
+                .collect(),
+        });
         let auth = |v: &String| hardened.then(|| v.clone());
         LabInfo {
+            vip,
             dir: layout.dir.clone(),
             index: layout.index,
             style,

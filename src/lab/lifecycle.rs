@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use super::{
     agent, control, etcd, etcd_auth, haproxy, patroni, patroni_conf, pgbackrest, pgbouncer, prereq,
-    tls,
+    tls, vip,
 };
 
 /// A running lab. Dropping it without [`Lab::stop`] kills it synchronously.
@@ -73,6 +73,7 @@ fn write_configs(
         )?;
     }
     pgbouncer::write_configs(layout, s)?;
+    vip::write_configs(layout)?;
     write(
         &layout.patronictl_yaml(),
         &patroni_conf::patronictl_yaml(layout, s)?,
@@ -100,6 +101,7 @@ impl Lab {
             run_as.clone(),
             layout.dir.clone(),
             data_dirs,
+            layout.index,
         )?);
         eprintln!(
             "pgtui lab: checks done ({:.1} s)",
@@ -238,6 +240,7 @@ async fn bring_up(
         Ok::<(), LabError>(())
     };
     tokio::try_join!(backups, routing)?;
+    vip::setup(layout, &test_leader)?;
     agent::start(sup, layout).await?;
     agent::wait_ready(sup, layout, &http, &secrets.agent_token, deadline).await?;
     progress("agents answering");

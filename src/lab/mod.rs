@@ -46,6 +46,7 @@ mod style;
 mod teardown;
 mod tls;
 mod venv;
+mod vip;
 
 pub use error::LabError;
 pub use info::{LabCluster, LabHaproxy, LabHaproxyPorts, LabInfo, LabMember};

@@ -99,6 +99,8 @@ pub(crate) struct Supervisor {
     pub(super) run_as: Option<RunAs>,
     pub(super) dir: PathBuf,
     pub(super) data_dirs: Vec<PathBuf>,
+    /// The lab's index: its VIP interfaces are removed at teardown.
+    pub(super) index: u8,
     /// Set once the lab dir was prepared by us: only then may teardown remove it.
     pub(super) owns_dir: AtomicBool,
     pub(super) torn_down: AtomicBool,
@@ -158,6 +160,7 @@ impl Supervisor {
         run_as: Option<RunAs>,
         dir: PathBuf,
         data_dirs: Vec<PathBuf>,
+        index: u8,
     ) -> Result<Self, LabError> {
         let spawner = Spawner::start().map_err(|e| LabError::Spawn {
             component: "lab spawner thread".into(),
@@ -172,6 +175,7 @@ impl Supervisor {
             run_as,
             dir,
             data_dirs,
+            index,
             owns_dir: AtomicBool::new(false),
             torn_down: AtomicBool::new(false),
         })

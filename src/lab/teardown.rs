@@ -35,6 +35,7 @@ impl Supervisor {
         for d in &self.data_dirs {
             kill_postmaster(d);
         }
+        super::vip::teardown(self.index);
         self.stop_spawner();
         self.torn_down.store(true, Ordering::SeqCst);
         if self.owns_dir.load(Ordering::SeqCst) && self.dir.exists() {

@@ -277,6 +277,10 @@ pub struct ClusterState {
     pub pgbouncer_errors: BTreeMap<String, (SystemTime, String)>,
     /// Members where no pgbouncer listens, and none ever answered.
     pub pgbouncer_absent: std::collections::BTreeSet<String>,
+    /// Each member's VIP report from its agent, and the last failure to
+    /// ask it (`model::vip` judges them).
+    pub vip: BTreeMap<String, Sourced<super::vip::VipReport>>,
+    pub vip_errors: BTreeMap<String, (SystemTime, String)>,
     /// SQL probe results per member.
     pub sql: BTreeMap<String, Sourced<SqlMember>>,
     /// Last SQL error per member (refused, login rejected...).

@@ -87,6 +87,11 @@ pub enum EventKind {
     },
     Paused,
     Resumed,
+    /// The VIP's verdict changed (`model::vip`), in its words.
+    Vip {
+        now: String,
+        alarm: bool,
+    },
     SwitchoverScheduled {
         at: String,
         from: Name,
@@ -183,6 +188,8 @@ fn severity(kind: &EventKind) -> Severity {
     use Severity::*;
     match kind {
         K::LeaderChanged { to: None, .. } | K::Unparseable { .. } => Alarm,
+        K::Vip { alarm: true, .. } => Alarm,
+        K::Vip { alarm: false, .. } => Info,
         K::TimelineBumped { from, to } if from > to => Alarm,
         K::SourceStale { source, .. } if *source == SourceId::Etcd => Alarm,
         K::StateChanged { to, .. } => state_severity(to),
@@ -262,6 +269,7 @@ fn describe(kind: &EventKind, at: SystemTime) -> String {
         K::StateChanged { member, from, to } => format!("{member} {from} → {to}"),
         K::RoleChanged { member, from, to } => format!("{member} role {from} → {to}"),
         K::Paused => "maintenance mode ON (paused): no automatic failover".into(),
+        K::Vip { now, .. } => now.clone(),
         K::Resumed => "maintenance mode OFF (resumed): automatic failover active again".into(),
         K::SwitchoverScheduled { at, from, to } => {
             let part =

@@ -26,6 +26,7 @@ pub mod role;
 pub mod source;
 pub mod sql;
 pub mod view;
+pub mod vip;
 
 pub use cluster::{ClusterState, DcsCluster, DcsEntry};
 pub use handle::ModelHandle;

@@ -13,6 +13,8 @@ pub enum SourceId {
     Agent,
     /// The pgbouncers' admin consoles.
     Pgbouncer,
+    /// The agents' VIP reports.
+    Vip,
 }
 
 impl SourceId {
@@ -24,6 +26,7 @@ impl SourceId {
             SourceId::Haproxy => "haproxy",
             SourceId::Agent => "agent",
             SourceId::Pgbouncer => "pgbouncer",
+            SourceId::Vip => "vip",
         }
     }
 }

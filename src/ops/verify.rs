@@ -132,8 +132,37 @@ pub(crate) fn reached(op: &Operation, before: &ClusterState, c: &ClusterState) -
     }
 }
 
+/// After a switchover or failover, how long the VIP may take to follow the
+/// new leader (vip-manager checks every second).
+const VIP_GRACE: Duration = Duration::from_secs(15);
+
+/// Where a leader change leaves the VIP: `Ok(None)` when there is none,
+/// `Ok(Some(words))` when it followed, `Err(words)` while it has not.
+fn vip_followed(
+    op: &Operation,
+    c: &ClusterState,
+    namespace: &str,
+) -> Result<Option<String>, String> {
+    use crate::model::vip::VipVerdict;
+    if !matches!(
+        op,
+        Operation::Switchover {
+            scheduled_at: None,
+            ..
+        } | Operation::Failover { .. }
+    ) {
+        return Ok(None);
+    }
+    match crate::model::vip::of_cluster(c, namespace, std::time::SystemTime::now()) {
+        VipVerdict::None => Ok(None),
+        v @ VipVerdict::Ok { .. } => Ok(Some(v.describe())),
+        v => Err(v.describe()),
+    }
+}
+
 /// Polls the session's model until `reached` holds twice in a row, or the
-/// bound passes.
+/// bound passes. Where a VIP is configured, a leader change is verified
+/// only once the VIP followed it (within [`VIP_GRACE`]).
 pub(crate) async fn follow(
     op: &Operation,
     before: &ClusterState,
@@ -145,6 +174,8 @@ pub(crate) async fn follow(
     let end = Instant::now() + bound;
     let mut seen = 0;
     let mut last_state = String::new();
+    let namespace = cx.model.read(|m| m.namespace.clone());
+    let mut vip_by: Option<Instant> = None;
     while Instant::now() < end {
         let now = cx.model.read(|m| m.clusters.get(op.cluster()).cloned());
         if let Some(c) = now {
@@ -166,7 +197,24 @@ pub(crate) async fn follow(
             if reached(op, before, &c) {
                 seen += 1;
                 if seen >= 2 {
-                    return (success, format!("verified: {last_state}"));
+                    match vip_followed(op, &c, &namespace) {
+                        Ok(None) => return (success, format!("verified: {last_state}")),
+                        Ok(Some(vip)) => {
+                            return (success, format!("verified: {last_state} | {vip}"))
+                        }
+                        Err(vip) => {
+                            let by = *vip_by.get_or_insert_with(|| Instant::now() + VIP_GRACE);
+                            if Instant::now() > by {
+                                return (
+                                    Outcome::Failed,
+                                    format!(
+                                        "the leader changed ({last_state}), but within {} s the VIP did not follow: {vip}",
+                                        VIP_GRACE.as_secs()
+                                    ),
+                                );
+                            }
+                        }
+                    }
                 }
             } else {
                 seen = 0;

@@ -64,6 +64,8 @@ pub struct ClusterSnap {
     /// shared with the model (see `model::config_doc`); decoded again only
     /// when it changed.
     pub config: Option<Arc<str>>,
+    /// The VIP's verdict when the snapshot was taken.
+    pub vip: crate::model::vip::VipVerdict,
 }
 
 /// What the diff needs from the model: never the event log itself.
@@ -82,10 +84,11 @@ pub struct Snapshot {
 /// A cluster's picture and the version it was derived from.
 type Versioned = (u64, Arc<ClusterSnap>);
 
-fn snap_of(c: &ClusterState) -> Arc<ClusterSnap> {
+fn snap_of(c: &ClusterState, namespace: &str, at: SystemTime) -> Arc<ClusterSnap> {
     Arc::new(ClusterSnap {
         view: cluster_view(c),
         config: c.dcs.config_doc().map(|d| d.text().clone()),
+        vip: crate::model::vip::of_cluster(c, namespace, at),
     })
 }
 
@@ -105,7 +108,7 @@ impl Snapshot {
             .map(|c| {
                 let snap = match self.clusters.get(&c.name) {
                     Some((v, snap)) if *v == c.version => snap.clone(),
-                    _ => snap_of(c),
+                    _ => snap_of(c, &m.namespace, SystemTime::now()),
                 };
                 (c.name.clone(), (c.version, snap))
             })
@@ -136,7 +139,10 @@ impl Snapshot {
             let here = include(&c.name) && !c.dcs.is_empty();
             present += here as usize;
             if c.version > self.seen {
-                moved.push((c.name.clone(), here.then(|| (c.version, snap_of(c)))));
+                moved.push((
+                    c.name.clone(),
+                    here.then(|| (c.version, snap_of(c, &m.namespace, at))),
+                ));
             }
         }
         for (name, next) in moved {
@@ -317,6 +323,16 @@ fn cluster_diff(p: &ClusterSnap, n: &ClusterSnap, out: &mut Vec<EventKind>) {
         if !gone {
             out.push(K::Readable { key: k.clone() });
         }
+    }
+    // The VIP: a change between two known verdicts (an agent that did not
+    // answer once is not news).
+    use crate::model::vip::VipVerdict;
+    let known = |v: &VipVerdict| !matches!(v, VipVerdict::Unknown { .. });
+    if known(&p.vip) && known(&n.vip) && p.vip != n.vip {
+        out.push(K::Vip {
+            now: n.vip.describe(),
+            alarm: n.vip.is_alarm(),
+        });
     }
     let decoded = |t: &Option<Arc<str>>| {
         t.as_deref()

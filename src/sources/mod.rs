@@ -23,6 +23,7 @@ pub mod rounds;
 pub mod scope;
 pub mod service_probe;
 pub mod sql;
+pub mod vip;
 
 pub use scope::{Lane, Scope};
 
@@ -90,6 +91,11 @@ pub fn spawn_all(
         model.clone(),
     )));
     tasks.push(tokio::spawn(logs::run(config.agent.clone(), model.clone())));
+    tasks.push(tokio::spawn(vip::run(
+        config.agent.clone(),
+        scope.clone(),
+        model.clone(),
+    )));
     if events {
         tasks.push(tokio::spawn(events::run(scope.clone(), model.clone())));
     }

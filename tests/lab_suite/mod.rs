@@ -17,6 +17,7 @@ pub mod rest_tap;
 pub mod restore;
 pub mod sql_tls;
 pub mod tmux;
+pub mod vip;
 pub mod watch_compaction;
 pub mod write_load;
 
@@ -551,6 +552,7 @@ macro_rules! all_lab_suite_tests {
             pools_flag_connections_held_from_before_a_switchover => lab_suite::pools::pools_flag_connections_held_from_before_a_switchover,
             op_backup_job_survives_its_killed_console => lab_suite::backup_job::backup_job_survives_its_killed_console,
             logs_show_a_switchover_on_the_new_leader_at_its_time => lab_suite::logs::a_switchover_is_found_in_the_merged_logs_at_its_time,
+            vip_is_shown_where_it_is_and_flagged_when_wrong => lab_suite::vip::the_vip_is_shown_where_it_is_and_flagged_when_wrong,
         }
     };
 }

@@ -289,6 +289,7 @@ pub fn header(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             ));
         }
         l2.extend(backup_badge(ctx, c));
+        l2.extend(vip_badge(ctx, c));
         if v.paused {
             l2.push(Span::styled(
                 " ⏸ PAUSED (maintenance) ",
@@ -420,6 +421,23 @@ pub fn member_age(ctx: &Ctx, c: &ClusterState, m: &MemberView) -> (String, bool)
         None if etcd_live => ("dcs".into(), true),
         None => ("?".into(), false),
     }
+}
+
+/// The VIP and where it is, when the nodes' agents report one: in the ok
+/// colour on the right node, the alarm colour when it did not follow, is
+/// held by no node or by two, amber while a member's answer is missing.
+pub fn vip_badge(ctx: &Ctx, c: &ClusterState) -> Option<Span<'static>> {
+    use crate::model::vip::VipVerdict;
+    let t = ctx.theme;
+    let v = crate::model::vip::of_cluster(c, &ctx.model.namespace, ctx.now);
+    let style = match &v {
+        VipVerdict::None => return None,
+        VipVerdict::Ok { .. } => t.fg(t.ok),
+        VipVerdict::Unknown { .. } => t.fg(t.warn),
+        _ => t.alarm(),
+    };
+    let mark = if v.is_alarm() { "! " } else { "" };
+    Some(Span::styled(format!(" {mark}{} ", v.describe()), style))
 }
 
 /// The last backup's age and archiving health, for the cluster header and

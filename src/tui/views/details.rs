@@ -37,7 +37,9 @@ fn log_lines(ctx: &Ctx) -> Vec<String> {
         ));
         out.push(x.line.text.clone());
         if let Some(n) = x.line.cut {
-            out.push(format!("(cut at 16 KiB of {n} bytes; the agent serves no more of one line)"));
+            out.push(format!(
+                "(cut at 16 KiB of {n} bytes; the agent serves no more of one line)"
+            ));
         }
         out.push(String::new());
     }
