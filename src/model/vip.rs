@@ -205,7 +205,25 @@ pub fn of_cluster(
             )
         })
         .collect();
-    let mut members: Vec<MemberVip> = c
+    let ip = c
+        .vip
+        .values()
+        .find_map(|r| r.value.ip.clone())
+        .unwrap_or_default();
+    let failed = c.vip_errors.iter().next();
+    if let Some((m, why)) = stale.first() {
+        return VipVerdict::Unknown {
+            ip,
+            why: format!("{m}: {why}"),
+        };
+    }
+    if let Some((m, (_, e))) = failed {
+        return VipVerdict::Unknown {
+            ip,
+            why: format!("{m}: {e}"),
+        };
+    }
+    let members: Vec<MemberVip> = c
         .vip
         .iter()
         .map(|(m, r)| MemberVip {
@@ -213,13 +231,6 @@ pub fn of_cluster(
             report: Ok(&r.value),
         })
         .collect();
-    for m in members.iter_mut() {
-        if let Some((_, why)) = stale.iter().find(|(n, _)| n == m.member) {
-            m.report = Err(why);
-        } else if let Some((_, e)) = c.vip_errors.get(m.member) {
-            m.report = Err(e);
-        }
-    }
     let leader = c.dcs.leader.as_ref().and_then(|l| l.value.ok());
     let key = format!("{namespace}{}/leader", c.name);
     judge(&members, leader.map(String::as_str), &key)

@@ -88,7 +88,11 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         return;
     };
     let v = ctx.view(c);
-    let findings = findings_lines(ctx, &v);
+    let mut findings = findings_lines(ctx, &v);
+    // The VIP in front of the services, when the nodes report one.
+    if let Some(vip) = common::vip_badge(ctx, c) {
+        findings.insert(0, Line::from(vip));
+    }
     let [top, servers, probes] = Layout::vertical([
         Constraint::Length(findings.len().min(4) as u16),
         Constraint::Percentage(65),

@@ -1,0 +1,98 @@
+//! The VIP in the cluster header and on the services screen, from the
+//! members' VIP reports: on the leader in the ok colour; left behind on the
+//! old leader, or held by no node, in the alarm colour with the words; an
+//! old answer makes it unknown, never confirmed.
+
+#[path = "support/backup_model.rs"]
+mod backup_model;
+#[path = "support/sample_cluster.rs"]
+mod sample_cluster;
+#[path = "support/screen_text.rs"]
+mod screen_text;
+
+use pgtui::model::vip::VipReport;
+use pgtui::model::{Model, SourceId, Sourced};
+use pgtui::tui::screen::Screen;
+use pgtui::tui::theme::Theme;
+use pgtui::tui::App;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use sample_cluster::now;
+use screen_text::{find, text};
+use std::time::Duration;
+
+/// Each member's vip-manager report, the VIP on `holder`, read `age` ago.
+fn model(holder: Option<&str>, age: Duration) -> Model {
+    let mut m = backup_model::model(None);
+    let c = m.cluster_mut("pg-test");
+    for n in ["pg-test-1", "pg-test-2", "pg-test-3"] {
+        let r = VipReport {
+            configured: true,
+            manager: Some("vip-manager".into()),
+            ip: Some("127.0.0.100".into()),
+            interface: Some(format!("vip-{n}")),
+            trigger_key: Some("/pg/pg-test/leader".into()),
+            trigger_value: Some(n.into()),
+            held: holder == Some(n),
+            ..Default::default()
+        };
+        c.vip
+            .insert(n.into(), Sourced::new(r, SourceId::Vip, now() - age));
+    }
+    m
+}
+
+fn render(m: &Model, screen: Screen) -> Buffer {
+    let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
+    app.ui.screen = screen;
+    app.render(Rect::new(0, 0, 200, 48), m, now())
+}
+
+#[test]
+fn on_the_leader_it_reads_ok_and_left_behind_it_is_an_alarm() {
+    let theme = Theme::built_in("dark").unwrap();
+    let leader = text(&render(&model(None, Duration::ZERO), Screen::Cluster))
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split("leader ").nth(1))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let other = if leader == "pg-test-1" {
+        "pg-test-2"
+    } else {
+        "pg-test-1"
+    };
+
+    let buf = render(
+        &model(Some(&leader), Duration::from_secs(1)),
+        Screen::Cluster,
+    );
+    let (x, y) = find(&buf, &format!("VIP 127.0.0.100 on {leader}"));
+    assert_eq!(buf[(x, y)].fg, theme.fg(theme.ok).fg.unwrap());
+
+    let buf = render(&model(Some(other), Duration::from_secs(1)), Screen::Cluster);
+    let (x, y) = find(
+        &buf,
+        &format!("! VIP 127.0.0.100 on {other}, not on the leader {leader}: it did not follow"),
+    );
+    assert_eq!(buf[(x, y)].fg, theme.alarm().fg.unwrap());
+
+    let buf = render(&model(None, Duration::from_secs(1)), Screen::Services);
+    let (x, y) = find(&buf, "! VIP 127.0.0.100 held by no node");
+    assert_eq!(buf[(x, y)].fg, theme.alarm().fg.unwrap());
+}
+
+#[test]
+fn an_old_answer_is_unknown_not_confirmed() {
+    let buf = render(
+        &model(Some("pg-test-1"), Duration::from_secs(30)),
+        Screen::Cluster,
+    );
+    let t = text(&buf);
+    assert!(
+        t.contains("VIP 127.0.0.100 unknown: pg-test-1: its agent's answer is 30 s old"),
+        "{t}"
+    );
+    assert!(!t.contains("VIP 127.0.0.100 on"), "{t}");
+}
