@@ -208,6 +208,13 @@ async fn refuses_every_way_out_of_the_log_directories() {
         assert!(msg.contains(words), "{path}: {msg}");
         assert!(!msg.contains("root:"), "{path} leaked a file: {msg}");
     }
+    // The listing names neither the symlinks out nor the FIFO.
+    let (_, v) = get(&agent, "/v1/logs").await;
+    let listed = v["sources"].to_string();
+    assert!(listed.contains("inside.log"), "{listed}");
+    for hidden in ["evil.log", "\"etc\"", "fifo.log", "subdir"] {
+        assert!(!listed.contains(hidden), "{hidden} listed: {listed}");
+    }
     // A symlink that stays inside is a file like any other.
     let (code, v) = get(&agent, "/v1/logs/postgres?file=inside.log").await;
     assert_eq!((code, texts(&v)), (200, vec!["older".to_string()]));

@@ -25,4 +25,5 @@ fn lab() -> &'static SharedLab {
 
 all_lab_suite_tests!();
 restore_lab_tests!();
+logs_and_vip_lab_tests!();
 crate::hardened_lab_tests!();

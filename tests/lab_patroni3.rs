@@ -15,6 +15,7 @@ fn lab() -> &'static SharedLab {
 
 all_lab_suite_tests!();
 restore_lab_tests!();
+logs_and_vip_lab_tests!();
 
 #[test]
 fn etcd_credentials_without_auth_are_dropped_as_patronictl_does() {

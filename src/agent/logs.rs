@@ -121,6 +121,7 @@ fn files(s: &AgentSettings, source: LogSource, dir: &Path) -> Result<Vec<LogFile
         path: dir.display().to_string(),
         reason: e.to_string(),
     };
+    let canon_dir = std::fs::canonicalize(dir).map_err(io)?;
     let mut v = vec![];
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
@@ -128,6 +129,13 @@ fn files(s: &AgentSettings, source: LogSource, dir: &Path) -> Result<Vec<LogFile
             continue;
         };
         if !plain_name(&name) || !belongs(s, source, &name) {
+            continue;
+        }
+        // A symlink out of the directory is not listed either: its size and
+        // time are the target's.
+        let inside = std::fs::canonicalize(entry.path())
+            .is_ok_and(|c| c.parent() == Some(canon_dir.as_path()));
+        if !inside {
             continue;
         }
         let Ok(md) = std::fs::metadata(entry.path()) else {

@@ -183,15 +183,6 @@ impl Filter {
     }
 }
 
-/// Every wanted tail answered or failed, or why nothing can be read.
-fn settled(l: &LogsState, expected: usize) -> bool {
-    l.error.is_some()
-        || (l.tails.len() >= expected
-            && l.tails
-                .values()
-                .all(|t| t.fetched_at.is_some() || t.error.is_some()))
-}
-
 pub async fn run(config: Config, args: LogsArgs) -> anyhow::Result<()> {
     let now_ms = chrono::Utc::now().timestamp_millis();
     let since_ms = match &args.since {
@@ -242,7 +233,7 @@ pub async fn run(config: Config, args: LogsArgs) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !s
         .model
-        .read(|m| m.logs.as_ref().is_some_and(|l| settled(l, expected)))
+        .read(|m| m.logs.as_ref().is_some_and(|l| l.settled(expected)))
     {
         if Instant::now() > deadline
             || tokio::time::timeout(Duration::from_millis(500), changes.changed())

@@ -107,7 +107,7 @@ impl Lab {
             "pgtui lab: checks done ({:.1} s)",
             deadline.started.elapsed().as_secs_f64()
         );
-        let info = LabInfo::build(
+        let mut info = LabInfo::build(
             &layout,
             &secrets,
             spec.patroni.patronictl_bin(),
@@ -119,7 +119,9 @@ impl Lab {
             prereq::prepare_dir(&layout, &sup)?;
             control_task = Some(control::serve(sup.clone(), &layout.dir)?);
             write_configs(&layout, &secrets, prometheus, run_as.as_ref())?;
-            bring_up(&sup, &layout, &spec, &secrets, deadline).await?;
+            if !bring_up(&sup, &layout, &spec, &secrets, deadline).await? {
+                info.vip = None;
+            }
             let json = serde_json::to_string_pretty(&info).map_err(|e| LabError::Render {
                 what: "lab.json".into(),
                 detail: e.to_string(),
@@ -174,7 +176,7 @@ async fn bring_up(
     spec: &LabSpec,
     secrets: &Secrets,
     deadline: Deadline,
-) -> Result<(), LabError> {
+) -> Result<bool, LabError> {
     let progress = |what: &str| {
         eprintln!(
             "pgtui lab: {what} ({:.1} s)",
@@ -240,7 +242,7 @@ async fn bring_up(
         Ok::<(), LabError>(())
     };
     tokio::try_join!(backups, routing)?;
-    vip::setup(layout, &test_leader)?;
+    let vip_up = vip::setup(layout, &test_leader);
     agent::start(sup, layout).await?;
     agent::wait_ready(sup, layout, &http, &secrets.agent_token, deadline).await?;
     progress("agents answering");
@@ -248,7 +250,7 @@ async fn bring_up(
         let stanzas: Vec<String> = layout.clusters.iter().map(|c| c.name.clone()).collect();
         pgbackrest::verify(sup, layout, &test_leader, &stanzas).await?;
     }
-    Ok(())
+    Ok(vip_up)
 }
 
 /// Bounds the backups by the lab deadline; a timeout names pgBackRest.

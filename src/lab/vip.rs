@@ -115,22 +115,33 @@ fn ip_cmd(args: &[&str]) -> Result<(), String> {
 }
 
 /// Makes each node's interface (a stale one from a crashed lab is made
-/// anew) and binds the VIP on `leader`'s.
-pub(crate) fn setup(layout: &Layout, leader: &PgNode) -> Result<(), LabError> {
+/// anew) and binds the VIP on `leader`'s. Whether the VIP is up: a kernel
+/// that cannot make interfaces costs the lab its VIP, said on stderr, not
+/// the lab itself (lab.json then has no `vip`, and the VIP test says so).
+pub(crate) fn setup(layout: &Layout, leader: &PgNode) -> bool {
     if !enabled() {
         eprintln!("pgtui lab: no VIP: making interfaces needs root");
-        return Ok(());
+        return false;
     }
-    let fail = |e: String| LabError::Leftovers(format!("setting up the lab's VIP: {e}"));
-    for n in &layout.test_cluster().members {
-        let l = link(layout, n);
-        let _ = ip_cmd(&["link", "del", &l]);
-        ip_cmd(&["link", "add", &l, "type", "bridge"]).map_err(fail)?;
-        // No IPv6 link-local address, so the interface sends nothing.
-        let _ = ip_cmd(&["link", "set", &l, "addrgenmode", "none"]);
-        ip_cmd(&["link", "set", &l, "up"]).map_err(fail)?;
+    let up = || -> Result<(), String> {
+        for n in &layout.test_cluster().members {
+            let l = link(layout, n);
+            let _ = ip_cmd(&["link", "del", &l]);
+            ip_cmd(&["link", "add", &l, "type", "bridge"])?;
+            // No IPv6 link-local address, so the interface sends nothing.
+            let _ = ip_cmd(&["link", "set", &l, "addrgenmode", "none"]);
+            ip_cmd(&["link", "set", &l, "up"])?;
+        }
+        move_to(layout, Some(leader))
+    };
+    match up() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("pgtui lab: no VIP: {e}");
+            teardown(layout.index);
+            false
+        }
     }
-    move_to(layout, Some(leader)).map_err(fail)
 }
 
 /// Binds the VIP on `to`'s interface only (None: on no node).

@@ -371,6 +371,17 @@ impl LogsState {
         }
     }
 
+    /// Every one of at least `expected` logs has answered or failed once,
+    /// or nothing can be read at all: what was asked is in.
+    pub fn settled(&self, expected: usize) -> bool {
+        self.error.is_some()
+            || (self.tails.len() >= expected.max(1)
+                && self
+                    .tails
+                    .values()
+                    .all(|t| t.fetched_at.is_some() || t.error.is_some()))
+    }
+
     /// Every kept line on one time axis.
     pub fn merged(&self) -> Vec<MergedLine<'_>> {
         merge(self.tails.iter().flat_map(|((m, s), t)| {

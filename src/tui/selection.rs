@@ -90,11 +90,7 @@ pub fn visible_log_lines<'m>(model: &'m Model, ui: &Ui) -> Vec<MergedLine<'m>> {
 pub fn log_anchor_row(model: &Model, ui: &Ui) -> Option<usize> {
     let at = ui.logs.anchor_ms?;
     let l = model.logs.as_ref()?;
-    let settled = !l.tails.is_empty()
-        && l.tails
-            .values()
-            .all(|t| t.fetched_at.is_some() || t.error.is_some());
-    if !settled && l.error.is_none() {
+    if !l.settled(1) {
         return None;
     }
     let lines = visible_log_lines(model, ui);

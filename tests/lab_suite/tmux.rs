@@ -73,6 +73,7 @@ impl Tmux {
     }
 
     /// Types `text` as it is (no key names).
+    #[allow(dead_code)] // Only the labs running the logs test use it.
     pub fn type_text(&self, text: &str) {
         Command::new("tmux")
             .args(["send-keys", "-l", "-t", &self.session, text])

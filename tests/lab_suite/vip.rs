@@ -49,7 +49,7 @@ pub fn the_vip_is_shown_where_it_is_and_flagged_when_wrong(lab: &SharedLab) {
         .info
         .vip
         .clone()
-        .expect("the lab has no VIP: it makes interfaces only when run as root, as CI does");
+        .expect("the lab has no VIP: it makes interfaces only as root, as CI runs, and only where the kernel can make bridges (its log says why not)");
     let (leader, _) = lab.settle();
     place(lab, &[&leader]);
     let tmux = Tmux::start_with(
