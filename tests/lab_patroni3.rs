@@ -14,7 +14,7 @@ fn lab() -> &'static SharedLab {
 }
 
 all_lab_suite_tests!();
-restore_lab_tests!();
+restore_lab_tests!(pitr);
 logs_and_vip_lab_tests!();
 
 #[test]
