@@ -1,14 +1,18 @@
 //! The HAProxy source and the service-port probe, run in-process against a
 //! real lab (index 4): HAProxy's stats must show pg-test-primary routing only
 //! to the leader patronictl names, and connecting through :5433 / :5434 must
-//! land on that leader (not in recovery) / on a replica (in recovery).
+//! land on that leader (not in recovery) / on a replica (in recovery). Each
+//! server's hop is known (primary and replica through the member's
+//! pgbouncer, default and offline direct), and the leader's pgbouncer
+//! stopped is a finding and a failed probe, though HAProxy shows it UP.
 
 mod common;
 
 use common::SharedLab;
 use pgtui::config::settings::HaproxySettings;
 use pgtui::config::{resolve, Config, Inputs, Secret, SqlConfig};
-use pgtui::model::haproxy::{cluster_findings, ServiceKind};
+use pgtui::model::haproxy::hop::{hop, Hop, PoolerState};
+use pgtui::model::haproxy::{cluster_findings, FindingKind, ServiceKind};
 use pgtui::model::view::cluster_view;
 use pgtui::model::{Model, ModelHandle, SourceId};
 use pgtui::sources::haproxy::{client, fetch, targets, HaproxyError, Target};
@@ -84,6 +88,9 @@ fn config(lab: &SharedLab, with_stats_urls: bool) -> Config {
         poll_interval: Duration::from_secs(2),
         tls: Default::default(),
     });
+    c.pgbouncer =
+        pgtui::config::pgbouncer::pgbouncer_config(&Default::default(), c.sql.as_ref(), &|_| None)
+            .unwrap();
     c
 }
 
@@ -154,7 +161,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
                             ));
                         }
                     }
-                    let findings = cluster_findings(&cluster_view(c), &c.haproxy);
+                    let findings = cluster_findings(&cluster_view(c), c, m.pgbouncer_port);
                     if !findings.is_empty() {
                         return Err(format!("findings: {findings:#?}"));
                     }
@@ -204,6 +211,116 @@ fn stats_and_service_ports_agree_with_the_leader() {
                 Ok(())
             })
         })
+        .await;
+
+        // Each server's hop, from the HAProxy configs' addresses (the stats
+        // leave them empty) and each pgbouncer's own word: the pooled
+        // services through the member's pgbouncer, pooling beside it; the
+        // others straight to PostgreSQL.
+        let pooled = lab.info.haproxy[0].pooled.clone();
+        assert_eq!(pooled, ["pg-test-primary", "pg-test-replica"]);
+        eventually("every server's hop is known", || {
+            model.read(|m| {
+                let c = &m.clusters[CLUSTER];
+                let v = cluster_view(c);
+                for (url, s) in &c.haproxy.endpoints {
+                    for p in s.value.iter().filter(|p| p.name != "stats") {
+                        for srv in &p.servers {
+                            let h = hop(&v, c, m.pgbouncer_port, srv);
+                            let ok = match &h {
+                                Some(Hop::Pooler {
+                                    member,
+                                    pools_to,
+                                    state: PoolerState::Up,
+                                    port: 6432,
+                                }) => {
+                                    pooled.contains(&p.name)
+                                        && *member == srv.name
+                                        && *pools_to == [srv.name.clone()]
+                                }
+                                Some(Hop::Direct { member }) => {
+                                    !pooled.contains(&p.name) && *member == srv.name
+                                }
+                                _ => false,
+                            };
+                            if !ok {
+                                return Err(format!("{url} {} {}: {h:?}", p.name, srv.name));
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await;
+
+        // The leader's pgbouncer stops. HAProxy still shows the leader UP
+        // (its check asks Patroni), but the primary service now refuses
+        // clients: pgtui says so from every HAProxy, and the probe of each
+        // primary port fails while the direct default ports still answer.
+        struct Restart<'a>(&'a SharedLab, String);
+        impl Drop for Restart<'_> {
+            fn drop(&mut self) {
+                self.0.ctl("start", &self.1);
+            }
+        }
+        let pooler = format!("pgbouncer {leader}");
+        lab.ctl("stop", &pooler);
+        let restart = Restart(lab, pooler);
+        eventually(
+            "the stopped pgbouncer is a finding and the probe fails",
+            || {
+                model.read(|m| {
+                    let c = &m.clusters[CLUSTER];
+                    let f = cluster_findings(&cluster_view(c), c, m.pgbouncer_port);
+                    let refused: BTreeSet<&str> = f
+                        .iter()
+                        .filter(|f| {
+                            f.kind == FindingKind::PoolerRefuses
+                                && f.service == "pg-test-primary"
+                                && f.server.as_deref() == Some(leader.as_str())
+                        })
+                        .map(|f| f.endpoint.as_str())
+                        .collect();
+                    if refused.len() != urls.len() {
+                        return Err(format!("findings {f:#?}"));
+                    }
+                    let still_up = c.haproxy.endpoints.values().all(|s| {
+                        s.value.iter().any(|p| {
+                            p.name == "pg-test-primary"
+                                && p.routing().iter().any(|s| s.name == leader)
+                        })
+                    });
+                    if !still_up {
+                        return Err("HAProxy no longer routes to the leader".into());
+                    }
+                    let h = &c.haproxy;
+                    let failed =
+                        |k: ServiceKind| h.probe_errors.keys().filter(|sp| sp.kind == k).count();
+                    if failed(ServiceKind::Primary) != hosts.len()
+                        || failed(ServiceKind::Default) != 0
+                    {
+                        return Err(format!("probe errors {:?}", h.probe_errors));
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await;
+        drop(restart);
+        eventually(
+            "pgbouncer back: no finding, the primary ports answer",
+            || {
+                model.read(|m| {
+                    let c = &m.clusters[CLUSTER];
+                    let f = cluster_findings(&cluster_view(c), c, m.pgbouncer_port);
+                    if !f.is_empty() || !c.haproxy.probe_errors.is_empty() {
+                        return Err(format!("{f:#?} {:?}", c.haproxy.probe_errors));
+                    }
+                    Ok(())
+                })
+            },
+        )
         .await;
     });
 }

@@ -93,3 +93,165 @@ fn old_pools_read_as_stale_not_live() {
     let buf = render(&m, 160, 48);
     find(&buf, "STALE 40s");
 }
+
+/// The recorded model plus the recorded Pigsty stats of pg-test-1's
+/// HAProxy, whose server addresses (empty in the CSV, as without `stats
+/// show-legends`) come from a lab HAProxy config: primary and replica
+/// through each member's pgbouncer :6432, default and offline direct.
+fn with_haproxy(mut m: Model) -> Model {
+    use pgtui::model::haproxy::layout::{fill_server_addrs, parse_cfg};
+    let csv = sample_cluster::sample("haproxy-pg-test-1-stats.csv");
+    let mut proxies = pgtui::model::haproxy::parse_stats_csv(&csv).unwrap();
+    let cfg = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/haproxy/pigsty-pooled.cfg"
+    ))
+    .unwrap();
+    fill_server_addrs(
+        "http://127.0.0.11:9101/stats;csv",
+        &mut proxies,
+        &parse_cfg(&cfg),
+    );
+    m.pgbouncer_port = Some(6432);
+    m.cluster_mut("pg-test").haproxy.endpoints.insert(
+        "http://127.0.0.11:9101/stats;csv".into(),
+        Sourced::new(proxies, SourceId::Haproxy, now() - Duration::from_secs(1)),
+    );
+    m
+}
+
+fn render_services(m: &Model, w: u16, h: u16) -> Buffer {
+    let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
+    app.ui.screen = Screen::Services;
+    app.render(Rect::new(0, 0, w, h), m, now())
+}
+
+fn pooler_findings(m: &Model) -> Vec<(String, String)> {
+    use pgtui::model::haproxy::{cluster_findings, FindingKind};
+    let c = &m.clusters["pg-test"];
+    let v = pgtui::model::view::cluster_view(c);
+    cluster_findings(&v, c, m.pgbouncer_port)
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FindingKind::PoolerRefuses
+                    | FindingKind::PoolerPaused
+                    | FindingKind::PoolerElsewhere
+            )
+        })
+        .map(|f| (f.service, f.message))
+        .collect()
+}
+
+#[test]
+fn services_show_each_servers_hop_through_pgbouncer_or_direct() {
+    let m = with_haproxy(model());
+    insta::assert_snapshot!("services_hops_160x48", text(&render_services(&m, 160, 48)));
+    insta::assert_snapshot!("services_hops_80x24", text(&render_services(&m, 80, 24)));
+    let buf = render_services(&m, 160, 48);
+    let theme = Theme::built_in("dark").unwrap();
+    // pg-test-1's pgbouncer was read and pools beside it.
+    let (x, y) = find(&buf, "pgbouncer :6432 → pg-test-1");
+    assert_eq!(buf[(x, y)].fg, theme.fg(theme.ok).fg.unwrap());
+    // pg-test-2's could not be read: not an alarm, not a pass.
+    let (x, y) = find(&buf, "? unread pgbouncer :6432");
+    assert_eq!(buf[(x, y)].fg, theme.fg(theme.warn).fg.unwrap());
+    // Nothing listens on pg-test-3's :6432, which the replica service
+    // lists (as a backup, so no finding while pg-test-2 serves).
+    let (x, y) = find(&buf, "! refused pgbouncer :6432");
+    assert_eq!(buf[(x, y)].fg, theme.alarm().fg.unwrap());
+    find(&buf, "direct");
+    assert_eq!(
+        pooler_findings(&m),
+        vec![],
+        "no routing server's pooler is at fault"
+    );
+}
+
+#[test]
+fn a_refusing_paused_or_misdirected_pooler_on_the_route_is_a_finding() {
+    // The leader's pgbouncer stops listening: the primary service (which
+    // HAProxy still shows UP, as its check asks Patroni) refuses clients.
+    let mut m = with_haproxy(model());
+    m.cluster_mut("pg-test")
+        .pgbouncer_refused
+        .insert("pg-test-1".into());
+    let f = pooler_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].0, "pg-test-primary");
+    assert!(
+        f[0].1.contains("nothing listens") && f[0].1.contains("start pgbouncer on pg-test-1"),
+        "{}",
+        f[0].1
+    );
+    let buf = render_services(&m, 160, 48);
+    let (x, y) = find(
+        &buf,
+        "! pg-test-primary routes to pg-test-1's pgbouncer :6432",
+    );
+    assert_eq!(
+        buf[(x, y)].fg,
+        Theme::built_in("dark").unwrap().alarm().fg.unwrap()
+    );
+
+    // Paused.
+    let mut m = with_haproxy(model());
+    let p = &mut m
+        .cluster_mut("pg-test")
+        .pgbouncer
+        .get_mut("pg-test-1")
+        .unwrap()
+        .value;
+    p.databases
+        .iter_mut()
+        .find(|d| d.name == "postgres")
+        .unwrap()
+        .paused = true;
+    let f = pooler_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].1.contains("postgres paused") && f[0].1.contains("RESUME"),
+        "{}",
+        f[0].1
+    );
+
+    // Pooling to another member: the primary service lands there.
+    let mut m = with_haproxy(model());
+    let p = &mut m
+        .cluster_mut("pg-test")
+        .pgbouncer
+        .get_mut("pg-test-1")
+        .unwrap()
+        .value;
+    for d in p.databases.iter_mut().filter(|d| d.host.is_some()) {
+        d.host = Some("127.0.0.12".into());
+    }
+    let f = pooler_findings(&m);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].1
+            .contains("which pools to pg-test-2, not to pg-test-1"),
+        "{}",
+        f[0].1
+    );
+    let buf = render_services(&m, 160, 48);
+    find(&buf, "! pgbouncer :6432 → pg-test-2");
+
+    // Without server addresses (no config to read) the hop is unknown, and
+    // nothing is claimed about it.
+    let mut m = model();
+    let csv = sample_cluster::sample("haproxy-pg-test-1-stats.csv");
+    m.cluster_mut("pg-test").haproxy.endpoints.insert(
+        "u".into(),
+        Sourced::new(
+            pgtui::model::haproxy::parse_stats_csv(&csv).unwrap(),
+            SourceId::Haproxy,
+            now(),
+        ),
+    );
+    m.cluster_mut("pg-test")
+        .pgbouncer_refused
+        .insert("pg-test-1".into());
+    assert_eq!(pooler_findings(&m), vec![]);
+}

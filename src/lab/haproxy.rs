@@ -1,7 +1,8 @@
 //! HAProxy, one per pg-test node, in the lab's style.
 //!
-//! Services (bound on the node's own address) route to PostgreSQL :5432 and
-//! health-check Patroni's REST port. Pigsty: `pg-test-primary` (`OPTIONS
+//! Services (bound on the node's own address) route to each member's
+//! pgbouncer :6432 or straight to its PostgreSQL :5432, as the style pools
+//! them ([`LabStyle::services`]), and health-check Patroni's REST port. Pigsty: `pg-test-primary` (`OPTIONS
 //! /primary`), `pg-test-replica` (`/read-only`), `pg-test-default`
 //! (`/primary`), `pg-test-offline` (`/replica`), stats `/stats` :9101 behind
 //! basic auth. autobase: `master` :5000 (`/primary`), `replicas` :5001
@@ -86,10 +87,15 @@ pub(crate) fn config(layout: &Layout, node: &PgNode, s: &Secrets, prometheus: bo
         ));
         for &(i, backup) in &svc.servers {
             let m = &members[i];
+            let to = if svc.pooled {
+                super::pgbouncer::PORT
+            } else {
+                p.postgres
+            };
             c.push_str(&format!(
                 "    server {} {} check port {}{check_ssl}{}\n",
                 m.name,
-                addr(&m.host, p.postgres),
+                addr(&m.host, to),
                 p.rest,
                 if backup { " backup" } else { "" }
             ));

@@ -73,6 +73,10 @@ pub struct LabHaproxy {
     /// (`pg-test-primary` or `master`, ...).
     #[serde(default)]
     pub services: BTreeMap<String, u16>,
+    /// The services whose servers are the members' pgbouncers, not their
+    /// PostgreSQL.
+    #[serde(default)]
+    pub pooled: Vec<String>,
 }
 
 /// One pgbouncer (one per pg-test node): the admin console takes the
@@ -200,11 +204,13 @@ impl LabInfo {
             .collect();
         let style = layout.style;
         let hardened = style.hardened();
-        let services: BTreeMap<String, u16> = style
-            .services(super::spec::TEST_CLUSTER, p)
-            .into_iter()
-            .map(|s| (s.name, s.port))
+        let all = style.services(super::spec::TEST_CLUSTER, p);
+        let pooled: Vec<String> = all
+            .iter()
+            .filter(|s| s.pooled)
+            .map(|s| s.name.clone())
             .collect();
+        let services: BTreeMap<String, u16> = all.into_iter().map(|s| (s.name, s.port)).collect();
         let ports = match style {
             LabStyle::Pigsty => LabHaproxyPorts {
                 primary: p.primary,
@@ -247,6 +253,7 @@ impl LabInfo {
                 admin_socket: layout.haproxy_socket(&m.name),
                 ports: ports.clone(),
                 services: services.clone(),
+                pooled: pooled.clone(),
             })
             .collect();
         let pgbouncer = layout

@@ -26,14 +26,16 @@ pub enum LabStyle {
     Autobase,
 }
 
-/// One HAProxy `listen` section: its name, port, Patroni health endpoint and
-/// servers as (pg-test member index, is backup).
+/// One HAProxy `listen` section: its name, port, Patroni health endpoint,
+/// servers as (pg-test member index, is backup), and whether its servers
+/// are the members' pgbouncers (:6432) rather than their PostgreSQL.
 #[derive(Debug, Clone)]
 pub(crate) struct Service {
     pub name: String,
     pub port: u16,
     pub check: &'static str,
     pub servers: Vec<(usize, bool)>,
+    pub pooled: bool,
 }
 
 impl LabStyle {
@@ -93,36 +95,55 @@ impl LabStyle {
     /// The service sections of one HAProxy. Pigsty's server names and backup
     /// roles follow the reference lab's stats CSV (pg-test-3 plays Pigsty's
     /// "offline" instance); autobase puts every member in every service.
+    /// Pooling follows each stack's default: Pigsty sends primary and
+    /// replica through the pgbouncer beside each member and default and
+    /// offline straight to PostgreSQL; autobase, with `pgbouncer_install`,
+    /// sends every service through pgbouncer.
     pub(crate) fn services(self, cluster: &str, p: &super::spec::LabPorts) -> Vec<Service> {
         let all = vec![(0, false), (1, false), (2, false)];
-        let svc = |name: String, port, check, servers: &[(usize, bool)]| Service {
+        let svc = |name: String, port, check, servers: &[(usize, bool)], pooled| Service {
             name,
             port,
             check,
             servers: servers.to_vec(),
+            pooled,
         };
         match self {
             LabStyle::Pigsty => vec![
-                svc(format!("{cluster}-primary"), p.primary, "/primary", &all),
+                svc(
+                    format!("{cluster}-primary"),
+                    p.primary,
+                    "/primary",
+                    &all,
+                    true,
+                ),
                 svc(
                     format!("{cluster}-replica"),
                     p.replica,
                     "/read-only",
                     &[(0, true), (1, false), (2, true)],
+                    true,
                 ),
-                svc(format!("{cluster}-default"), p.default, "/primary", &all),
+                svc(
+                    format!("{cluster}-default"),
+                    p.default,
+                    "/primary",
+                    &all,
+                    false,
+                ),
                 svc(
                     format!("{cluster}-offline"),
                     p.offline,
                     "/replica",
                     &[(2, false), (1, true)],
+                    false,
                 ),
             ],
             LabStyle::Autobase => vec![
-                svc("master".into(), 5000, "/primary", &all),
-                svc("replicas".into(), 5001, "/replica", &all),
-                svc("replicas_sync".into(), 5002, "/sync", &all),
-                svc("replicas_async".into(), 5003, "/async", &all),
+                svc("master".into(), 5000, "/primary", &all, true),
+                svc("replicas".into(), 5001, "/replica", &all, true),
+                svc("replicas_sync".into(), 5002, "/sync", &all, true),
+                svc("replicas_async".into(), 5003, "/async", &all, true),
             ],
         }
     }

@@ -277,6 +277,9 @@ pub struct ClusterState {
     pub pgbouncer_errors: BTreeMap<String, (SystemTime, String)>,
     /// Members where no pgbouncer listens, and none ever answered.
     pub pgbouncer_absent: std::collections::BTreeSet<String>,
+    /// Members whose pgbouncer port refused the last connection, whether
+    /// or not one answered before: a HAProxy hop there is refused too.
+    pub pgbouncer_refused: std::collections::BTreeSet<String>,
     /// Each member's VIP report from its agent, and the last failure to
     /// ask it (`model::vip` judges them).
     pub vip: BTreeMap<String, Sourced<super::vip::VipReport>>,

@@ -8,6 +8,7 @@
 //! header name), and [`find_disagreements`] compares routing with the DCS.
 
 mod findings;
+pub mod hop;
 pub mod layout;
 pub use findings::{cluster_findings, find_disagreements, member_of, Finding, FindingKind};
 

@@ -74,6 +74,8 @@ pub struct Model {
     /// Clients waiting this long in a pgbouncer pool are an alarm (the
     /// pgbouncer source sets it from the settings when it starts).
     pub pgbouncer_wait_alarm: Option<std::time::Duration>,
+    /// The port pgbouncers are read on, while that source runs.
+    pub pgbouncer_port: Option<u16>,
     /// The logs a console screen or `pgtui logs` follows, and their lines
     /// (the logs source reads them only while this is set).
     pub logs: Option<logs::LogsState>,

@@ -121,6 +121,9 @@ pub struct Pgbouncer {
     pub max_client_conn: Option<i64>,
     pub default_pool_size: Option<i64>,
     pub pool_mode: Option<String>,
+    /// Its `listen_port`: how a HAProxy server row is known to be this
+    /// pgbouncer.
+    pub listen_port: Option<u16>,
 }
 
 /// The admin console's own pseudo-database.
@@ -222,6 +225,7 @@ impl Pgbouncer {
             max_client_conn: setting("max_client_conn").and_then(|v| v.parse().ok()),
             default_pool_size: setting("default_pool_size").and_then(|v| v.parse().ok()),
             pool_mode: setting("pool_mode"),
+            listen_port: setting("listen_port").and_then(|v| v.parse().ok()),
         }
     }
 

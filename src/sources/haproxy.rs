@@ -219,6 +219,7 @@ pub async fn poll_once(
     http: &reqwest::Client,
     targets: &[Target],
     model: &ModelHandle,
+    cfgs: &[crate::model::haproxy::layout::CfgProxy],
 ) -> Vec<(String, String)> {
     if targets.is_empty() {
         return vec![];
@@ -243,7 +244,8 @@ pub async fn poll_once(
         for (t, (url, r)) in targets.iter().zip(results) {
             let h = &mut m.cluster_mut(&t.cluster).haproxy;
             match r {
-                Ok(proxies) => {
+                Ok(mut proxies) => {
+                    crate::model::haproxy::layout::fill_server_addrs(&url, &mut proxies, cfgs);
                     round.answered();
                     h.endpoints
                         .insert(url.clone(), Sourced::new(proxies, SourceId::Haproxy, now));
@@ -301,7 +303,7 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
                 x.alternatives.insert(0, first);
             }
         }
-        for (first, found) in poll_once(&http, &t, &model).await {
+        for (first, found) in poll_once(&http, &t, &model, &cfgs).await {
             let key = chosen
                 .iter()
                 .find(|(_, v)| **v == first)

@@ -57,6 +57,12 @@ pub fn load() -> Vec<CfgProxy> {
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .take(64)
-        .flat_map(|t| parse_cfg(&t))
+        .enumerate()
+        .flat_map(|(i, t)| {
+            parse_cfg(&t).into_iter().map(move |mut c| {
+                c.file = i;
+                c
+            })
+        })
         .collect()
 }

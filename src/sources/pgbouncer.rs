@@ -139,6 +139,11 @@ async fn round(
                 clients.insert(host, c);
             }
             let c = m.cluster_mut(&cluster);
+            if matches!(&r, Err(e) if e.refused()) {
+                c.pgbouncer_refused.insert(member.clone());
+            } else {
+                c.pgbouncer_refused.remove(&member);
+            }
             match r {
                 Ok(p) => {
                     round.answered();
@@ -173,7 +178,10 @@ pub async fn run(cfg: PgbouncerConfig, scope: Scope, model: ModelHandle) {
             return;
         }
     };
-    model.update_quiet(|m| m.pgbouncer_wait_alarm = Some(cfg.wait_alarm));
+    model.update_quiet(|m| {
+        m.pgbouncer_wait_alarm = Some(cfg.wait_alarm);
+        m.pgbouncer_port = Some(cfg.port);
+    });
     let mut clients: HashMap<String, Client> = HashMap::new();
     let mut rounds = super::rounds::Rounds::new(&model, cfg.poll_interval);
     let due = |m: &crate::model::Model| {

@@ -6,7 +6,10 @@
 //! DCS `conn_url` hosts) and whether that server is in recovery. A primary
 //! port landing on a replica is the failure this exists to catch. Every
 //! probe is a fresh connection, because HAProxy picks a server per
-//! connection. It needs SQL credentials (`[sql]` or the YAML superuser);
+//! connection. The question goes by the simple query protocol, because a
+//! port may lead through pgbouncer in transaction pooling, where a
+//! prepared statement need not reach the server connection it was
+//! prepared on. It needs SQL credentials (`[sql]` or the YAML superuser);
 //! without them it records why it does not run.
 
 use super::haproxy::targets;
@@ -162,7 +165,7 @@ pub async fn probe(
                 },
             }
         })?;
-    let row = tokio::time::timeout(cfg.connect_timeout, client.query_one(WHO_SQL, &[])).await;
+    let row = tokio::time::timeout(cfg.connect_timeout, client.simple_query(WHO_SQL)).await;
     drop(client);
     let query_err = |reason: String| ProbeError::Query {
         service: sp.service.clone(),
@@ -170,16 +173,22 @@ pub async fn probe(
         port: sp.port,
         reason,
     };
-    let row = row
+    let msgs = row
         .map_err(|_| query_err(format!("no answer within {:?}", cfg.connect_timeout)))?
         .map_err(|e| query_err(reason(&e)))?;
-    let server_addr: Option<String> = row.get(0);
-    let server_port: Option<i32> = row.get(1);
+    let row = msgs
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .ok_or_else(|| query_err("no row returned".into()))?;
+    let server_addr: Option<String> = row.get(0).map(str::to_string);
     Ok(ProbeAnswer {
         member: server_addr.as_ref().and_then(|a| members.get(a).cloned()),
         server_addr,
-        server_port: server_port.and_then(|p| u16::try_from(p).ok()),
-        in_recovery: row.get(2),
+        server_port: row.get(1).and_then(|p| p.parse().ok()),
+        in_recovery: row.get(2) == Some("t"),
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }

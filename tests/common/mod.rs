@@ -137,6 +137,22 @@ fn start(index: u8, patroni: &str, style: &str) -> SharedLab {
 }
 
 impl SharedLab {
+    /// `pgtui lab ctl VERB COMPONENT`: stops, kills or starts one of the
+    /// lab's children (`pgbouncer pg-test-1`, `agent pg-test-2`).
+    pub fn ctl(&self, verb: &str, component: &str) {
+        let out = Command::new(bin())
+            .args(["lab", "ctl", "--dir"])
+            .arg(&self.info.dir)
+            .args([verb, component])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "lab ctl {verb} {component}: {}",
+            output_text(&out)
+        );
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, ()> {
         self.exclusive.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -12,9 +12,8 @@
 use super::backup_job::pgtui_with_audit;
 use super::psql;
 use super::tmux::Tmux;
-use crate::common::{bin, output_text, wait_for, SharedLab};
+use crate::common::{output_text, wait_for, SharedLab};
 use serde_json::Value;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const STEPS: [&str; 8] = [
@@ -140,17 +139,7 @@ fn wait_running_at(
 }
 
 fn lab_ctl(lab: &SharedLab, verb: &str, component: &str) {
-    let out = Command::new(bin())
-        .args(["lab", "ctl", "--dir"])
-        .arg(&lab.info.dir)
-        .args([verb, component])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "lab ctl {verb} {component}: {}",
-        output_text(&out)
-    );
+    lab.ctl(verb, component)
 }
 
 /// Waits until every member streams on the leader's timeline; members that

@@ -2,7 +2,8 @@
 //! who the DCS says leads and which members run. Pure; the console shows
 //! the findings, and tests drive them with synthetic views.
 
-use super::{classify_service, HaproxyState, Proxy, ServiceKind, StatsEntry};
+use super::{classify_service, Proxy, ServiceKind, StatsEntry};
+use crate::model::cluster::ClusterState;
 use crate::model::view::ClusterView;
 use serde::Serialize;
 
@@ -17,6 +18,12 @@ pub enum FindingKind {
     NoReplicaServer,
     /// A serving server is not a running member (or not a member at all).
     ServesButNotRunning,
+    /// A serving server is a pgbouncer where nothing listens.
+    PoolerRefuses,
+    /// A serving server is a pgbouncer with paused or disabled databases.
+    PoolerPaused,
+    /// A serving server is a pgbouncer that pools to another member.
+    PoolerElsewhere,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,11 +139,26 @@ pub fn find_disagreements(view: &ClusterView, endpoint: &str, proxies: &[Proxy])
     out
 }
 
-/// [`find_disagreements`] over every HAProxy of a cluster.
-pub fn cluster_findings(view: &ClusterView, state: &HaproxyState) -> Vec<Finding> {
-    state
+/// [`find_disagreements`] and the pooler hops' faults over every HAProxy
+/// of a cluster; `pooler_port` as for [`super::hop::hop`].
+pub fn cluster_findings(
+    view: &ClusterView,
+    c: &ClusterState,
+    pooler_port: Option<u16>,
+) -> Vec<Finding> {
+    c.haproxy
         .endpoints
         .iter()
-        .flat_map(|(url, s)| find_disagreements(view, url, &s.value))
+        .flat_map(|(url, s)| {
+            let mut f = find_disagreements(view, url, &s.value);
+            f.extend(super::hop::pooler_findings(
+                view,
+                c,
+                pooler_port,
+                url,
+                &s.value,
+            ));
+            f
+        })
         .collect()
 }

@@ -7,6 +7,11 @@
 //! layouts the reference stacks ship ([`known_port`]): Pigsty's
 //! `<cluster>-primary` on 5433…, autobase's `master` on 5000…, Percona's
 //! `primary`/`standbys` on 5000/5001.
+//!
+//! The stats CSV leaves each server's address empty unless `stats
+//! show-legends` is on (Pigsty's and autobase's pages leave it off), so
+//! [`fill_server_addrs`] takes it from the config's `server` lines: the
+//! address says whether a server is PostgreSQL or the pgbouncer beside it.
 
 use super::ServiceKind;
 
@@ -20,6 +25,11 @@ pub struct CfgProxy {
     pub check_path: Option<String>,
     /// `stats uri` when this section serves HAProxy's stats.
     pub stats_uri: Option<String>,
+    /// `server NAME ADDRESS:PORT` lines: (name, address:port).
+    pub servers: Vec<(String, String)>,
+    /// Which config file it came from (an index into what was loaded), so
+    /// one HAProxy's sections are not mixed with another's.
+    pub file: usize,
 }
 
 fn bind_addr(tok: &str) -> Option<(Option<String>, u16)> {
@@ -45,12 +55,14 @@ pub fn parse_cfg(text: &str) -> Vec<CfgProxy> {
             if let Some(p) = cur.take() {
                 out.push(p);
             }
-            if matches!(*first, "listen" | "frontend") {
+            if matches!(*first, "listen" | "frontend" | "backend") {
                 let mut p = CfgProxy {
                     name: words.get(1).unwrap_or(&"").to_string(),
                     binds: vec![],
                     check_path: None,
                     stats_uri: None,
+                    servers: vec![],
+                    file: 0,
                 };
                 // `listen NAME ADDR:PORT` (old style).
                 if let Some(b) = words.get(2).and_then(|w| bind_addr(w)) {
@@ -76,6 +88,9 @@ pub fn parse_cfg(text: &str) -> Vec<CfgProxy> {
                 }
             }
             ["stats", "uri", uri, ..] => p.stats_uri = Some(uri.to_string()),
+            ["server", name, addr, ..] if bind_addr(addr).is_some() => {
+                p.servers.push((name.to_string(), addr.to_string()));
+            }
             _ => {}
         }
     }
@@ -175,6 +190,53 @@ pub fn service_kind(cluster: &str, proxy: &str, cfgs: &[CfgProxy]) -> ServiceKin
     }
 }
 
+/// The config file of the HAProxy whose stats page is `url`: the one
+/// whose stats section binds that port on that host (or on every
+/// address). `None` when no file, or more than one, does.
+fn file_of(url: &str, cfgs: &[CfgProxy]) -> Option<usize> {
+    let u = url::Url::parse(url).ok()?;
+    let host = super::stats_host(url)?;
+    let port = u.port_or_known_default()?;
+    let mut files: Vec<usize> = cfgs
+        .iter()
+        .filter(|c| c.stats_uri.is_some())
+        .filter(|c| {
+            c.binds
+                .iter()
+                .any(|(h, p)| *p == port && h.as_deref().is_none_or(|h| h == host))
+        })
+        .map(|c| c.file)
+        .collect();
+    files.dedup();
+    match files.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// Gives each server row without an address the one its proxy's `server`
+/// line names in the config of the HAProxy behind `url` (when this machine
+/// has it), else in every config read. Configs that disagree (two HAProxys
+/// with different addresses under one server name) fill nothing: a guessed
+/// hop would be worse than an unknown one.
+pub fn fill_server_addrs(url: &str, proxies: &mut [super::Proxy], cfgs: &[CfgProxy]) {
+    let file = file_of(url, cfgs);
+    for p in proxies.iter_mut() {
+        for s in p.servers.iter_mut().filter(|s| s.addr.is_none()) {
+            let mut found = cfgs
+                .iter()
+                .filter(|c| c.name == p.name && file.is_none_or(|f| c.file == f))
+                .flat_map(|c| c.servers.iter())
+                .filter(|(n, _)| *n == s.name)
+                .map(|(_, a)| a);
+            let Some(first) = found.next() else { continue };
+            if found.all(|a| a == first) {
+                s.addr = Some(first.clone());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +272,38 @@ mod tests {
             Some(5434)
         );
         assert_eq!(service_port("pg", "custom", "h", &[]), None);
+        assert_eq!(c[1].servers, vec![("n1".into(), "10.0.0.1:5432".into())]);
+    }
+
+    #[test]
+    fn server_addresses_come_from_the_config_unless_configs_disagree() {
+        let csv = "# pxname,svname,status,bck,addr\nmaster,n1,UP,0,\nmaster,n2,UP,0,\n";
+        let proxies = crate::model::haproxy::parse_stats_csv(csv).unwrap();
+        let one = parse_cfg(AUTOBASE);
+        let mut p = proxies.clone();
+        fill_server_addrs("http://10.0.0.1:7000/;csv", &mut p, &one);
+        assert_eq!(p[0].servers[0].addr.as_deref(), Some("10.0.0.1:5432"));
+        assert_eq!(p[0].servers[1].addr, None, "n2 is in no config");
+        // Two HAProxys on this machine, each binding its stats on its own
+        // address, with different addresses under one server name.
+        let own = |stats: &str, server: &str, file| {
+            let text = AUTOBASE
+                .replace("*:7000", stats)
+                .replace("10.0.0.1:5432", server);
+            parse_cfg(&text).into_iter().map(move |mut c| {
+                c.file = file;
+                c
+            })
+        };
+        let two: Vec<CfgProxy> = own("10.0.0.1:7000", "10.0.0.1:5432", 0)
+            .chain(own("10.0.9.1:7000", "10.0.9.1:6432", 1))
+            .collect();
+        let mut p = proxies.clone();
+        fill_server_addrs("http://10.0.9.1:7000/;csv", &mut p, &two);
+        assert_eq!(p[0].servers[0].addr.as_deref(), Some("10.0.9.1:6432"));
+        // A stats page neither config binds: they disagree, so nothing.
+        let mut p = proxies;
+        fill_server_addrs("http://10.0.5.5:7000/;csv", &mut p, &two);
+        assert_eq!(p[0].servers[0].addr, None, "two configs, two addresses");
     }
 }

@@ -1,11 +1,15 @@
-//! HAProxy services: for each service port on each node, its servers and
-//! their check state; the live probe of who really answers; and every
-//! disagreement with the DCS leader.
+//! HAProxy services: for each service port on each node, its servers, the
+//! hop each takes (straight to PostgreSQL, or through the member's
+//! pgbouncer) and their check state; the live probe of who really answers
+//! and through what; and every disagreement with the DCS leader or fault
+//! of a pooler on the way.
 
 use super::cluster::block;
 use super::common;
 use super::Ctx;
-use crate::model::haproxy::{cluster_findings, ServerStatus};
+use crate::model::cluster::ClusterState;
+use crate::model::haproxy::hop::{hop, Hop, PoolerState};
+use crate::model::haproxy::{cluster_findings, member_of, ServerStatus, StatsEntry};
 use crate::model::view::ClusterView;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -28,11 +32,78 @@ fn status_span(ctx: &Ctx, s: &ServerStatus, raw: &str) -> Span<'static> {
     Span::styled(format!("{mark} {raw}"), style)
 }
 
+/// The hop a server row takes to PostgreSQL, coloured by what pgtui knows
+/// of the pgbouncer on the way (see [`crate::model::haproxy::hop`]).
+fn via_span(ctx: &Ctx, v: &ClusterView, c: &ClusterState, s: &StatsEntry) -> Span<'static> {
+    let t = ctx.theme;
+    match hop(v, c, ctx.model.pgbouncer_port, s) {
+        None => Span::styled("?", t.muted()),
+        Some(Hop::Direct { .. }) => Span::styled("direct", t.muted()),
+        Some(Hop::Unknown { port, .. }) => Span::styled(format!(":{port} ?"), t.fg(t.warn)),
+        Some(Hop::Pooler {
+            port,
+            state,
+            pools_to,
+            member,
+        }) => {
+            let elsewhere = pools_to.iter().any(|p| *p != member);
+            let (mark, style) = match &state {
+                PoolerState::Refused => ("! refused", t.alarm()),
+                PoolerState::Paused(_) => ("! paused", t.alarm()),
+                // The arrow names where it pools instead.
+                _ if elsewhere => ("!", t.alarm()),
+                PoolerState::Unread(_) | PoolerState::NotWatched => ("? unread", t.fg(t.warn)),
+                PoolerState::Up => ("", t.fg(t.ok)),
+            };
+            let to = if pools_to.is_empty() {
+                String::new()
+            } else {
+                format!(" → {}", pools_to.join(","))
+            };
+            // The mark first: a narrow terminal keeps it.
+            let text = if mark.is_empty() {
+                format!("pgbouncer :{port}{to}")
+            } else {
+                format!("{mark} pgbouncer :{port}{to}")
+            };
+            Span::styled(text, style)
+        }
+    }
+}
+
+/// The hop of the server that `member` answered through on `host`'s
+/// `service`, as HAProxy's stats list it.
+fn probe_via(
+    ctx: &Ctx,
+    v: &ClusterView,
+    c: &ClusterState,
+    host: &str,
+    service: &str,
+    member: Option<&str>,
+) -> Span<'static> {
+    let server = c
+        .haproxy
+        .endpoints
+        .iter()
+        .filter(|(url, _)| crate::model::haproxy::stats_host(url).as_deref() == Some(host))
+        .flat_map(|(_, s)| s.value.iter())
+        .filter(|p| p.name == service)
+        .find_map(|p| match member {
+            Some(_) => p.servers.iter().find(|s| member_of(v, s) == member),
+            // No answer to go by: where HAProxy routes new clients now.
+            None => p.routing().first().copied(),
+        });
+    match server {
+        Some(s) => via_span(ctx, v, c, s),
+        None => Span::styled("?", ctx.theme.muted()),
+    }
+}
+
 fn findings_lines(ctx: &Ctx, v: &ClusterView) -> Vec<Line<'static>> {
     let Some(c) = crate::tui::selection::cluster(ctx.model, ctx.ui) else {
         return vec![];
     };
-    let f = cluster_findings(v, &c.haproxy);
+    let f = cluster_findings(v, c, ctx.model.pgbouncer_port);
     if f.is_empty() {
         let msg = if c.haproxy.endpoints.is_empty() {
             " no HAProxy stats yet (set [haproxy.CLUSTER] stats_urls, default http://MEMBER:9101/stats;csv)"
@@ -48,8 +119,24 @@ fn findings_lines(ctx: &Ctx, v: &ClusterView) -> Vec<Line<'static>> {
             },
         ))];
     }
-    f.into_iter()
-        .map(|x| Line::from(Span::styled(format!(" ! {}", x.message), ctx.theme.alarm())))
+    // A fault of a pooler reads the same from every HAProxy in front of
+    // it: said once, with how many HAProxys route there.
+    let mut seen: Vec<(String, usize)> = vec![];
+    for x in f {
+        match seen.iter_mut().find(|(m, _)| *m == x.message) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((x.message, 1)),
+        }
+    }
+    seen.into_iter()
+        .map(|(m, n)| {
+            let from = if n > 1 {
+                format!(" (from {n} HAProxys)")
+            } else {
+                String::new()
+            };
+            Line::from(Span::styled(format!(" ! {m}{from}"), ctx.theme.alarm()))
+        })
         .collect()
 }
 
@@ -114,6 +201,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
                         s.name,
                         if s.backup { " (backup)" } else { "" }
                     )),
+                    Cell::from(via_span(ctx, &v, c, s)),
                     Cell::from(status_span(ctx, &s.status, &s.status_raw)),
                     Cell::from(s.check_status.clone().unwrap_or_default()),
                     Cell::from(s.sessions.map(|x| x.to_string()).unwrap_or_default()),
@@ -138,8 +226,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         rows,
         [
             Constraint::Length(12),
-            Constraint::Length(20),
-            Constraint::Length(20),
+            Constraint::Length(18),
+            Constraint::Length(16),
+            Constraint::Length(32),
             Constraint::Length(12),
             Constraint::Length(8),
             Constraint::Length(5),
@@ -148,7 +237,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     )
     .header(
         Row::new(vec![
-            "Node", "Service", "Server", "Status", "Check", "Sess", "Changed",
+            "Node", "Service", "Server", "Via", "Status", "Check", "Sess", "Changed",
         ])
         .style(t.header()),
     )
@@ -156,7 +245,24 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     .render(servers, buf);
 
     let mut prow = vec![];
+    // A port whose last probe failed shows the failure, not the answer
+    // before it: that answer is no longer true.
+    for (port, (_, e)) in &c.haproxy.probe_errors {
+        let last = c.haproxy.probes.get(port);
+        let member = last.and_then(|a| a.value.member.as_deref());
+        prow.push(Row::new(vec![
+            Cell::from(format!("{}:{}", port.host, port.port)),
+            Cell::from(port.service.clone()),
+            Cell::from(Span::styled("! failed", t.alarm())),
+            Cell::from(probe_via(ctx, &v, c, &port.host, &port.service, member)),
+            Cell::from(""),
+            Cell::from(Span::styled(e.clone(), t.alarm())),
+        ]));
+    }
     for (port, a) in &c.haproxy.probes {
+        if c.haproxy.probe_errors.contains_key(port) {
+            continue;
+        }
         let expect_primary = matches!(
             port.kind,
             crate::model::haproxy::ServiceKind::Primary
@@ -178,23 +284,24 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             } else {
                 Span::raw(who)
             }),
-            Cell::from(if a.value.in_recovery {
-                "replica (in recovery)"
-            } else {
-                "primary"
-            }),
+            Cell::from(probe_via(
+                ctx,
+                &v,
+                c,
+                &port.host,
+                &port.service,
+                a.value.member.as_deref(),
+            )),
             Cell::from(if a.value.elapsed_ms < 100 {
                 "<100 ms".to_string()
             } else {
                 format!("~{} ms", a.value.elapsed_ms / 100 * 100)
             }),
-        ]));
-    }
-    for (port, (_, e)) in &c.haproxy.probe_errors {
-        prow.push(Row::new(vec![
-            Cell::from(format!("{}:{}", port.host, port.port)),
-            Cell::from(port.service.clone()),
-            Cell::from(Span::styled(format!("! {e}"), t.alarm())),
+            Cell::from(if a.value.in_recovery {
+                "replica (in recovery)"
+            } else {
+                "primary"
+            }),
         ]));
     }
     let title = match &c.haproxy.probe_skipped {
@@ -205,13 +312,14 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
         prow,
         [
             Constraint::Length(18),
-            Constraint::Length(10),
             Constraint::Length(16),
-            Constraint::Length(22),
+            Constraint::Length(10),
+            Constraint::Length(28),
             Constraint::Length(8),
+            Constraint::Min(22),
         ],
     )
-    .header(Row::new(vec!["Port", "Service", "Answered", "Is", "Took"]).style(t.header()))
+    .header(Row::new(vec!["Port", "Service", "Answered", "Via", "Took", "Is"]).style(t.header()))
     .block(block(ctx, &title, ctx.ui.focus == 1))
     .render(probes, buf);
 }
