@@ -96,3 +96,74 @@ fn an_old_answer_is_unknown_not_confirmed() {
     );
     assert!(!t.contains("VIP 127.0.0.100 on"), "{t}");
 }
+
+/// keepalived's VIP on pg-test-2 (not the leader: keepalived floats it over
+/// the HAProxy nodes), with pg-test-2's recorded HAProxy stats read `age`
+/// ago, after `edit` of the CSV.
+fn keepalived(age: Duration, edit: impl Fn(String) -> String) -> Model {
+    let mut m = backup_model::model(None);
+    let csv = edit(sample_cluster::sample("haproxy-pg-test-2-stats.csv"));
+    let c = m.cluster_mut("pg-test");
+    for n in ["pg-test-1", "pg-test-2", "pg-test-3"] {
+        let r = VipReport {
+            configured: true,
+            manager: Some("keepalived".into()),
+            ip: Some("127.0.0.100".into()),
+            interface: Some(format!("vip-{n}")),
+            held: n == "pg-test-2",
+            ..Default::default()
+        };
+        c.vip
+            .insert(n.into(), Sourced::new(r, SourceId::Vip, now()));
+    }
+    c.haproxy.endpoints.insert(
+        "http://127.0.0.12:9101/stats;csv".into(),
+        Sourced::new(
+            pgtui::model::haproxy::parse_stats_csv(&csv).unwrap(),
+            SourceId::Haproxy,
+            now() - age,
+        ),
+    );
+    m
+}
+
+#[test]
+fn keepalived_is_right_only_while_the_holders_haproxy_routes_to_the_leader() {
+    let theme = Theme::built_in("dark").unwrap();
+    let buf = render(&keepalived(Duration::from_secs(1), |s| s), Screen::Cluster);
+    let (x, y) = find(&buf, "VIP 127.0.0.100 on pg-test-2");
+    assert_eq!(buf[(x, y)].fg, theme.fg(theme.ok).fg.unwrap());
+
+    // pg-test-2's HAProxy routes the primary service to pg-test-3 instead:
+    // clients of the VIP land on a replica.
+    let swap = |s: String| {
+        s.lines()
+            .map(|l| {
+                if l.starts_with("pg-test-primary,pg-test-1,") {
+                    l.replacen(",UP,", ",DOWN,", 1)
+                } else if l.starts_with("pg-test-primary,pg-test-3,") {
+                    l.replacen(",DOWN,", ",UP,", 1)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let buf = render(&keepalived(Duration::from_secs(1), swap), Screen::Services);
+    let (x, y) = find(
+        &buf,
+        "! VIP 127.0.0.100 on pg-test-2, whose HAProxy routes pg-test-primary to pg-test-3, not to the leader pg-test-1",
+    );
+    assert_eq!(buf[(x, y)].fg, theme.alarm().fg.unwrap());
+
+    // Its HAProxy not read lately: unknown, not confirmed.
+    let t = text(&render(
+        &keepalived(Duration::from_secs(30), |s| s),
+        Screen::Cluster,
+    ));
+    assert!(
+        t.contains("VIP 127.0.0.100 unknown: the HAProxy of pg-test-2, which holds it, was not read just now"),
+        "{t}"
+    );
+}

@@ -7,7 +7,8 @@
 //! lead, and its trigger key should be this cluster's leader key (a
 //! copy-pasted config watching another cluster's key is a classic). keepalived
 //! (Percona, autobase) floats it over the HAProxy nodes by VRRP: exactly one
-//! node should hold it. Either way a VIP held by no node, or by two, is the
+//! node should hold it, and that node's HAProxy should route the primary
+//! service to the leader (where pgtui reads it). Either way a VIP held by no node, or by two, is the
 //! outage a DBA is paged for.
 
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,16 @@ pub enum VipVerdict {
     /// vip-manager: a node's config watches another key than this
     /// cluster's leader key, or binds on a value that is not its member.
     Misconfigured { member: String, why: String },
+    /// keepalived: held by one node, whose HAProxy does not route the
+    /// primary service to the leader, so clients of the VIP write nowhere
+    /// or to a replica.
+    HaproxyElsewhere {
+        ip: String,
+        holder: String,
+        service: String,
+        routes: Vec<String>,
+        leader: Option<String>,
+    },
     /// Some member's answer is missing or old: no verdict over stale data.
     Unknown { ip: String, why: String },
 }
@@ -74,6 +85,7 @@ impl VipVerdict {
                 | VipVerdict::Several { .. }
                 | VipVerdict::NotOnLeader { .. }
                 | VipVerdict::Misconfigured { .. }
+                | VipVerdict::HaproxyElsewhere { .. }
         )
     }
 
@@ -95,6 +107,21 @@ impl VipVerdict {
                 leader.as_deref().unwrap_or("(none)")
             ),
             VipVerdict::Misconfigured { member, why } => format!("VIP config of {member}: {why}"),
+            VipVerdict::HaproxyElsewhere {
+                ip,
+                holder,
+                service,
+                routes,
+                leader,
+            } => format!(
+                "VIP {ip} on {holder}, whose HAProxy routes {service} to {}, not to the leader {}",
+                if routes.is_empty() {
+                    "no server".to_string()
+                } else {
+                    routes.join(",")
+                },
+                leader.as_deref().unwrap_or("(none)")
+            ),
             VipVerdict::Unknown { ip, why } => format!("VIP {ip} unknown: {why}"),
         }
     }
@@ -233,7 +260,58 @@ pub fn of_cluster(
         .collect();
     let leader = c.dcs.leader.as_ref().and_then(|l| l.value.ok());
     let key = format!("{namespace}{}/leader", c.name);
-    judge(&members, leader.map(String::as_str), &key)
+    let verdict = judge(&members, leader.map(String::as_str), &key);
+    let keepalived = c
+        .vip
+        .values()
+        .any(|r| r.value.manager.as_deref() == Some("keepalived"));
+    match verdict {
+        VipVerdict::Ok { ip, holder } if keepalived => {
+            holder_haproxy(c, &ip, &holder, leader.map(String::as_str), now)
+                .unwrap_or(VipVerdict::Ok { ip, holder })
+        }
+        v => v,
+    }
+}
+
+/// keepalived floats the VIP over the HAProxy nodes, so the VIP is right
+/// only if the holder's HAProxy routes the primary service to the leader.
+/// `None` when pgtui reads no HAProxy on the holder (nothing to say).
+fn holder_haproxy(
+    c: &super::ClusterState,
+    ip: &str,
+    holder: &str,
+    leader: Option<&str>,
+    now: std::time::SystemTime,
+) -> Option<VipVerdict> {
+    use super::haproxy::{classify_service, stats_host, ServiceKind};
+    let host = c.dcs.members.get(holder)?.value.ok()?.host_port().0?;
+    let (url, stats) = c
+        .haproxy
+        .endpoints
+        .iter()
+        .find(|(url, _)| stats_host(url).as_deref() == Some(host.as_str()))?;
+    if stats.age(now) > FRESH_FOR || c.haproxy.errors.contains_key(url) {
+        return Some(VipVerdict::Unknown {
+            ip: ip.to_string(),
+            why: format!("the HAProxy of {holder}, which holds it, was not read just now"),
+        });
+    }
+    let primary = stats
+        .value
+        .iter()
+        .find(|p| classify_service(&c.name, &p.name) == ServiceKind::Primary)?;
+    let routes: Vec<String> = primary.routing().iter().map(|s| s.name.clone()).collect();
+    if leader.is_some_and(|l| routes == [l]) {
+        return None;
+    }
+    Some(VipVerdict::HaproxyElsewhere {
+        ip: ip.to_string(),
+        holder: holder.to_string(),
+        service: primary.name.clone(),
+        routes,
+        leader: leader.map(str::to_string),
+    })
 }
 
 #[cfg(test)]

@@ -258,17 +258,22 @@ pub async fn probe_once(
     });
 }
 
-/// Marks every cluster in scope as "probe off", and why.
+/// Marks the focused clusters as "probe off", and why: only those, as the
+/// probe serves only them (a fleet of thousands must not get a copy of the
+/// reason each).
 fn mark_skipped(scope: &Scope, model: &ModelHandle, why: &str) {
-    let pending = model.read(|m| {
-        m.clusters
-            .values()
-            .any(|c| scope.includes(&c.name) && c.haproxy.probe_skipped.as_deref() != Some(why))
+    let pending: Vec<String> = model.read(|m| {
+        scope
+            .picked(m, super::Lane::Full)
+            .into_iter()
+            .filter(|c| c.haproxy.probe_skipped.as_deref() != Some(why))
+            .map(|c| c.name.clone())
+            .collect()
     });
-    if pending {
+    if !pending.is_empty() {
         model.update(|m| {
-            for c in m.clusters_mut(|c| scope.includes(&c.name)) {
-                c.haproxy.probe_skipped = Some(why.to_string());
+            for name in &pending {
+                m.cluster_mut(name).haproxy.probe_skipped = Some(why.to_string());
             }
         });
     }
