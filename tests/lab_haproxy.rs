@@ -161,7 +161,12 @@ fn stats_and_service_ports_agree_with_the_leader() {
                             ));
                         }
                     }
-                    let findings = cluster_findings(&cluster_view(c), c, m.pgbouncer_port);
+                    let findings = cluster_findings(
+                        &cluster_view(c),
+                        c,
+                        m.pgbouncer_port,
+                        std::time::SystemTime::now(),
+                    );
                     if !findings.is_empty() {
                         return Err(format!("findings: {findings:#?}"));
                     }
@@ -226,7 +231,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
                 for (url, s) in &c.haproxy.endpoints {
                     for p in s.value.iter().filter(|p| p.name != "stats") {
                         for srv in &p.servers {
-                            let h = hop(&v, c, m.pgbouncer_port, srv);
+                            let h = hop(&v, c, m.pgbouncer_port, srv, std::time::SystemTime::now());
                             let ok = match &h {
                                 Some(Hop::Pooler {
                                     member,
@@ -272,7 +277,12 @@ fn stats_and_service_ports_agree_with_the_leader() {
             || {
                 model.read(|m| {
                     let c = &m.clusters[CLUSTER];
-                    let f = cluster_findings(&cluster_view(c), c, m.pgbouncer_port);
+                    let f = cluster_findings(
+                        &cluster_view(c),
+                        c,
+                        m.pgbouncer_port,
+                        std::time::SystemTime::now(),
+                    );
                     let refused: BTreeSet<&str> = f
                         .iter()
                         .filter(|f| {
@@ -313,7 +323,12 @@ fn stats_and_service_ports_agree_with_the_leader() {
             || {
                 model.read(|m| {
                     let c = &m.clusters[CLUSTER];
-                    let f = cluster_findings(&cluster_view(c), c, m.pgbouncer_port);
+                    let f = cluster_findings(
+                        &cluster_view(c),
+                        c,
+                        m.pgbouncer_port,
+                        std::time::SystemTime::now(),
+                    );
                     if !f.is_empty() || !c.haproxy.probe_errors.is_empty() {
                         return Err(format!("{f:#?} {:?}", c.haproxy.probe_errors));
                     }

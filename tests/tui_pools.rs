@@ -130,7 +130,7 @@ fn pooler_findings(m: &Model) -> Vec<(String, String)> {
     use pgtui::model::haproxy::{cluster_findings, FindingKind};
     let c = &m.clusters["pg-test"];
     let v = pgtui::model::view::cluster_view(c);
-    cluster_findings(&v, c, m.pgbouncer_port)
+    cluster_findings(&v, c, m.pgbouncer_port, now())
         .into_iter()
         .filter(|f| {
             matches!(
@@ -254,4 +254,87 @@ fn a_refusing_paused_or_misdirected_pooler_on_the_route_is_a_finding() {
         .pgbouncer_refused
         .insert("pg-test-1".into());
     assert_eq!(pooler_findings(&m), vec![]);
+    let t = text(&render_services(&m, 160, 48));
+    let row = t
+        .lines()
+        .find(|l| l.contains("pg-test-primary    pg-test-1"))
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(
+        row.contains("pg-test-1        ?   ") && !row.contains("direct"),
+        "{row}"
+    );
+}
+
+#[test]
+fn a_socket_or_local_pool_is_beside_its_member_and_an_old_read_proves_nothing() {
+    // Pigsty's pgbouncer pools over the Unix socket: that is its own
+    // member, not "elsewhere".
+    for local in ["/var/run/postgresql", "localhost", "127.0.0.1"] {
+        let mut m = with_haproxy(model());
+        let p = &mut m
+            .cluster_mut("pg-test")
+            .pgbouncer
+            .get_mut("pg-test-1")
+            .unwrap()
+            .value;
+        for d in p.databases.iter_mut().filter(|d| d.host.is_some()) {
+            d.host = Some(local.into());
+        }
+        assert_eq!(pooler_findings(&m), vec![], "{local}");
+        find(&render_services(&m, 160, 48), "pgbouncer :6432 → pg-test-1");
+    }
+    // A pool of another cluster's host is shown, not alarmed.
+    let mut m = with_haproxy(model());
+    let p = &mut m
+        .cluster_mut("pg-test")
+        .pgbouncer
+        .get_mut("pg-test-1")
+        .unwrap()
+        .value;
+    p.databases
+        .iter_mut()
+        .find(|d| d.name == "pgtui_sat")
+        .unwrap()
+        .host = Some("10.9.9.9".into());
+    assert_eq!(pooler_findings(&m), vec![]);
+    find(
+        &render_services(&m, 160, 48),
+        "pgbouncer :6432 → 10.9.9.9:5432,",
+    );
+
+    // A pgbouncer last read 40 s ago says nothing of now: unread, no
+    // finding even though that old read had a paused database.
+    let mut m = with_haproxy(model());
+    let e = m
+        .cluster_mut("pg-test")
+        .pgbouncer
+        .get_mut("pg-test-1")
+        .unwrap();
+    e.at = now() - Duration::from_secs(40);
+    e.value
+        .databases
+        .iter_mut()
+        .find(|d| d.name == "postgres")
+        .unwrap()
+        .paused = true;
+    assert_eq!(pooler_findings(&m), vec![]);
+    let buf = render_services(&m, 160, 48);
+    let (x, y) = find(&buf, "? unread pgbouncer :6432 → pg-test-1");
+    let theme = Theme::built_in("dark").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme.fg(theme.warn).fg.unwrap());
+
+    // An address on another host than the member's is no pgbouncer of it.
+    let mut m = with_haproxy(model());
+    for s in m.cluster_mut("pg-test").haproxy.endpoints.values_mut() {
+        for p in s.value.iter_mut() {
+            for srv in p.servers.iter_mut().filter(|s| s.name == "pg-test-1") {
+                srv.addr = Some("10.9.9.9:6432".into());
+            }
+        }
+    }
+    m.cluster_mut("pg-test")
+        .pgbouncer_refused
+        .insert("pg-test-1".into());
+    assert_eq!(pooler_findings(&m), vec![]);
+    find(&render_services(&m, 160, 48), ":6432 ?");
 }

@@ -157,6 +157,19 @@ fn keepalived_is_right_only_while_the_holders_haproxy_routes_to_the_leader() {
     );
     assert_eq!(buf[(x, y)].fg, theme.alarm().fg.unwrap());
 
+    // Just after a leader change HAProxy is still converging: unknown, not
+    // an alarm, for as long as its checks may take.
+    let mut m = keepalived(Duration::from_secs(1), swap);
+    m.cluster_mut("pg-test")
+        .dcs
+        .former_leaders
+        .push(("pg-test-3".into(), now() - Duration::from_secs(5)));
+    let t = text(&render(&m, Screen::Cluster));
+    assert!(
+        t.contains("VIP 127.0.0.100 unknown: the leader changed 5 s ago and the HAProxy of pg-test-2 is still converging"),
+        "{t}"
+    );
+
     // Its HAProxy not read lately: unknown, not confirmed.
     let t = text(&render(
         &keepalived(Duration::from_secs(30), |s| s),

@@ -207,6 +207,11 @@ pub fn judge(members: &[MemberVip], leader: Option<&str>, leader_key: &str) -> V
     }
 }
 
+/// How long after a leader change HAProxy may still route to the old
+/// leader before keepalived's VIP is judged by it (its checks, rise and
+/// fall take seconds); the same grace a switchover gives the VIP.
+pub const HAPROXY_CONVERGES_IN: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A member's VIP report older than this is no ground for a verdict.
 pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -301,9 +306,35 @@ fn holder_haproxy(
         .value
         .iter()
         .find(|p| classify_service(&c.name, &p.name) == ServiceKind::Primary)?;
-    let routes: Vec<String> = primary.routing().iter().map(|s| s.name.clone()).collect();
+    let view = super::view::cluster_view(c);
+    let routes: Vec<String> = primary
+        .routing()
+        .iter()
+        .map(|s| {
+            super::haproxy::member_of(&view, s)
+                .unwrap_or(&s.name)
+                .to_string()
+        })
+        .collect();
     if leader.is_some_and(|l| routes == [l]) {
         return None;
+    }
+    // HAProxy learns of a new leader by its own checks, seconds after the
+    // leader key moved: no verdict until it has had the time.
+    if let Some(ago) = c
+        .dcs
+        .former_leaders
+        .last()
+        .and_then(|(_, at)| now.duration_since(*at).ok())
+        .filter(|ago| *ago < HAPROXY_CONVERGES_IN)
+    {
+        return Some(VipVerdict::Unknown {
+            ip: ip.to_string(),
+            why: format!(
+                "the leader changed {} s ago and the HAProxy of {holder} is still converging",
+                ago.as_secs()
+            ),
+        });
     }
     Some(VipVerdict::HaproxyElsewhere {
         ip: ip.to_string(),

@@ -8,9 +8,12 @@
 use crate::model::haproxy::layout::{parse_cfg, CfgProxy};
 use std::path::{Path, PathBuf};
 
-/// Config files found, in a stable order.
-pub fn files() -> Vec<PathBuf> {
-    let mut out = vec![];
+/// Config files found, grouped by the HAProxy that reads them (every `-f`
+/// of one command line; Pigsty passes a directory, one file per service),
+/// in a stable order. `/etc/haproxy/haproxy.cfg` is a group of its own
+/// unless a running HAProxy already reads it.
+pub fn files() -> Vec<Vec<PathBuf>> {
+    let mut out: Vec<Vec<PathBuf>> = vec![];
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
             let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
@@ -24,16 +27,26 @@ pub fn files() -> Vec<PathBuf> {
             if !is_haproxy {
                 continue;
             }
+            let mut group = vec![];
             for w in args.windows(2) {
                 if w[0] == b"-f" {
                     if let Ok(p) = std::str::from_utf8(w[1]) {
-                        out.extend(expand(Path::new(p)));
+                        group.extend(expand(Path::new(p)));
                     }
                 }
             }
+            group.sort();
+            group.dedup();
+            if !group.is_empty() {
+                out.push(group);
+            }
         }
     }
-    out.push(PathBuf::from("/etc/haproxy/haproxy.cfg"));
+    let etc = PathBuf::from("/etc/haproxy/haproxy.cfg");
+    if !out.iter().flatten().any(|f| *f == etc) {
+        out.push(vec![etc]);
+    }
+    // A master process and its worker share a command line.
     out.sort();
     out.dedup();
     out
@@ -50,19 +63,17 @@ fn expand(p: &Path) -> Vec<PathBuf> {
     }
 }
 
-/// Every readable config, parsed. Unreadable ones are skipped: they are a
-/// hint, not a requirement.
+/// Every readable config, parsed, each section marked with its HAProxy's
+/// group. Unreadable files are skipped: they are a hint, not a requirement.
 pub fn load() -> Vec<CfgProxy> {
-    files()
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
-        .take(64)
-        .enumerate()
-        .flat_map(|(i, t)| {
-            parse_cfg(&t).into_iter().map(move |mut c| {
+    let mut out = vec![];
+    for (i, group) in files().iter().enumerate().take(64) {
+        for text in group.iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
+            out.extend(parse_cfg(&text).into_iter().map(|mut c| {
                 c.file = i;
                 c
-            })
-        })
-        .collect()
+            }));
+        }
+    }
+    out
 }

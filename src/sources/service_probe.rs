@@ -174,7 +174,12 @@ pub async fn probe(
         reason,
     };
     let msgs = row
-        .map_err(|_| query_err(format!("no answer within {:?}", cfg.connect_timeout)))?
+        .map_err(|_| {
+            query_err(format!(
+                "no answer within {} ms",
+                cfg.connect_timeout.as_millis()
+            ))
+        })?
         .map_err(|e| query_err(reason(&e)))?;
     let row = msgs
         .iter()
@@ -183,12 +188,13 @@ pub async fn probe(
             _ => None,
         })
         .ok_or_else(|| query_err("no row returned".into()))?;
-    let server_addr: Option<String> = row.get(0).map(str::to_string);
+    let col = |i: usize| row.try_get(i).ok().flatten();
+    let server_addr: Option<String> = col(0).map(str::to_string);
     Ok(ProbeAnswer {
         member: server_addr.as_ref().and_then(|a| members.get(a).cloned()),
         server_addr,
-        server_port: row.get(1).and_then(|p| p.parse().ok()),
-        in_recovery: row.get(2) == Some("t"),
+        server_port: col(1).and_then(|p| p.parse().ok()),
+        in_recovery: col(2) == Some("t"),
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }

@@ -145,6 +145,7 @@ pub fn cluster_findings(
     view: &ClusterView,
     c: &ClusterState,
     pooler_port: Option<u16>,
+    now: std::time::SystemTime,
 ) -> Vec<Finding> {
     c.haproxy
         .endpoints
@@ -157,6 +158,7 @@ pub fn cluster_findings(
                 pooler_port,
                 url,
                 &s.value,
+                now,
             ));
             f
         })

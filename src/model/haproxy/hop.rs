@@ -7,14 +7,15 @@
 //! paused or pooling to the wrong host leaves the server UP in HAProxy's
 //! stats while every client through it fails or lands elsewhere. Only by
 //! putting HAProxy's server address beside what the member's pgbouncer
-//! says about itself can that be seen. Pure: the services screen, `pgtui
-//! services` and the findings share [`hop`] and [`pooler_findings`].
+//! says about itself can that be seen. Pure: the services screen and the
+//! findings share [`hop`] and [`pooler_findings`].
 
 use super::{classify_service, member_of, Finding, FindingKind, Proxy, ServiceKind, StatsEntry};
 use crate::model::cluster::ClusterState;
 use crate::model::pgbouncer::{Pgbouncer, ADMIN_DB};
 use crate::model::view::ClusterView;
 use serde::Serialize;
+use std::time::{Duration, SystemTime};
 
 /// The port Pigsty and autobase give pgbouncer, used when pgtui reads no
 /// pgbouncer to learn its `listen_port`.
@@ -62,9 +63,20 @@ fn port_of(addr: &str) -> Option<u16> {
     addr.rsplit_once(':')?.1.parse().ok()
 }
 
+/// A pgbouncer read longer ago than this says nothing about now.
+pub const FRESH_FOR: Duration = Duration::from_secs(10);
+
+/// A host that means "this machine" to the pgbouncer that names it: a
+/// Unix socket directory (Pigsty's `/var/run/postgresql`), `localhost`,
+/// or the loopback address itself.
+fn is_local(host: &str) -> bool {
+    host.starts_with('/') || host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
 /// Where a pgbouncer's pools connect: each distinct server of its
 /// databases (not the admin console), named by member where one has that
-/// host. A database without a host uses the local socket: its own member.
+/// host. A database without a host, or with a local one, is its own
+/// member's.
 fn pools_to(view: &ClusterView, beside: &str, p: &Pgbouncer) -> Vec<String> {
     let mut out: Vec<String> = p
         .databases
@@ -72,15 +84,18 @@ fn pools_to(view: &ClusterView, beside: &str, p: &Pgbouncer) -> Vec<String> {
         .filter(|d| d.name != ADMIN_DB)
         .map(|d| match &d.host {
             None => beside.to_string(),
-            Some(h) => view
+            Some(h) => match view
                 .members
                 .iter()
                 .find(|m| m.host.as_deref() == Some(h.as_str()))
-                .map(|m| m.name.clone())
-                .unwrap_or_else(|| match d.port {
+            {
+                Some(m) => m.name.clone(),
+                None if is_local(h) => beside.to_string(),
+                None => match d.port {
                     Some(port) => format!("{h}:{port}"),
                     None => h.clone(),
-                }),
+                },
+            },
         })
         .collect();
     out.sort();
@@ -88,7 +103,7 @@ fn pools_to(view: &ClusterView, beside: &str, p: &Pgbouncer) -> Vec<String> {
     out
 }
 
-fn state(c: &ClusterState, member: &str, watched: bool) -> PoolerState {
+fn state(c: &ClusterState, member: &str, watched: bool, now: SystemTime) -> PoolerState {
     if c.pgbouncer_refused.contains(member) || c.pgbouncer_absent.contains(member) {
         return PoolerState::Refused;
     }
@@ -96,6 +111,9 @@ fn state(c: &ClusterState, member: &str, watched: bool) -> PoolerState {
         return PoolerState::Unread(e.clone());
     }
     match c.pgbouncer.get(member) {
+        Some(p) if p.age(now) > FRESH_FOR => {
+            PoolerState::Unread(format!("last read {} s ago", p.age(now).as_secs()))
+        }
         Some(p) => {
             let stuck: Vec<String> = p
                 .value
@@ -117,16 +135,28 @@ fn state(c: &ClusterState, member: &str, watched: bool) -> PoolerState {
 
 /// How `server` reaches PostgreSQL. `pooler_port` is the port pgtui reads
 /// pgbouncers on (`None` when it reads none). `None` when the row is no
-/// member or its address has no port.
+/// member or its address has no port. An address on another host than
+/// the member's is [`Hop::Unknown`]: whatever listens there is not that
+/// member's pgbouncer.
 pub fn hop(
     view: &ClusterView,
     c: &ClusterState,
     pooler_port: Option<u16>,
     server: &StatsEntry,
+    now: SystemTime,
 ) -> Option<Hop> {
     let member = member_of(view, server)?.to_string();
-    let port = port_of(server.addr.as_deref()?)?;
+    let addr = server.addr.as_deref()?;
+    let port = port_of(addr)?;
     let m = view.members.iter().find(|m| m.name == member)?;
+    let host = addr
+        .rsplit_once(':')?
+        .0
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if m.host.as_deref().is_some_and(|h| h != host) {
+        return Some(Hop::Unknown { member, port });
+    }
     if m.port == Some(port) {
         return Some(Hop::Direct { member });
     }
@@ -139,10 +169,20 @@ pub fn hop(
     }
     Some(Hop::Pooler {
         pools_to: read.map(|p| pools_to(view, &member, p)).unwrap_or_default(),
-        state: state(c, &member, pooler_port.is_some()),
+        state: state(c, &member, pooler_port.is_some(), now),
         member,
         port,
     })
+}
+
+/// The other members of this cluster a pgbouncer beside `member` pools
+/// to: a sure fault (an old primary, say). A host outside the cluster may
+/// be another cluster's database on purpose: shown, never alarmed.
+pub fn elsewhere<'a>(view: &ClusterView, member: &str, pools_to: &'a [String]) -> Vec<&'a String> {
+    pools_to
+        .iter()
+        .filter(|t| *t != member && view.members.iter().any(|m| m.name == **t))
+        .collect()
 }
 
 /// Faults of the pooler hop of every server that routes clients now:
@@ -153,6 +193,7 @@ pub fn pooler_findings(
     pooler_port: Option<u16>,
     endpoint: &str,
     proxies: &[Proxy],
+    now: SystemTime,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for p in proxies {
@@ -166,7 +207,7 @@ pub fn pooler_findings(
                 port,
                 pools_to,
                 state,
-            }) = hop(view, c, pooler_port, s)
+            }) = hop(view, c, pooler_port, s, now)
             else {
                 continue;
             };
@@ -198,12 +239,17 @@ pub fn pooler_findings(
                 ),
                 _ => {}
             }
-            if !pools_to.is_empty() && pools_to.iter().any(|t| *t != member) {
+            let others = elsewhere(view, &member, &pools_to);
+            if !others.is_empty() {
                 push(
                     FindingKind::PoolerElsewhere,
                     format!(
                         "{at}, which pools to {}, not to {member} beside it: clients land there",
-                        pools_to.join(",")
+                        others
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
                     ),
                 );
             }

@@ -2,7 +2,7 @@
 //!
 //! HAProxy's stats CSV names its proxies but not the ports they bind, nor
 //! the Patroni endpoint they health-check. Those come from the HAProxy
-//! config where it can be read ([`parse_cfg`]: `listen`/`frontend` names,
+//! config where it can be read ([`parse_cfg`]: `listen`/`frontend`/`backend` names,
 //! `bind` ports, `option httpchk` / `http-check send` paths), else from the
 //! layouts the reference stacks ship ([`known_port`]): Pigsty's
 //! `<cluster>-primary` on 5433…, autobase's `master` on 5000…, Percona's
@@ -15,7 +15,7 @@
 
 use super::ServiceKind;
 
-/// One `listen` or `frontend` section of an HAProxy config.
+/// One `listen`, `frontend` or `backend` section of an HAProxy config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CfgProxy {
     pub name: String,
@@ -27,8 +27,9 @@ pub struct CfgProxy {
     pub stats_uri: Option<String>,
     /// `server NAME ADDRESS:PORT` lines: (name, address:port).
     pub servers: Vec<(String, String)>,
-    /// Which config file it came from (an index into what was loaded), so
-    /// one HAProxy's sections are not mixed with another's.
+    /// Which HAProxy's config it came from (an index into the groups
+    /// loaded: all the files one HAProxy reads), so one HAProxy's sections
+    /// are not mixed with another's.
     pub file: usize,
 }
 
@@ -190,25 +191,39 @@ pub fn service_kind(cluster: &str, proxy: &str, cfgs: &[CfgProxy]) -> ServiceKin
     }
 }
 
-/// The config file of the HAProxy whose stats page is `url`: the one
-/// whose stats section binds that port on that host (or on every
-/// address). `None` when no file, or more than one, does.
+/// The config group of the HAProxy whose stats page is `url`: the one
+/// whose stats section binds that port on that host, else the one binding
+/// it on every address (`*`). `None` when none does, or several equally.
 fn file_of(url: &str, cfgs: &[CfgProxy]) -> Option<usize> {
     let u = url::Url::parse(url).ok()?;
     let host = super::stats_host(url)?;
     let port = u.port_or_known_default()?;
-    let mut files: Vec<usize> = cfgs
-        .iter()
-        .filter(|c| c.stats_uri.is_some())
-        .filter(|c| {
-            c.binds
-                .iter()
-                .any(|(h, p)| *p == port && h.as_deref().is_none_or(|h| h == host))
-        })
-        .map(|c| c.file)
-        .collect();
-    files.dedup();
-    match files.as_slice() {
+    let groups = |exact: bool| {
+        let mut g: Vec<usize> = cfgs
+            .iter()
+            .filter(|c| c.stats_uri.is_some())
+            .filter(|c| {
+                c.binds.iter().any(|(h, p)| {
+                    *p == port
+                        && match h {
+                            Some(h) => exact && *h == host,
+                            None => !exact,
+                        }
+                })
+            })
+            .map(|c| c.file)
+            .collect();
+        g.sort();
+        g.dedup();
+        g
+    };
+    let exact = groups(true);
+    let chosen = if exact.is_empty() {
+        groups(false)
+    } else {
+        exact
+    };
+    match chosen.as_slice() {
         [one] => Some(*one),
         _ => None,
     }
@@ -216,16 +231,17 @@ fn file_of(url: &str, cfgs: &[CfgProxy]) -> Option<usize> {
 
 /// Gives each server row without an address the one its proxy's `server`
 /// line names in the config of the HAProxy behind `url` (when this machine
-/// has it), else in every config read. Configs that disagree (two HAProxys
-/// with different addresses under one server name) fill nothing: a guessed
-/// hop would be worse than an unknown one.
+/// has it and it declares that proxy), else in every config read. Configs
+/// that disagree (two HAProxys with different addresses under one server
+/// name) fill nothing: a guessed hop would be worse than an unknown one.
 pub fn fill_server_addrs(url: &str, proxies: &mut [super::Proxy], cfgs: &[CfgProxy]) {
     let file = file_of(url, cfgs);
     for p in proxies.iter_mut() {
+        let own = file.filter(|f| cfgs.iter().any(|c| c.name == p.name && c.file == *f));
         for s in p.servers.iter_mut().filter(|s| s.addr.is_none()) {
             let mut found = cfgs
                 .iter()
-                .filter(|c| c.name == p.name && file.is_none_or(|f| c.file == f))
+                .filter(|c| c.name == p.name && own.is_none_or(|f| c.file == f))
                 .flat_map(|c| c.servers.iter())
                 .filter(|(n, _)| *n == s.name)
                 .map(|(_, a)| a);
@@ -305,5 +321,36 @@ mod tests {
         let mut p = proxies;
         fill_server_addrs("http://10.0.5.5:7000/;csv", &mut p, &two);
         assert_eq!(p[0].servers[0].addr, None, "two configs, two addresses");
+    }
+
+    #[test]
+    fn pigstys_split_files_are_one_haproxy_and_an_exact_bind_beats_a_wildcard() {
+        // Pigsty: `-f /etc/haproxy/`, the stats page in haproxy.cfg on every
+        // address, each service in a file of its own (one group).
+        let stats = "listen stats\n    bind *:9101\n    stats uri /stats\n";
+        let svc = "listen pg-test-primary\n    bind *:5433\n    server pg-test-1 10.0.0.11:6432 check port 8008\n";
+        let mut cfgs: Vec<CfgProxy> = parse_cfg(stats);
+        cfgs.extend(parse_cfg(svc));
+        // Another HAProxy on this machine, its stats on its own address.
+        cfgs.extend(
+            parse_cfg(&format!(
+                "{}{}",
+                stats.replace("*:9101", "10.0.9.1:9101"),
+                svc.replace("10.0.0.11:6432", "10.0.9.11:5432")
+            ))
+            .into_iter()
+            .map(|mut c| {
+                c.file = 1;
+                c
+            }),
+        );
+        let csv = "# pxname,svname,status,bck,addr\npg-test-primary,pg-test-1,UP,0,\n";
+        let proxies = crate::model::haproxy::parse_stats_csv(csv).unwrap();
+        let mut p = proxies.clone();
+        fill_server_addrs("http://10.0.0.11:9101/stats;csv", &mut p, &cfgs);
+        assert_eq!(p[0].servers[0].addr.as_deref(), Some("10.0.0.11:6432"));
+        let mut p = proxies;
+        fill_server_addrs("http://10.0.9.1:9101/stats;csv", &mut p, &cfgs);
+        assert_eq!(p[0].servers[0].addr.as_deref(), Some("10.0.9.11:5432"));
     }
 }

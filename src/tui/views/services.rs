@@ -36,7 +36,7 @@ fn status_span(ctx: &Ctx, s: &ServerStatus, raw: &str) -> Span<'static> {
 /// of the pgbouncer on the way (see [`crate::model::haproxy::hop`]).
 fn via_span(ctx: &Ctx, v: &ClusterView, c: &ClusterState, s: &StatsEntry) -> Span<'static> {
     let t = ctx.theme;
-    match hop(v, c, ctx.model.pgbouncer_port, s) {
+    match hop(v, c, ctx.model.pgbouncer_port, s, ctx.now) {
         None => Span::styled("?", t.muted()),
         Some(Hop::Direct { .. }) => Span::styled("direct", t.muted()),
         Some(Hop::Unknown { port, .. }) => Span::styled(format!(":{port} ?"), t.fg(t.warn)),
@@ -46,7 +46,8 @@ fn via_span(ctx: &Ctx, v: &ClusterView, c: &ClusterState, s: &StatsEntry) -> Spa
             pools_to,
             member,
         }) => {
-            let elsewhere = pools_to.iter().any(|p| *p != member);
+            let elsewhere =
+                !crate::model::haproxy::hop::elsewhere(v, &member, &pools_to).is_empty();
             let (mark, style) = match &state {
                 PoolerState::Refused => ("! refused", t.alarm()),
                 PoolerState::Paused(_) => ("! paused", t.alarm()),
@@ -103,7 +104,7 @@ fn findings_lines(ctx: &Ctx, v: &ClusterView) -> Vec<Line<'static>> {
     let Some(c) = crate::tui::selection::cluster(ctx.model, ctx.ui) else {
         return vec![];
     };
-    let f = cluster_findings(v, c, ctx.model.pgbouncer_port);
+    let f = cluster_findings(v, c, ctx.model.pgbouncer_port, ctx.now);
     if f.is_empty() {
         let msg = if c.haproxy.endpoints.is_empty() {
             " no HAProxy stats yet (set [haproxy.CLUSTER] stats_urls, default http://MEMBER:9101/stats;csv)"
@@ -228,7 +229,7 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             Constraint::Length(12),
             Constraint::Length(18),
             Constraint::Length(16),
-            Constraint::Length(32),
+            Constraint::Length(36),
             Constraint::Length(12),
             Constraint::Length(8),
             Constraint::Length(5),
@@ -248,13 +249,12 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
     // A port whose last probe failed shows the failure, not the answer
     // before it: that answer is no longer true.
     for (port, (_, e)) in &c.haproxy.probe_errors {
-        let last = c.haproxy.probes.get(port);
-        let member = last.and_then(|a| a.value.member.as_deref());
+        // Where HAProxy routes now, not where the last answer came from.
         prow.push(Row::new(vec![
             Cell::from(format!("{}:{}", port.host, port.port)),
             Cell::from(port.service.clone()),
             Cell::from(Span::styled("! failed", t.alarm())),
-            Cell::from(probe_via(ctx, &v, c, &port.host, &port.service, member)),
+            Cell::from(probe_via(ctx, &v, c, &port.host, &port.service, None)),
             Cell::from(""),
             Cell::from(Span::styled(e.clone(), t.alarm())),
         ]));
@@ -268,14 +268,17 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             crate::model::haproxy::ServiceKind::Primary
                 | crate::model::haproxy::ServiceKind::Default
         );
+        // Through a pooler on a Unix socket the server has no address to
+        // give: who answered is then unknown, and only recovery says wrong.
         let wrong = expect_primary
-            && (a.value.in_recovery || a.value.member.as_deref() != v.leader.as_deref());
+            && (a.value.in_recovery
+                || a.value.member.is_some() && a.value.member.as_deref() != v.leader.as_deref());
         let who = a
             .value
             .member
             .clone()
             .or(a.value.server_addr.clone())
-            .unwrap_or("?".into());
+            .unwrap_or("(socket)".into());
         prow.push(Row::new(vec![
             Cell::from(format!("{}:{}", port.host, port.port)),
             Cell::from(port.service.clone()),
