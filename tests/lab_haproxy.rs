@@ -94,6 +94,19 @@ fn config(lab: &SharedLab, with_stats_urls: bool) -> Config {
     c
 }
 
+/// Every HAProxy finding of `c` now.
+fn findings_now(
+    m: &pgtui::model::Model,
+    c: &pgtui::model::ClusterState,
+) -> Vec<pgtui::model::haproxy::Finding> {
+    cluster_findings(
+        &cluster_view(c),
+        c,
+        m.pgbouncer_port,
+        std::time::SystemTime::now(),
+    )
+}
+
 /// Polls `f` on the model until it returns `Ok`, or panics with its last `Err`.
 async fn eventually<T>(what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
     let end = Instant::now() + Duration::from_secs(40);
@@ -161,12 +174,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
                             ));
                         }
                     }
-                    let findings = cluster_findings(
-                        &cluster_view(c),
-                        c,
-                        m.pgbouncer_port,
-                        std::time::SystemTime::now(),
-                    );
+                    let findings = findings_now(m, c);
                     if !findings.is_empty() {
                         return Err(format!("findings: {findings:#?}"));
                     }
@@ -277,12 +285,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
             || {
                 model.read(|m| {
                     let c = &m.clusters[CLUSTER];
-                    let f = cluster_findings(
-                        &cluster_view(c),
-                        c,
-                        m.pgbouncer_port,
-                        std::time::SystemTime::now(),
-                    );
+                    let f = findings_now(m, c);
                     let refused: BTreeSet<&str> = f
                         .iter()
                         .filter(|f| {
@@ -323,12 +326,7 @@ fn stats_and_service_ports_agree_with_the_leader() {
             || {
                 model.read(|m| {
                     let c = &m.clusters[CLUSTER];
-                    let f = cluster_findings(
-                        &cluster_view(c),
-                        c,
-                        m.pgbouncer_port,
-                        std::time::SystemTime::now(),
-                    );
+                    let f = findings_now(m, c);
                     if !f.is_empty() || !c.haproxy.probe_errors.is_empty() {
                         return Err(format!("{f:#?} {:?}", c.haproxy.probe_errors));
                     }

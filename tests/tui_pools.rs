@@ -120,6 +120,12 @@ fn with_haproxy(mut m: Model) -> Model {
     m
 }
 
+/// pg-test-1's recorded pgbouncer databases, to edit.
+fn pg_test_1_databases(m: &mut Model) -> &mut Vec<pgtui::model::pgbouncer::PoolDatabase> {
+    let c = m.cluster_mut("pg-test");
+    &mut c.pgbouncer.get_mut("pg-test-1").unwrap().value.databases
+}
+
 fn render_services(m: &Model, w: u16, h: u16) -> Buffer {
     let mut app = App::new(Some("pg-test".into()), Theme::built_in("dark").unwrap());
     app.ui.screen = Screen::Services;
@@ -197,14 +203,8 @@ fn a_refusing_paused_or_misdirected_pooler_on_the_route_is_a_finding() {
 
     // Paused.
     let mut m = with_haproxy(model());
-    let p = &mut m
-        .cluster_mut("pg-test")
-        .pgbouncer
-        .get_mut("pg-test-1")
-        .unwrap()
-        .value;
-    p.databases
-        .iter_mut()
+    let dbs = pg_test_1_databases(&mut m);
+    dbs.iter_mut()
         .find(|d| d.name == "postgres")
         .unwrap()
         .paused = true;
@@ -218,13 +218,8 @@ fn a_refusing_paused_or_misdirected_pooler_on_the_route_is_a_finding() {
 
     // Pooling to another member: the primary service lands there.
     let mut m = with_haproxy(model());
-    let p = &mut m
-        .cluster_mut("pg-test")
-        .pgbouncer
-        .get_mut("pg-test-1")
-        .unwrap()
-        .value;
-    for d in p.databases.iter_mut().filter(|d| d.host.is_some()) {
+    let dbs = pg_test_1_databases(&mut m);
+    for d in dbs.iter_mut().filter(|d| d.host.is_some()) {
         d.host = Some("127.0.0.12".into());
     }
     let f = pooler_findings(&m);
@@ -271,13 +266,8 @@ fn a_socket_or_local_pool_is_beside_its_member_and_an_old_read_proves_nothing() 
     // member, not "elsewhere".
     for local in ["/var/run/postgresql", "localhost", "127.0.0.1"] {
         let mut m = with_haproxy(model());
-        let p = &mut m
-            .cluster_mut("pg-test")
-            .pgbouncer
-            .get_mut("pg-test-1")
-            .unwrap()
-            .value;
-        for d in p.databases.iter_mut().filter(|d| d.host.is_some()) {
+        let dbs = pg_test_1_databases(&mut m);
+        for d in dbs.iter_mut().filter(|d| d.host.is_some()) {
             d.host = Some(local.into());
         }
         assert_eq!(pooler_findings(&m), vec![], "{local}");
@@ -285,17 +275,8 @@ fn a_socket_or_local_pool_is_beside_its_member_and_an_old_read_proves_nothing() 
     }
     // A pool of another cluster's host is shown, not alarmed.
     let mut m = with_haproxy(model());
-    let p = &mut m
-        .cluster_mut("pg-test")
-        .pgbouncer
-        .get_mut("pg-test-1")
-        .unwrap()
-        .value;
-    p.databases
-        .iter_mut()
-        .find(|d| d.name == "pgtui_sat")
-        .unwrap()
-        .host = Some("10.9.9.9".into());
+    let dbs = pg_test_1_databases(&mut m);
+    dbs.iter_mut().find(|d| d.name == "pgtui_sat").unwrap().host = Some("10.9.9.9".into());
     assert_eq!(pooler_findings(&m), vec![]);
     find(
         &render_services(&m, 160, 48),
