@@ -36,6 +36,9 @@ pub struct PgbouncerConfig {
     pub wait_alarm: Duration,
 }
 
+/// pgbouncer's port in Pigsty and autobase, the default here.
+pub const DEFAULT_PORT: u16 = 6432;
+
 pub fn pgbouncer_config(
     settings: &Settings,
     sql: Option<&SqlConfig>,
@@ -59,7 +62,7 @@ pub fn pgbouncer_config(
         login.password = Some(p);
     }
     Ok(Some(PgbouncerConfig {
-        port: s.port.unwrap_or(6432),
+        port: s.port.unwrap_or(DEFAULT_PORT),
         login,
         poll_interval: super::resolve::ms(s.poll_interval_ms, 2000, "pgbouncer.poll_interval_ms")?,
         wait_alarm: super::resolve::ms(s.wait_alarm_ms, 1000, "pgbouncer.wait_alarm_ms")?,

@@ -17,10 +17,6 @@ use crate::model::view::ClusterView;
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
-/// The port Pigsty and autobase give pgbouncer, used when pgtui reads no
-/// pgbouncer to learn its `listen_port`.
-pub const CONVENTIONAL_PORT: u16 = 6432;
-
 /// What pgtui knows of a pgbouncer a server row points at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]
@@ -163,7 +159,7 @@ pub fn hop(
     let read = c.pgbouncer.get(&member).map(|p| &p.value);
     let listens = read.and_then(|p| p.listen_port);
     let is_pooler = listens == Some(port)
-        || (listens.is_none() && pooler_port.unwrap_or(CONVENTIONAL_PORT) == port);
+        || (listens.is_none() && pooler_port.unwrap_or(crate::config::pgbouncer::DEFAULT_PORT) == port);
     if !is_pooler {
         return Some(Hop::Unknown { member, port });
     }
