@@ -159,7 +159,8 @@ pub fn hop(
     let read = c.pgbouncer.get(&member).map(|p| &p.value);
     let listens = read.and_then(|p| p.listen_port);
     let is_pooler = listens == Some(port)
-        || (listens.is_none() && pooler_port.unwrap_or(crate::config::pgbouncer::DEFAULT_PORT) == port);
+        || (listens.is_none()
+            && pooler_port.unwrap_or(crate::config::pgbouncer::DEFAULT_PORT) == port);
     if !is_pooler {
         return Some(Hop::Unknown { member, port });
     }
