@@ -110,6 +110,15 @@ impl Session {
         }
     }
 
+    /// The screen needs the whole namespace from now on: a console opened
+    /// on one cluster has read only that cluster's keys so far (see
+    /// `sources::etcd`). Once wanted, always wanted.
+    pub fn want_fleet(&self, wanted: bool) {
+        if wanted && self.model.read(|m| !m.fleet_wanted) {
+            self.model.update(|m| m.fleet_wanted = true);
+        }
+    }
+
     /// Keeps `cluster` in full view until the guard drops: an operation's
     /// executor follows it on live data even if the console moves on.
     pub fn pin(&self, cluster: &str) -> Pinned {

@@ -580,3 +580,52 @@ fn advancing_a_snapshot_says_what_a_full_diff_says() {
         assert_eq!(got, want, "step {i}");
     }
 }
+
+/// A console opened on one cluster reads the namespace later (when the
+/// fleet is wanted): the clusters that read brings were there all along,
+/// so they are not "appeared" events; a cluster created after it is. And
+/// the focused cluster, read again with the namespace, changed nothing.
+#[test]
+fn the_namespace_read_after_one_cluster_is_not_news() {
+    let full = base();
+    let mut m = Model::new("/pg/");
+    m.clusters
+        .insert(s("pg-test"), full.clusters["pg-test"].clone());
+    m.versions = full.versions;
+    m.fleet_pending = true;
+    let mut live = snap(&m);
+    assert!(live.pending);
+
+    let mut m = full.clone();
+    m.fleet_pending = false;
+    for c in m.clusters_mut(|_| true) {
+        c.dcs.former_leaders.clear();
+    }
+    assert!(m.clusters.len() > 1, "the sample holds more than pg-test");
+    let got = live.advance(&m, |_| true, t0());
+    assert_eq!(texts(&got), Vec::<(Severity, &str)>::new());
+    assert!(!live.pending);
+
+    set(&mut m, "/pg/pg-new/leader", "pg-new-1");
+    let got = live.advance(&m, |_| true, t0());
+    let (kind, _, _) = one(&got);
+    assert!(matches!(kind, K::ClusterAppeared { .. }), "{kind:?}");
+    assert_eq!(got[0].cluster.as_deref(), Some("pg-new"));
+
+    // Without the pending flag the same arrival is news, as it must be.
+    let mut m2 = Model::new("/pg/");
+    m2.clusters
+        .insert(s("pg-test"), full.clusters["pg-test"].clone());
+    m2.versions = full.versions;
+    let mut live = snap(&m2);
+    let mut all = full.clone();
+    for c in all.clusters_mut(|_| true) {
+        c.dcs.former_leaders.clear();
+    }
+    let got = live.advance(&all, |_| true, t0());
+    assert!(
+        got.iter()
+            .any(|e| matches!(e.kind, K::ClusterAppeared { .. })),
+        "{got:?}"
+    );
+}

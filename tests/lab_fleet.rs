@@ -16,6 +16,10 @@ mod common;
 mod tmux;
 
 use common::{bin, output_text, SharedLab};
+use pgtui::config::{resolve, Inputs};
+use pgtui::model::events::EventKind;
+use pgtui::model::Model;
+use pgtui::session::Session;
 use serde_json::Value;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -97,6 +101,11 @@ fn a_namespace_of_thousands_of_clusters() {
         "{copy}"
     );
 
+    // A console session on pg-test reads and watches pg-test alone until
+    // the fleet is wanted; then the whole namespace, and the clusters it
+    // brings are not logged as appearing.
+    one_cluster_then_the_fleet(lab, FLEET + real);
+
     // The console on pg-test: live, in a namespace of thousands.
     let t = Tmux::start(lab, 160, 48);
     let leader = lab.leader_key();
@@ -138,4 +147,80 @@ fn a_namespace_of_thousands_of_clusters() {
         s.contains(" fleet-01234 ") && s.contains("! NO LEADER")
     })
     .unwrap_or_else(|| panic!("u did not open the leaderless cluster:\n{}", t.screen()));
+}
+
+/// The in-process console session (sources and model, no terminal) on
+/// pg-test in the fleet's namespace.
+fn one_cluster_then_the_fleet(lab: &SharedLab, total: usize) {
+    let cfg = resolve(
+        &Inputs {
+            config_file: Some(lab.fleet_config()),
+            settings_file: Some("/dev/null".into()),
+            ..Default::default()
+        },
+        &|_| None,
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let scope = pgtui::sources::Scope::all();
+        let s = Session::start_console(cfg, scope, Some("pg-test".into()));
+        s.wait_first_data().await.unwrap();
+        let known = |m: &Model| m.clusters.values().filter(|c| !c.dcs.is_empty()).count();
+        // Long enough for a namespace read, were one under way.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        s.model.read(|m| {
+            assert!(m.fleet_pending, "the fleet reads as unread");
+            assert_eq!(known(m), 1, "pg-test alone is read");
+            assert!(m.clusters["pg-test"].dcs.leader_name().is_some());
+        });
+
+        s.want_fleet(true);
+        let t0 = std::time::Instant::now();
+        while s.model.read(|m| m.fleet_pending || known(m) < total) {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "the fleet never came"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(s.model.read(known), total);
+        // The events task settles, then: nothing "appeared".
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        s.model.read(|m| {
+            let appeared: Vec<_> = m
+                .events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::ClusterAppeared { .. }))
+                .map(|e| e.message.clone())
+                .collect();
+            assert!(appeared.is_empty(), "{appeared:?}");
+        });
+
+        // The namespace is watched now: a key written outside pg-test
+        // arrives through the watch.
+        let key = format!("{}fleet-00007/leader", lab.info.namespace);
+        let was = s.model.read(|m| {
+            m.clusters["fleet-00007"]
+                .dcs
+                .leader_name()
+                .map(str::to_string)
+        });
+        let was = was.expect("the copy has a leader");
+        let put = lab.etcdctl(&["put", &key, "pg-test-2"]);
+        assert!(put.status.success(), "{}", output_text(&put));
+        let t0 = std::time::Instant::now();
+        while s
+            .model
+            .read(|m| m.clusters["fleet-00007"].dcs.leader_name() != Some("pg-test-2"))
+        {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "the watch missed {key}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let put = lab.etcdctl(&["put", &key, &was]);
+        assert!(put.status.success(), "{}", output_text(&put));
+    });
 }

@@ -421,3 +421,53 @@ fn bang_shows_the_full_text_of_a_cut_error_and_each_etcd_endpoint() {
     press(&mut app, &m, "\x1b");
     assert!(!screen(&app).contains("END-OF-MESSAGE"));
 }
+
+/// A console opened on one cluster has read only that cluster's keys:
+/// `:cluster OTHER` cannot say "no such cluster" yet. It asks for the
+/// fleet, says it is reading, and opens OTHER once the namespace is read;
+/// a name still unknown then is said to be unknown.
+#[test]
+fn cluster_jump_waits_for_the_namespace() {
+    let full = model();
+    let mut narrow = full.clone();
+    narrow.clusters.retain(|n, _| n == "pg-test");
+    narrow.fleet_pending = true;
+    let mut app = App::new(Some("pg-test".into()), Theme::mono());
+    assert!(!app.fleet_wanted(), "one cluster shown: no fleet wanted");
+
+    press(&mut app, &narrow, ":cluster pg-meta\n");
+    assert_eq!(app.ui.cluster.as_deref(), Some("pg-test"), "not opened yet");
+    assert!(app.fleet_wanted(), "the jump wants the namespace");
+    let msg = app.ui.message.clone().unwrap();
+    assert!(
+        msg.contains("reading every cluster") && msg.contains("pg-meta"),
+        "{msg}"
+    );
+
+    // Still reading: nothing moves.
+    app.on_model(&narrow, SystemTime::now());
+    assert_eq!(app.ui.cluster.as_deref(), Some("pg-test"));
+
+    app.on_model(&full, SystemTime::now());
+    assert_eq!(
+        (app.ui.screen, app.ui.cluster.as_deref()),
+        (Screen::Cluster, Some("pg-meta"))
+    );
+    assert!(!app.fleet_wanted());
+    assert_eq!(app.ui.message, None);
+
+    press(&mut app, &narrow, ":cluster nope\n");
+    app.on_model(&full, SystemTime::now());
+    assert_eq!(app.ui.cluster.as_deref(), Some("pg-meta"));
+    assert!(app
+        .ui
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("no cluster \"nope\""));
+
+    // The fleet screen wants the namespace too.
+    press(&mut app, &full, "0");
+    assert_eq!(app.ui.screen, Screen::Fleet);
+    assert!(app.fleet_wanted());
+}

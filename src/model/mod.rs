@@ -69,6 +69,11 @@ pub struct Model {
     /// Only the focused cluster's keys have been read so far, not the
     /// namespace: the fleet is not known yet and must not look known.
     pub fleet_pending: bool,
+    /// Something on screen needs the whole namespace (the fleet screen, a
+    /// jump to another cluster). Until then a console opened on one
+    /// cluster reads and watches that cluster's keys only, so its cost
+    /// does not grow with the fleet; once set, it stays set.
+    pub fleet_wanted: bool,
     /// The fleet rows on screen, asked at the fleet's slow pace.
     pub on_screen: std::collections::BTreeSet<String>,
     /// Clients waiting this long in a pgbouncer pool are an alarm (the

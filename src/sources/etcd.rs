@@ -15,8 +15,16 @@
 //! revision the watch has delivered. Zero confirms the data as current; a
 //! change the watch has not delivered within two heartbeats means the watch
 //! is dead, and it is re-listed. The same heartbeat reads pgtui's own keys
-//! (operation locks, agent registrations, job records). While the source is down it is marked stale; the last data stays,
-//! but is never presented as current.
+//! (operation locks, agent registrations, job records). While the source
+//! is down it is marked stale; the last data stays, but is never presented
+//! as current.
+//!
+//! A console opened on one cluster of a fleet session lists and watches
+//! only that cluster's keys (`Model::fleet_pending` says the fleet is not
+//! read), so in a namespace of thousands it holds one cluster, not all.
+//! When the screen wants the fleet (`Model::fleet_wanted`) or the focus
+//! moves, the narrow watch ends and the namespace is listed and watched
+//! from then on.
 
 use super::etcd_list::{apply_list, ours, stray};
 use super::Scope;
@@ -81,6 +89,16 @@ enum WatchEnd {
     /// The endpoint failed; resuming from the last revision elsewhere may
     /// still work.
     Lost(EtcdError),
+    /// A narrow watch is no longer enough: list and watch the namespace.
+    Widen,
+}
+
+/// What one watch follows: on which endpoint, which prefix, and, for a
+/// narrow watch, the one cluster.
+struct Watched<'a> {
+    at: usize,
+    prefix: &'a str,
+    narrow: Option<&'a str>,
 }
 
 /// Where a source's keys live.
@@ -91,24 +109,36 @@ pub struct Keys {
     pub scope: Scope,
 }
 
+/// The one cluster a session reads alone for now: a console opened on a
+/// cluster of a fleet session, until something on screen wants the fleet.
+fn narrow_to(scope: &Scope, m: &crate::model::Model) -> Option<String> {
+    match (&scope.clusters, m.fleet_wanted) {
+        (None, false) => m.focus.clone(),
+        _ => None,
+    }
+}
+
+/// Whether a narrow watch on `narrow` must give way to the namespace: the
+/// fleet is wanted, or the focus moved to another cluster.
+fn must_widen(m: &crate::model::Model, narrow: &str) -> bool {
+    m.fleet_wanted || m.focus.as_deref() != Some(narrow)
+}
+
 /// The source task: runs until aborted.
 pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
-    let prefix = keys.scope.prefix(&keys.namespace);
-    // A console opened on one cluster of a big fleet shows that cluster
-    // first: its own keys are one small read, the namespace many pages.
-    let focus = model.read(|m| m.focus.clone());
-    if let (None, Some(f)) = (&keys.scope.clusters, focus) {
-        let only = Scope::only(vec![f.clone()]);
-        if let Ok(((_, kvs), _)) = list(&etcd, &only.prefix(&keys.namespace), None).await {
-            let at = SystemTime::now();
-            apply_list(&model, &only, &keys.pgtui_prefix, &kvs, at);
-            model.update(|m| m.fleet_pending = true);
-        }
-    }
+    // A console opened on one cluster of a big fleet reads and watches that
+    // cluster's keys alone, so it costs what one cluster costs, until it
+    // wants the fleet; then the namespace is listed and watched for good.
+    let mut narrow = model.read(|m| narrow_to(&keys.scope, m));
     let mut attempt = 0u32;
     let mut resume: Option<i64> = None;
     let mut avoid: Option<usize> = None;
     loop {
+        let scope = match &narrow {
+            Some(f) => Scope::only(vec![f.clone()]),
+            None => keys.scope.clone(),
+        };
+        let prefix = scope.prefix(&keys.namespace);
         let (mut rev, at) = match resume.take() {
             Some(rev) => match pick(&etcd, &prefix, avoid).await {
                 Ok(i) => (rev, i),
@@ -121,14 +151,9 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
             },
             None => match list(&etcd, &prefix, avoid).await {
                 Ok(((rev, kvs), i)) => {
-                    model.update_quiet(|m| m.fleet_pending = false);
-                    apply_list(
-                        &model,
-                        &keys.scope,
-                        &keys.pgtui_prefix,
-                        &kvs,
-                        SystemTime::now(),
-                    );
+                    let at = SystemTime::now();
+                    let pending = narrow.is_some();
+                    apply_list(&model, &scope, &keys.pgtui_prefix, &kvs, at, pending);
                     (rev, i)
                 }
                 Err(e) => {
@@ -139,7 +164,16 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
             },
         };
         model.update_quiet(|m| m.etcd_watching = Some(etcd.endpoint(at)));
-        match watch(&etcd, at, &keys, &prefix, &mut rev, &model, &mut attempt).await {
+        let watched = Watched {
+            at,
+            prefix: &prefix,
+            narrow: narrow.as_deref(),
+        };
+        match watch(&etcd, &watched, &keys, &mut rev, &model, &mut attempt).await {
+            WatchEnd::Widen => {
+                narrow = None;
+                avoid = None;
+            }
             WatchEnd::Relist => {
                 model.update(|m| m.source_mut(SourceId::Etcd).resyncs += 1);
                 avoid = None;
@@ -319,13 +353,15 @@ async fn heartbeat(
 /// responses arrive.
 async fn watch(
     etcd: &Etcd,
-    at: usize,
+    w: &Watched<'_>,
     keys: &Keys,
-    prefix: &str,
     rev: &mut i64,
     model: &ModelHandle,
     attempt: &mut u32,
 ) -> WatchEnd {
+    let (at, prefix) = (w.at, w.prefix);
+    let mut changes = model.subscribe();
+    let mut listen = w.narrow.is_some();
     let access = Access::watch_prefix(prefix);
     let timeout = crate::dcs::etcd_client::REQUEST_TIMEOUT;
     let opts = WatchOptions::new()
@@ -371,7 +407,13 @@ async fn watch(
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut silent = 0u32;
     loop {
+        if let Some(n) = w.narrow {
+            if model.read(|m| must_widen(m, n)) {
+                return WatchEnd::Widen;
+            }
+        }
         tokio::select! {
+            r = changes.changed(), if listen => listen = r.is_ok(),
             msg = stream.message() => {
                 let resp = match msg {
                     Ok(Some(r)) => r,

@@ -35,14 +35,19 @@ pub(super) fn stray(strays: &mut BTreeSet<String>, ns: &str, key: &[u8], present
 type Listed<'a> = (KeyKind, &'a [u8], i64);
 
 /// Replaces everything this source knows under `prefix` with a fresh list.
+/// `fleet_pending`: the list was one cluster's of a fleet session. It is
+/// set in the same update as the keys, so no reader sees the namespace
+/// arrive while the fleet still reads as unread, or the reverse.
 pub fn apply_list(
     model: &ModelHandle,
     scope: &Scope,
     pgtui_prefix: &str,
     kvs: &[(Vec<u8>, Vec<u8>, i64)],
     at: SystemTime,
+    fleet_pending: bool,
 ) {
     model.update(|m| {
+        m.fleet_pending = fleet_pending;
         let ns = m.namespace.clone();
         m.stray_keys.clear();
         let mut listed: BTreeMap<String, Vec<Listed>> = BTreeMap::new();

@@ -79,6 +79,10 @@ pub struct Snapshot {
     /// The model's `versions` when this snapshot was taken: a cluster
     /// whose version is newer changed since.
     pub seen: u64,
+    /// Only the focused cluster had been read (`Model::fleet_pending`):
+    /// the clusters the namespace's first read brings were there all
+    /// along, and are not news.
+    pub pending: bool,
 }
 
 /// A cluster's picture and the version it was derived from.
@@ -117,6 +121,7 @@ impl Snapshot {
             clusters,
             sources: m.sources.clone(),
             seen: m.versions,
+            pending: m.fleet_pending,
         }
     }
 
@@ -145,9 +150,13 @@ impl Snapshot {
                 ));
             }
         }
+        let arrived = self.pending && !m.fleet_pending;
+        self.pending = m.fleet_pending;
         for (name, next) in moved {
             let prev = self.clusters.remove(&name);
-            out.extend(cluster_events(&name, prev.as_ref(), next.as_ref(), at));
+            if !(arrived && prev.is_none()) {
+                out.extend(cluster_events(&name, prev.as_ref(), next.as_ref(), at));
+            }
             if let Some(n) = next {
                 self.clusters.insert(name, n);
             }

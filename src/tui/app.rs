@@ -82,9 +82,6 @@ impl App {
         }
     }
 
-    /// What the console shows now, for the sources: the cluster in focus
-    /// (the open one; on the fleet screen, the row under the cursor) and
-    /// the fleet rows that fit on a screen of `height` lines.
     /// The logs the screen shows now, for the logs source to read.
     pub fn logs_wanted(&self) -> Option<crate::model::logs::LogsWant> {
         if self.ui.screen != super::screen::Screen::Logs {
@@ -93,6 +90,15 @@ impl App {
         self.ui.cluster.as_deref().map(|c| self.ui.logs.want(c))
     }
 
+    /// Whether the screen needs every cluster of the namespace: the fleet
+    /// screen, or a `:cluster` jump waiting for it.
+    pub fn fleet_wanted(&self) -> bool {
+        self.ui.screen == super::screen::Screen::Fleet || self.ui.jump.is_some()
+    }
+
+    /// What the console shows now, for the sources: the cluster in focus
+    /// (the open one; on the fleet screen, the row under the cursor) and
+    /// the fleet rows that fit on a screen of `height` lines.
     pub fn demand(
         &mut self,
         model: &Model,
@@ -117,9 +123,15 @@ impl App {
 
     /// Samples lag for the sparklines: of the clusters that have live
     /// data (a fleet's other clusters are DCS only, and no lag is sampled
-    /// for them).
+    /// for them). Opens a waiting `:cluster` jump once the namespace is read.
     pub fn on_model(&mut self, model: &Model, now: SystemTime) {
         self.refresh_fleet(model, now);
+        if !model.fleet_pending {
+            if let Some(name) = self.ui.jump.take() {
+                self.ui.message = None;
+                let _ = self.ui.command(&format!("cluster {name}"), model, now);
+            }
+        }
         if self.ui.screen == super::screen::Screen::Logs {
             if self.ui.logs.anchor_pending {
                 if let Some(row) = super::selection::log_anchor_row(model, &self.ui) {

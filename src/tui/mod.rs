@@ -197,6 +197,7 @@ async fn event_loop(
         let (focus, shown) = session.model.read(|m| app.demand(m, size.height, now));
         session.focus(focus.as_deref());
         session.on_screen(&shown);
+        session.want_fleet(app.fleet_wanted());
         session.logs(app.logs_wanted());
         tokio::select! {
             ev = input.next() => match ev {

@@ -44,6 +44,9 @@ pub struct Ui {
     /// from its cache before each key, so keys and the view agree.
     pub fleet: std::rc::Rc<super::view_cache::Fleet>,
     pub logs: LogsUi,
+    /// `:cluster NAME` typed while only the focused cluster had been read:
+    /// opened once the namespace is (see `App::on_model`).
+    pub jump: Option<String>,
 }
 
 /// Which logs of each node the logs screen shows, in the order `s` steps.
@@ -147,6 +150,7 @@ impl Ui {
             dialog: None,
             fleet: Default::default(),
             logs: LogsUi::default(),
+            jump: None,
         }
     }
 
@@ -360,8 +364,15 @@ impl Ui {
             ("help" | "h", _) => self.help = true,
             ("cluster" | "c", Some(name)) => {
                 if model.clusters.get(name).is_some_and(|c| !c.dcs.is_empty()) {
+                    self.jump = None;
                     self.cluster = Some(name.to_string());
                     self.go(Screen::Cluster);
+                } else if model.fleet_pending {
+                    self.jump = Some(name.to_string());
+                    self.message = Some(format!(
+                        "reading every cluster in {} to find {name:?}…",
+                        model.namespace
+                    ));
                 } else {
                     self.message = Some(format!("no cluster {name:?} in {}", model.namespace));
                 }
