@@ -554,3 +554,71 @@ fn large_valid_bodies_and_crlf_parse() {
     assert_eq!(ps[0].servers[0].line, 2);
     assert_eq!(ps[99].servers.last().unwrap().line, 50_001);
 }
+
+/// Where `reloaded_configs_are_read_again` keeps its config.
+static RELOAD_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+fn reload_files() -> Vec<Vec<PathBuf>> {
+    let dir = RELOAD_DIR.get().expect("set by the test");
+    let mut group: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    group.sort();
+    vec![group]
+}
+
+/// A console stays open while HAProxy is reconfigured: the configs it
+/// holds follow the files (a server moved, a service added, a file gone),
+/// and are not parsed again while nothing changed.
+#[test]
+fn reloaded_configs_are_read_again() {
+    use pgtui::sources::haproxy_cfg::Configs;
+    let dir = std::env::temp_dir().join(format!("pgtui-cfg-reload-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    RELOAD_DIR.set(dir.clone()).unwrap();
+    let primary = |server: &str| {
+        format!(
+            "listen pg-test-primary\n    bind *:5433\n    option httpchk\n    http-check send meth OPTIONS uri /primary\n    server pg-test-1 {server} check port 8008\n"
+        )
+    };
+    std::fs::write(dir.join("pg-test.cfg"), primary("10.10.10.11:6432")).unwrap();
+    let mut c = Configs::found_by(reload_files);
+    let servers = |c: &mut Configs| -> Vec<(String, Vec<(String, String)>)> {
+        c.recheck();
+        c.current()
+            .iter()
+            .map(|p| (p.name.clone(), p.servers.clone()))
+            .collect()
+    };
+    let one = |addr: &str| {
+        vec![(
+            "pg-test-primary".to_string(),
+            vec![("pg-test-1".to_string(), addr.to_string())],
+        )]
+    };
+    assert_eq!(servers(&mut c), one("10.10.10.11:6432"));
+    assert!(!c.recheck(), "nothing changed: not parsed again");
+
+    // The server moves (same length, so only the time tells).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(dir.join("pg-test.cfg"), primary("10.10.10.12:6432")).unwrap();
+    assert!(c.recheck(), "a rewritten file is read again");
+    assert_eq!(servers(&mut c), one("10.10.10.12:6432"));
+
+    // A service added in a file of its own, then the first file gone.
+    std::fs::write(
+        dir.join("pg-test-replica.cfg"),
+        "listen pg-test-replica\n    bind *:5434\n    server pg-test-2 10.10.10.12:6432 check port 8008\n",
+    )
+    .unwrap();
+    let mut names: Vec<String> = servers(&mut c).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    assert_eq!(names, ["pg-test-primary", "pg-test-replica"]);
+    std::fs::remove_file(dir.join("pg-test.cfg")).unwrap();
+    let names: Vec<String> = servers(&mut c).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["pg-test-replica"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

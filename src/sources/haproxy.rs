@@ -289,13 +289,14 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
             return;
         }
     };
-    let cfgs = super::haproxy_cfg::load();
+    let mut configs = super::haproxy_cfg::Configs::new();
     // Discovered stats URL per host (keyed by its first candidate), tried
     // first from then on; the other candidates stay as fallbacks.
     let mut chosen: BTreeMap<String, String> = BTreeMap::new();
     let mut rounds = super::rounds::Rounds::new(&model, POLL_INTERVAL);
     while rounds.next(&model, &scope, |_| false).await {
-        let mut t = targets_with(&config, &scope, &model, &cfgs);
+        let cfgs = configs.current();
+        let mut t = targets_with(&config, &scope, &model, cfgs);
         for x in t.iter_mut().filter(|x| !x.alternatives.is_empty()) {
             if let Some(c) = chosen.get(&x.url) {
                 let first = std::mem::replace(&mut x.url, c.clone());
@@ -303,7 +304,7 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
                 x.alternatives.insert(0, first);
             }
         }
-        for (first, found) in poll_once(&http, &t, &model, &cfgs).await {
+        for (first, found) in poll_once(&http, &t, &model, cfgs).await {
             let key = chosen
                 .iter()
                 .find(|(_, v)| **v == first)

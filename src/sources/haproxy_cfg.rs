@@ -4,9 +4,19 @@
 //! HAProxy (autobase, Pigsty) this is where service ports and health-check
 //! paths are written down; elsewhere nothing is found and the reference
 //! layouts apply.
+//!
+//! A console stays open for hours while HAProxy is reconfigured under it
+//! (a service added, a server moved), so the sources hold the configs in a
+//! [`Configs`] that looks again every [`RECHECK`] and parses again only
+//! when the set of files, or one's size or modification time, changed.
 
 use crate::model::haproxy::layout::{parse_cfg, CfgProxy};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often the configs are looked at again: a walk of /proc and a stat
+/// per file, cheap next to a poll round, and soon enough after a reload.
+pub const RECHECK: Duration = Duration::from_secs(5);
 
 /// Config files found, grouped by the HAProxy that reads them (every `-f`
 /// of one command line; Pigsty passes a directory, one file per service),
@@ -63,11 +73,11 @@ fn expand(p: &Path) -> Vec<PathBuf> {
     }
 }
 
-/// Every readable config, parsed, each section marked with its HAProxy's
-/// group. Unreadable files are skipped: they are a hint, not a requirement.
-pub fn load() -> Vec<CfgProxy> {
+/// Every readable config of `groups`, parsed, each section marked with its
+/// HAProxy's group. Unreadable files are skipped: they are a hint, not a requirement.
+fn load_from(groups: &[Vec<PathBuf>]) -> Vec<CfgProxy> {
     let mut out = vec![];
-    for (i, group) in files().iter().enumerate().take(64) {
+    for (i, group) in groups.iter().enumerate().take(64) {
         for text in group.iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
             out.extend(parse_cfg(&text).into_iter().map(|mut c| {
                 c.file = i;
@@ -76,4 +86,76 @@ pub fn load() -> Vec<CfgProxy> {
         }
     }
     out
+}
+
+/// What tells one set of configs from another without reading them: each
+/// file's path, and its size and modification time when it can be read.
+type Stamp = Vec<(PathBuf, Option<(u64, SystemTime)>)>;
+
+fn stamp(groups: &[Vec<PathBuf>]) -> Stamp {
+    groups
+        .iter()
+        .flatten()
+        .map(|f| {
+            let meta = std::fs::metadata(f).ok();
+            (
+                f.clone(),
+                meta.and_then(|m| Some((m.len(), m.modified().ok()?))),
+            )
+        })
+        .collect()
+}
+
+/// The configs as last parsed, parsed again when they change.
+pub struct Configs {
+    find: fn() -> Vec<Vec<PathBuf>>,
+    stamp: Stamp,
+    parsed: Vec<CfgProxy>,
+    checked: Instant,
+}
+
+impl Configs {
+    /// The running HAProxys' configs and `/etc/haproxy/haproxy.cfg`.
+    pub fn new() -> Configs {
+        Configs::found_by(files)
+    }
+
+    /// The configs `find` names (a test's own files).
+    pub fn found_by(find: fn() -> Vec<Vec<PathBuf>>) -> Configs {
+        let groups = find();
+        Configs {
+            find,
+            stamp: stamp(&groups),
+            parsed: load_from(&groups),
+            checked: Instant::now(),
+        }
+    }
+
+    /// The configs now: looked at again when [`RECHECK`] has passed since
+    /// the last look, parsed again only if they changed.
+    pub fn current(&mut self) -> &[CfgProxy] {
+        if self.checked.elapsed() >= RECHECK {
+            self.recheck();
+        }
+        &self.parsed
+    }
+
+    /// Looks now; whether the configs changed.
+    pub fn recheck(&mut self) -> bool {
+        self.checked = Instant::now();
+        let groups = (self.find)();
+        let now = stamp(&groups);
+        if now == self.stamp {
+            return false;
+        }
+        self.parsed = load_from(&groups);
+        self.stamp = now;
+        true
+    }
+}
+
+impl Default for Configs {
+    fn default() -> Self {
+        Configs::new()
+    }
 }

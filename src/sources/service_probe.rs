@@ -297,7 +297,7 @@ async fn setup_failed(scope: &Scope, model: &ModelHandle, why: String) {
 
 /// The probe task.
 pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
-    let cfgs = super::haproxy_cfg::load();
+    let mut configs = super::haproxy_cfg::Configs::new();
     let tls = match config.sql.as_ref().map(|c| PgTls::new(&c.tls)) {
         Some(Err(e)) => return setup_failed(&scope, &model, e.to_string()).await,
         Some(Ok(t)) => Some(t),
@@ -306,7 +306,10 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
     let mut rounds = super::rounds::Rounds::new(&model, PROBE_INTERVAL);
     while rounds.next(&model, &scope, |_| false).await {
         match (&config.sql, &tls) {
-            (Some(cfg), Some(tls)) => probe_once(&config, cfg, tls, &scope, &model, &cfgs).await,
+            (Some(cfg), Some(tls)) => {
+                let cfgs = configs.current();
+                probe_once(&config, cfg, tls, &scope, &model, cfgs).await
+            }
             _ => mark_skipped(&scope, &model, NO_CREDENTIALS),
         }
     }
