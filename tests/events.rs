@@ -603,7 +603,14 @@ fn the_namespace_read_after_one_cluster_is_not_news() {
     }
     assert!(m.clusters.len() > 1, "the sample holds more than pg-test");
     let got = live.advance(&m, |_| true, t0());
-    assert_eq!(texts(&got), Vec::<(Severity, &str)>::new());
+    let n = m.clusters.len();
+    let (kind, severity, msg) = one(&got);
+    assert_eq!(kind, K::NamespaceRead { clusters: n });
+    assert_eq!(severity, Info);
+    assert_eq!(
+        msg,
+        format!("watching the whole namespace now: {n} clusters")
+    );
     assert!(!live.pending);
 
     set(&mut m, "/pg/pg-new/leader", "pg-new-1");

@@ -274,6 +274,24 @@ fn a_fleet_not_read_yet_does_not_look_read() {
         "{shown}"
     );
     assert!(!shown.contains("6 clusters:"), "{shown}");
+
+    // The details overlay says what is not known yet.
+    let mut a = fleet_app();
+    press(&mut a, &m, "!");
+    let shown = text(&a.render(Rect::new(0, 0, 160, 48), &m, now()));
+    assert!(
+        shown.contains("only this cluster's keys are read so far"),
+        "{shown}"
+    );
+
+    // etcd not answering: the fleet is not "being read".
+    m.source_mut(pgtui::model::SourceId::Etcd)
+        .failed(now(), "etcd at 127.0.0.1:2379: connection refused");
+    let shown = text(&fleet_app().render(Rect::new(0, 0, 160, 48), &m, now()));
+    assert!(
+        shown.contains("fleet (not read: etcd is not answering; see the header)"),
+        "{shown}"
+    );
 }
 
 #[test]

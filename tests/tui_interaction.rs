@@ -466,6 +466,18 @@ fn cluster_jump_waits_for_the_namespace() {
         .unwrap()
         .contains("no cluster \"nope\""));
 
+    // A key pressed while the jump waits cancels it: the screen stays.
+    press(&mut app, &narrow, ":cluster pg-test\n");
+    press(&mut app, &narrow, ":cluster pg-meta\n");
+    assert!(app.fleet_wanted());
+    press(&mut app, &narrow, "2");
+    assert!(!app.fleet_wanted(), "the key cancelled the jump");
+    app.on_model(&full, SystemTime::now());
+    assert_eq!(
+        (app.ui.screen, app.ui.cluster.as_deref()),
+        (Screen::Timeline, Some("pg-test"))
+    );
+
     // The fleet screen wants the namespace too.
     press(&mut app, &full, "0");
     assert_eq!(app.ui.screen, Screen::Fleet);

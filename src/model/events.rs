@@ -54,6 +54,11 @@ pub enum EventKind {
         leader: Name,
         members: usize,
     },
+    /// A console that read one cluster read the whole namespace: the
+    /// clusters it held from then on, none of them news.
+    NamespaceRead {
+        clusters: usize,
+    },
     ClusterGone,
     /// `timeline` is the cluster timeline before and after.
     LeaderChanged {
@@ -196,6 +201,7 @@ fn severity(kind: &EventKind) -> Severity {
         K::RoleChanged { from, to, .. } if !from.leads() && !to.leads() => Info,
         K::PendingRestart { pending: false, .. } | K::RestartScheduled { at: None, .. } => Info,
         K::Watching { .. } | K::ClusterAppeared { .. } | K::MemberJoined { .. } => Info,
+        K::NamespaceRead { .. } => Info,
         K::Resumed | K::SwitchoverCleared { .. } | K::Readable { .. } => Info,
         K::ConfigChanged { .. } | K::SourceRecovered { .. } => Info,
         _ => Warn,
@@ -228,6 +234,10 @@ fn describe(kind: &EventKind, at: SystemTime) -> String {
             let n = members;
             format!("cluster appeared: leader {}, {n} members", or_none(leader))
         }
+        K::NamespaceRead { clusters } => format!(
+            "watching the whole namespace now: {clusters} cluster{}",
+            if *clusters == 1 { "" } else { "s" }
+        ),
         K::ClusterGone => "cluster gone: all its DCS keys were removed".into(),
         K::LeaderChanged {
             from: Some(f),

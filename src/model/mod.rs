@@ -66,8 +66,9 @@ pub struct Model {
     /// Clusters an operation is following to its end (by how many): they
     /// stay in full view whatever the console shows meanwhile.
     pub pinned: BTreeMap<String, usize>,
-    /// Only the focused cluster's keys have been read so far, not the
-    /// namespace: the fleet is not known yet and must not look known.
+    /// Only the focused cluster's keys have been read and watched so far,
+    /// not the namespace: the fleet is not known yet and must not look
+    /// known.
     pub fleet_pending: bool,
     /// Something on screen needs the whole namespace (the fleet screen, a
     /// jump to another cluster). Until then a console opened on one

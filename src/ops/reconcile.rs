@@ -288,6 +288,35 @@ pub enum ReconcileError {
     Read(#[from] super::execute::OpError),
 }
 
+/// How long an orphan's verdict waits for its cluster to be read.
+const READ_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Whether the session holds `cluster` as the namespace has it, with
+/// pgtui's own keys (job records) read. A console opened on another cluster
+/// has read only that one: the namespace is asked for first, so a verdict
+/// rests on the cluster's REST answers and job records, never on their
+/// absence. False if that did not happen within [`READ_WAIT`].
+async fn read_in_full(cx: &Ctx<'_>, cluster: &str) -> bool {
+    let unread = |m: &crate::model::Model| {
+        (m.fleet_pending && !m.clusters.contains_key(cluster)) || !m.own_keys_read
+    };
+    if !cx.model.read(unread) {
+        return true;
+    }
+    if cx.model.read(|m| m.fleet_pending && !m.fleet_wanted) {
+        cx.model.update(|m| m.fleet_wanted = true);
+    }
+    let mut changes = cx.model.subscribe();
+    let deadline = tokio::time::Instant::now() + READ_WAIT;
+    while cx.model.read(unread) {
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, ReconcileError> {
     let cx = &cx.into();
     let path = cx.config.audit_log.clone();
@@ -305,6 +334,10 @@ pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, Reconcil
     for o in orphans(&records, &host, &held) {
         let cluster = o.record.cluster.clone();
         if !cx.scope.includes(&cluster) {
+            continue;
+        }
+        if !read_in_full(cx, &cluster).await {
+            // Left for the next pgtui to judge: nothing is recorded.
             continue;
         }
         if o.record.host == host {

@@ -134,6 +134,15 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
     let mut resume: Option<i64> = None;
     let mut avoid: Option<usize> = None;
     loop {
+        // Wanted while no watch ran (etcd slow or down at the time): no
+        // narrow read first.
+        if narrow
+            .as_deref()
+            .is_some_and(|n| model.read(|m| must_widen(m, n)))
+        {
+            narrow = None;
+            resume = None;
+        }
         let scope = match &narrow {
             Some(f) => Scope::only(vec![f.clone()]),
             None => keys.scope.clone(),

@@ -47,6 +47,11 @@ pub fn apply_list(
     fleet_pending: bool,
 ) {
     model.update(|m| {
+        if m.fleet_pending && !fleet_pending {
+            // Agents and jobs were kept for the one cluster read so far; the
+            // rest come with the next heartbeat, not as "none registered".
+            m.own_keys_read = false;
+        }
         m.fleet_pending = fleet_pending;
         let ns = m.namespace.clone();
         m.stray_keys.clear();

@@ -152,6 +152,13 @@ impl Snapshot {
         }
         let arrived = self.pending && !m.fleet_pending;
         self.pending = m.fleet_pending;
+        if arrived {
+            out.push(Event::new(
+                at,
+                None,
+                EventKind::NamespaceRead { clusters: present },
+            ));
+        }
         for (name, next) in moved {
             let prev = self.clusters.remove(&name);
             if !(arrived && prev.is_none()) {

@@ -2,7 +2,8 @@
 //! treatment.
 //!
 //! A session reads the DCS of every cluster in its scope: one etcd watch
-//! carries them all at little cost. Asking members over the network is what
+//! carries them all at little cost (a console opened on one cluster reads
+//! only that one until it wants the fleet: see `sources::etcd`). Asking members over the network is what
 //! costs, and in a namespace of thousands of clusters a console that asked
 //! every member every second spent a fifth of a core showing one cluster.
 //! So the polling sources (REST, SQL, HAProxy stats, the service probe, the

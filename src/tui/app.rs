@@ -158,12 +158,16 @@ impl App {
 
     pub fn on_key(&mut self, k: KeyEvent, model: &Model, now: SystemTime) {
         self.refresh_fleet(model, now);
+        // A key pressed while a `:cluster` jump waits says where to go
+        // instead: the jump must not pull the screen away later.
+        self.ui.jump = None;
         self.effects.extend(self.ui.on_key(k, model, now));
     }
 
     /// A click at row `y` of the screen `area`: selects the table row there.
     pub fn on_click(&mut self, area: Rect, y: u16, model: &Model, now: SystemTime) {
         self.refresh_fleet(model, now);
+        self.ui.jump = None;
         if let Some(i) = views::row_at(area, model, &self.ui, y, now) {
             self.ui.selected = i;
         }

@@ -45,7 +45,8 @@ pub struct Ui {
     pub fleet: std::rc::Rc<super::view_cache::Fleet>,
     pub logs: LogsUi,
     /// `:cluster NAME` typed while only the focused cluster had been read:
-    /// opened once the namespace is (see `App::on_model`).
+    /// opened once the namespace is (see `App::on_model`), unless a key or
+    /// a click comes first.
     pub jump: Option<String>,
 }
 

@@ -115,6 +115,12 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
             ));
         }
     }
+    if m.fleet_pending {
+        out.push(format!(
+            "only this cluster's keys are read so far, not the rest of {}: keys there that name no cluster are not known yet",
+            m.namespace
+        ));
+    }
     for k in &m.stray_keys {
         out.push(format!(
             "key {k} names no cluster (Patroni never writes one)"

@@ -141,7 +141,10 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             .collect::<Vec<_>>()
             .join(" · ")
     };
-    let title = if ctx.model.fleet_pending {
+    let etcd = ctx.model.source(crate::model::SourceId::Etcd);
+    let title = if ctx.model.fleet_pending && etcd.down_since.is_some() {
+        "fleet (not read: etcd is not answering; see the header)".to_string()
+    } else if ctx.model.fleet_pending {
         "fleet (reading the namespace from etcd…)".to_string()
     } else if fleet.rows.len() == total {
         format!("fleet ({total} clusters: {counts})")
