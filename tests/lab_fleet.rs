@@ -248,3 +248,82 @@ impl Drop for Restore<'_> {
         let _ = self.lab.etcdctl(&["put", &self.key, &self.value]);
     }
 }
+
+fn etcdctl_ok(lab: &SharedLab, args: &[&str]) {
+    let out = lab.etcdctl(args);
+    assert!(
+        out.status.success(),
+        "etcdctl {args:?}: {}",
+        output_text(&out)
+    );
+}
+
+/// A role confined to one cluster's keys: the console on that cluster
+/// stays live when the fleet is wanted, and says the namespace was
+/// refused, instead of losing its cluster to a failing namespace read.
+#[test]
+fn a_role_confined_to_one_cluster_keeps_its_console() {
+    let lab = lab();
+    let _g = lab.lock();
+    let ns = &lab.info.namespace;
+    let _ = lab.etcdctl(&["user", "delete", "pgtui-one"]);
+    let _ = lab.etcdctl(&["role", "delete", "pgtui-one"]);
+    etcdctl_ok(lab, &["role", "add", "pgtui-one"]);
+    let prefix = format!("{ns}pg-test/");
+    let grant = [
+        "role",
+        "grant-permission",
+        "pgtui-one",
+        "--prefix=true",
+        "read",
+    ];
+    etcdctl_ok(lab, &[&grant[..], &[prefix.as_str()]].concat());
+    let ours = format!("{ns}.pgtui/");
+    etcdctl_ok(lab, &[&grant[..], &[ours.as_str()]].concat());
+    etcdctl_ok(
+        lab,
+        &["user", "add", "pgtui-one:one-pw", "--interactive=false"],
+    );
+    etcdctl_ok(lab, &["user", "grant-role", "pgtui-one", "pgtui-one"]);
+
+    let env = |k: &str| match k {
+        "PATRONI_ETCD3_USERNAME" => Some("pgtui-one".to_string()),
+        "PATRONI_ETCD3_PASSWORD" => Some("one-pw".to_string()),
+        _ => None,
+    };
+    let cfg = resolve(
+        &Inputs {
+            config_file: Some(lab.fleet_config()),
+            settings_file: Some("/dev/null".into()),
+            ..Default::default()
+        },
+        &env,
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let scope = pgtui::sources::Scope::all();
+        let s = Session::start_console(cfg, scope, Some("pg-test".into()));
+        s.wait_first_data().await.unwrap();
+        s.want_fleet(true);
+        let t0 = std::time::Instant::now();
+        while s.model.read(|m| m.fleet_refused.is_none()) {
+            assert!(t0.elapsed() < Duration::from_secs(15), "no refusal said");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Past the refusal: the narrow watch is back, etcd live, pg-test held.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        s.model.read(|m| {
+            let why = m.fleet_refused.clone().unwrap();
+            assert!(why.contains("may not read"), "{why}");
+            assert!(!why.contains("one-pw"), "{why}");
+            assert!(m.fleet_pending, "the fleet is not read");
+            let etcd = m.source(pgtui::model::SourceId::Etcd);
+            assert!(etcd.down_since.is_none(), "etcd is live: {etcd:?}");
+            assert!(m.clusters["pg-test"].dcs.leader_name().is_some());
+            assert_eq!(m.clusters.len(), 1);
+        });
+    });
+    let _ = lab.etcdctl(&["user", "delete", "pgtui-one"]);
+    let _ = lab.etcdctl(&["role", "delete", "pgtui-one"]);
+}

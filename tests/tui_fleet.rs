@@ -284,6 +284,24 @@ fn a_fleet_not_read_yet_does_not_look_read() {
         "{shown}"
     );
 
+    // A role confined to one cluster: refused, and said so.
+    let mut refused = m.clone();
+    refused.fleet_refused = Some("etcd at 127.0.0.1:2379: user one may not read /service/".into());
+    let shown = text(&fleet_app().render(Rect::new(0, 0, 160, 48), &refused, now()));
+    assert!(
+        shown.contains("fleet (etcd refuses this user the namespace: only the open cluster can be shown; ! for the error)"),
+        "{shown}"
+    );
+    let mut a = fleet_app();
+    press(&mut a, &refused, "!");
+    let shown = text(&a.render(Rect::new(0, 0, 160, 48), &refused, now()));
+    assert!(
+        shown.contains(
+            "the fleet cannot be read: etcd at 127.0.0.1:2379: user one may not read /service/"
+        ),
+        "{shown}"
+    );
+
     // etcd not answering: the fleet is not "being read".
     m.source_mut(pgtui::model::SourceId::Etcd)
         .failed(now(), "etcd at 127.0.0.1:2379: connection refused");

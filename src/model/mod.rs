@@ -75,6 +75,10 @@ pub struct Model {
     /// cluster reads and watches that cluster's keys only, so its cost
     /// does not grow with the fleet; once set, it stays set.
     pub fleet_wanted: bool,
+    /// etcd refused this user a read of the namespace (a role confined to
+    /// one cluster's keys): the console stays on the cluster in focus and
+    /// the fleet cannot be shown. The error, as etcd's source reported it.
+    pub fleet_refused: Option<String>,
     /// The fleet rows on screen, asked at the fleet's slow pace.
     pub on_screen: std::collections::BTreeSet<String>,
     /// Clients waiting this long in a pgbouncer pool are an alarm (the

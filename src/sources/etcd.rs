@@ -24,7 +24,9 @@
 //! read), so in a namespace of thousands it holds one cluster, not all.
 //! When the screen wants the fleet (`Model::fleet_wanted`) or the focus
 //! moves, the narrow watch ends and the namespace is listed and watched
-//! from then on.
+//! from then on. A credential confined to one cluster's keys gets a
+//! permission error for the namespace: the console then stays narrow, on
+//! whichever cluster is in focus, and `Model::fleet_refused` says why.
 
 use super::etcd_list::{apply_list, ours, stray};
 use super::Scope;
@@ -118,10 +120,16 @@ fn narrow_to(scope: &Scope, m: &crate::model::Model) -> Option<String> {
     }
 }
 
-/// Whether a narrow watch on `narrow` must give way to the namespace: the
-/// fleet is wanted, or the focus moved to another cluster.
+/// Whether a narrow watch on `narrow` must end: the focus moved to another
+/// cluster, or the fleet is wanted and etcd has not refused it.
 fn must_widen(m: &crate::model::Model, narrow: &str) -> bool {
-    m.fleet_wanted || m.focus.as_deref() != Some(narrow)
+    m.focus.as_deref() != Some(narrow) || (m.fleet_wanted && m.fleet_refused.is_none())
+}
+
+/// What follows a narrow watch that must end: the namespace, or, when etcd
+/// refused this user the namespace, the cluster now in focus alone.
+fn after_narrow(m: &crate::model::Model) -> Option<String> {
+    m.fleet_refused.as_ref().and(m.focus.clone())
 }
 
 /// The source task: runs until aborted.
@@ -140,7 +148,7 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
             .as_deref()
             .is_some_and(|n| model.read(|m| must_widen(m, n)))
         {
-            narrow = None;
+            narrow = model.read(after_narrow);
             resume = None;
         }
         let scope = match &narrow {
@@ -166,6 +174,19 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
                     (rev, i)
                 }
                 Err(e) => {
+                    // A credential confined to one cluster's keys: the
+                    // console stays on its cluster, and says why the fleet
+                    // cannot be shown.
+                    let focus = model.read(|m| m.focus.clone());
+                    let confined = narrow.is_none()
+                        && keys.scope.clusters.is_none()
+                        && e.fault == crate::dcs::Fault::PermissionDenied;
+                    if let (true, Some(f)) = (confined, focus) {
+                        let why = e.to_string();
+                        model.update(|m| m.fleet_refused = Some(why));
+                        narrow = Some(f);
+                        continue;
+                    }
                     failed(&model, &e);
                     backoff(&mut attempt).await;
                     continue;
@@ -180,7 +201,7 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
         };
         match watch(&etcd, &watched, &keys, &mut rev, &model, &mut attempt).await {
             WatchEnd::Widen => {
-                narrow = None;
+                narrow = model.read(after_narrow);
                 avoid = None;
             }
             WatchEnd::Relist => {

@@ -368,6 +368,10 @@ impl Ui {
                     self.jump = None;
                     self.cluster = Some(name.to_string());
                     self.go(Screen::Cluster);
+                } else if model.fleet_pending && model.fleet_refused.is_some() {
+                    self.message = Some(format!(
+                        "cannot look for {name:?}: etcd refuses this user the namespace (! for the error)"
+                    ));
                 } else if model.fleet_pending {
                     self.jump = Some(name.to_string());
                     self.message = Some(format!(

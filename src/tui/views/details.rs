@@ -115,7 +115,9 @@ pub fn lines(ctx: &Ctx) -> Vec<String> {
             ));
         }
     }
-    if m.fleet_pending {
+    if let (true, Some(why)) = (m.fleet_pending, &m.fleet_refused) {
+        out.push(format!("the fleet cannot be read: {why}"));
+    } else if m.fleet_pending {
         out.push(format!(
             "only this cluster's keys are read so far, not the rest of {}: keys there that name no cluster are not known yet",
             m.namespace

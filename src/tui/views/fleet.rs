@@ -142,7 +142,9 @@ pub fn render(area: Rect, buf: &mut Buffer, ctx: &Ctx) {
             .join(" · ")
     };
     let etcd = ctx.model.source(crate::model::SourceId::Etcd);
-    let title = if ctx.model.fleet_pending && etcd.down_since.is_some() {
+    let title = if let (true, Some(_)) = (ctx.model.fleet_pending, &ctx.model.fleet_refused) {
+        "fleet (etcd refuses this user the namespace: only the open cluster can be shown; ! for the error)".to_string()
+    } else if ctx.model.fleet_pending && etcd.down_since.is_some() {
         "fleet (not read: etcd is not answering; see the header)".to_string()
     } else if ctx.model.fleet_pending {
         "fleet (reading the namespace from etcd…)".to_string()
