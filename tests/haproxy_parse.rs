@@ -579,6 +579,7 @@ fn reloaded_configs_are_read_again() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     RELOAD_DIR.set(dir.clone()).unwrap();
+    let _cleanup = RemoveDir(dir.clone());
     let primary = |server: &str| {
         format!(
             "listen pg-test-primary\n    bind *:5433\n    option httpchk\n    http-check send meth OPTIONS uri /primary\n    server pg-test-1 {server} check port 8008\n"
@@ -588,7 +589,7 @@ fn reloaded_configs_are_read_again() {
     let mut c = Configs::found_by(reload_files);
     let servers = |c: &mut Configs| -> Vec<(String, Vec<(String, String)>)> {
         c.recheck();
-        c.current()
+        c.parsed()
             .iter()
             .map(|p| (p.name.clone(), p.servers.clone()))
             .collect()
@@ -602,9 +603,17 @@ fn reloaded_configs_are_read_again() {
     assert_eq!(servers(&mut c), one("10.10.10.11:6432"));
     assert!(!c.recheck(), "nothing changed: not parsed again");
 
-    // The server moves (same length, so only the time tells).
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    std::fs::write(dir.join("pg-test.cfg"), primary("10.10.10.12:6432")).unwrap();
+    // The server moves (same length, so only the time tells; set a minute
+    // on, whatever the filesystem's time granularity).
+    let f = dir.join("pg-test.cfg");
+    let was = std::fs::metadata(&f).unwrap().modified().unwrap();
+    std::fs::write(&f, primary("10.10.10.12:6432")).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_modified(was + std::time::Duration::from_secs(60))
+        .unwrap();
     assert!(c.recheck(), "a rewritten file is read again");
     assert_eq!(servers(&mut c), one("10.10.10.12:6432"));
 
@@ -620,5 +629,13 @@ fn reloaded_configs_are_read_again() {
     std::fs::remove_file(dir.join("pg-test.cfg")).unwrap();
     let names: Vec<String> = servers(&mut c).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["pg-test-replica"]);
-    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Removes a test's directory, whatever happened to the test.
+struct RemoveDir(PathBuf);
+
+impl Drop for RemoveDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

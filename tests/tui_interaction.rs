@@ -478,6 +478,27 @@ fn cluster_jump_waits_for_the_namespace() {
         (Screen::Timeline, Some("pg-test"))
     );
 
+    // etcd refused the namespace (a role confined to some clusters): no
+    // waiting for a read that will not come; the cluster is opened, and the
+    // etcd source follows the focus to it.
+    let mut refused = narrow.clone();
+    refused.fleet_refused = Some("etcd at 127.0.0.1:2379: user one may not read /pg/".into());
+    press(&mut app, &refused, ":cluster pg-meta\n");
+    assert_eq!(
+        (app.ui.screen, app.ui.cluster.as_deref()),
+        (Screen::Cluster, Some("pg-meta"))
+    );
+    press(&mut app, &narrow, ":cluster pg-test\n");
+    press(&mut app, &narrow, ":cluster pg-meta\n");
+    assert!(app.fleet_wanted(), "waiting");
+    app.on_model(&refused, SystemTime::now());
+    assert_eq!(
+        app.ui.cluster.as_deref(),
+        Some("pg-meta"),
+        "refused: opened"
+    );
+    assert!(!app.fleet_wanted());
+
     // The fleet screen wants the namespace too.
     press(&mut app, &full, "0");
     assert_eq!(app.ui.screen, Screen::Fleet);

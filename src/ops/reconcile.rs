@@ -288,26 +288,33 @@ pub enum ReconcileError {
     Read(#[from] super::execute::OpError),
 }
 
-/// How long an orphan's verdict waits for its cluster to be read.
+/// How long a run waits, in all, for the clusters of its orphans to be
+/// read.
 const READ_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Whether the session holds `cluster` as the namespace has it, with
-/// pgtui's own keys (job records) read. A console opened on another cluster
-/// has read only that one: the namespace is asked for first, so a verdict
-/// rests on the cluster's REST answers and job records, never on their
-/// absence. False if that did not happen within [`READ_WAIT`].
-async fn read_in_full(cx: &Ctx<'_>, cluster: &str) -> bool {
+/// pgtui's own keys (locks, job records) read. A console opened on another
+/// cluster has read only that one: the namespace is asked for first, so a
+/// verdict rests on the cluster's REST answers, locks and job records,
+/// never on their absence. False if etcd refused this user the namespace,
+/// or it was not read by `deadline`.
+async fn read_in_full(cx: &Ctx<'_>, cluster: &str, deadline: tokio::time::Instant) -> bool {
     let unread = |m: &crate::model::Model| {
         (m.fleet_pending && !m.clusters.contains_key(cluster)) || !m.own_keys_read
     };
     if !cx.model.read(unread) {
         return true;
     }
+    if cx
+        .model
+        .read(|m| m.fleet_pending && m.fleet_refused.is_some())
+    {
+        return false;
+    }
     if cx.model.read(|m| m.fleet_pending && !m.fleet_wanted) {
         cx.model.update(|m| m.fleet_wanted = true);
     }
     let mut changes = cx.model.subscribe();
-    let deadline = tokio::time::Instant::now() + READ_WAIT;
     while cx.model.read(unread) {
         match tokio::time::timeout_at(deadline, changes.changed()).await {
             Ok(Ok(())) => {}
@@ -331,13 +338,31 @@ pub async fn run<'a>(cx: impl Into<Ctx<'a>>) -> Result<Vec<Reconciled>, Reconcil
             .read(|m| m.locks.get(&r.cluster).is_some_and(|h| h.id == r.id))
     };
     let mut out = vec![];
+    let deadline = tokio::time::Instant::now() + READ_WAIT;
     for o in orphans(&records, &host, &held) {
         let cluster = o.record.cluster.clone();
         if !cx.scope.includes(&cluster) {
             continue;
         }
-        if !read_in_full(cx, &cluster).await {
+        if !read_in_full(cx, &cluster, deadline).await {
             // Left for the next pgtui to judge: nothing is recorded.
+            let text = format!(
+                "operation {} ({}) on {cluster} was not judged: the cluster could not be read in full; a later pgtui will judge it",
+                o.record.id,
+                o.record.operation.name()
+            );
+            cx.model.update(|m| {
+                m.events.push(crate::model::events::Event::new(
+                    std::time::SystemTime::now(),
+                    Some(cluster.clone()),
+                    crate::model::events::EventKind::Problem { text },
+                ))
+            });
+            continue;
+        }
+        // The locks may have been read only now: the operation's own
+        // pgtui, on another host, may still be at it.
+        if maybe_alive(&o.record, &host, &held) {
             continue;
         }
         if o.record.host == host {

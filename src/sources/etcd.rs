@@ -91,8 +91,11 @@ enum WatchEnd {
     /// The endpoint failed; resuming from the last revision elsewhere may
     /// still work.
     Lost(EtcdError),
-    /// A narrow watch is no longer enough: list and watch the namespace.
+    /// A narrow watch is no longer enough: list and watch the namespace
+    /// (or, refused it, the cluster now in focus).
     Widen,
+    /// The namespace was refused a while ago: ask for it again.
+    AskAgain,
 }
 
 /// What one watch follows: on which endpoint, which prefix, and, for a
@@ -101,6 +104,8 @@ struct Watched<'a> {
     at: usize,
     prefix: &'a str,
     narrow: Option<&'a str>,
+    /// When to ask again for a namespace etcd refused.
+    ask_again: Option<tokio::time::Instant>,
 }
 
 /// Where a source's keys live.
@@ -120,11 +125,22 @@ fn narrow_to(scope: &Scope, m: &crate::model::Model) -> Option<String> {
     }
 }
 
-/// Whether a narrow watch on `narrow` must end: the focus moved to another
-/// cluster, or the fleet is wanted and etcd has not refused it.
+/// Whether a narrow watch on `narrow` must end: the focus moved, or the
+/// fleet is wanted. Once etcd refused this user the namespace, only a move
+/// to another cluster ends it, and never away from a cluster an operation
+/// follows.
 fn must_widen(m: &crate::model::Model, narrow: &str) -> bool {
-    m.focus.as_deref() != Some(narrow) || (m.fleet_wanted && m.fleet_refused.is_none())
+    match &m.fleet_refused {
+        None => m.fleet_wanted || m.focus.as_deref() != Some(narrow),
+        Some(_) => {
+            m.focus.as_deref().is_some_and(|f| f != narrow) && !m.pinned.contains_key(narrow)
+        }
+    }
 }
+
+/// How long a refused namespace stays refused before it is asked again (a
+/// role may be granted more while the console runs).
+const REFUSED_RETRY: Duration = Duration::from_secs(15);
 
 /// What follows a narrow watch that must end: the namespace, or, when etcd
 /// refused this user the namespace, the cluster now in focus alone.
@@ -141,6 +157,7 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
     let mut attempt = 0u32;
     let mut resume: Option<i64> = None;
     let mut avoid: Option<usize> = None;
+    let mut refused_at: Option<tokio::time::Instant> = None;
     loop {
         // Wanted while no watch ran (etcd slow or down at the time): no
         // narrow read first.
@@ -184,6 +201,7 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
                     if let (true, Some(f)) = (confined, focus) {
                         let why = e.to_string();
                         model.update(|m| m.fleet_refused = Some(why));
+                        refused_at = Some(tokio::time::Instant::now());
                         narrow = Some(f);
                         continue;
                     }
@@ -198,10 +216,17 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
             at,
             prefix: &prefix,
             narrow: narrow.as_deref(),
+            ask_again: refused_at
+                .filter(|_| narrow.is_some())
+                .map(|t| t + REFUSED_RETRY),
         };
         match watch(&etcd, &watched, &keys, &mut rev, &model, &mut attempt).await {
             WatchEnd::Widen => {
                 narrow = model.read(after_narrow);
+                avoid = None;
+            }
+            WatchEnd::AskAgain => {
+                narrow = None;
                 avoid = None;
             }
             WatchEnd::Relist => {
@@ -228,6 +253,13 @@ pub async fn run(etcd: Etcd, keys: Keys, model: ModelHandle) {
                 }
             }
         }
+    }
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -444,6 +476,9 @@ async fn watch(
         }
         tokio::select! {
             r = changes.changed(), if listen => listen = r.is_ok(),
+            _ = sleep_until_some(w.ask_again), if w.ask_again.is_some() => {
+                return WatchEnd::AskAgain;
+            }
             msg = stream.message() => {
                 let resp = match msg {
                     Ok(Some(r)) => r,

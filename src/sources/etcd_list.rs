@@ -53,6 +53,9 @@ pub fn apply_list(
             m.own_keys_read = false;
         }
         m.fleet_pending = fleet_pending;
+        if !fleet_pending {
+            m.fleet_refused = None;
+        }
         let ns = m.namespace.clone();
         m.stray_keys.clear();
         let mut listed: BTreeMap<String, Vec<Listed>> = BTreeMap::new();
@@ -81,6 +84,14 @@ pub fn apply_list(
         }
         for (name, keys) in listed {
             m.cluster_mut(&name).dcs.reload(keys, SourceId::Etcd, at);
+        }
+        if fleet_pending {
+            // One cluster's list: a cluster read before it (the focus moved
+            // while the namespace is refused) is no longer watched, and is
+            // not kept as if it were, unless an operation follows it.
+            let pinned = &m.pinned;
+            m.clusters
+                .retain(|name, _| scope.includes(name) || pinned.contains_key(name));
         }
         // A cluster whose keys are all gone, and that no other source knows
         // of, is gone.

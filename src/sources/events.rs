@@ -128,7 +128,9 @@ impl Snapshot {
     /// Moves this snapshot to `m` and returns the events between: the same
     /// as [`diff`] with [`Snapshot::next`], but it visits only the clusters
     /// whose version moved, so an idle console over thousands of clusters
-    /// pays for the one that changed.
+    /// pays for the one that changed. One difference: when the namespace is
+    /// first read after one cluster (`pending` then not), it says so once
+    /// (`NamespaceRead`) instead of a "cluster appeared" per cluster.
     pub fn advance(
         &mut self,
         m: &Model,

@@ -295,7 +295,7 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
     let mut chosen: BTreeMap<String, String> = BTreeMap::new();
     let mut rounds = super::rounds::Rounds::new(&model, POLL_INTERVAL);
     while rounds.next(&model, &scope, |_| false).await {
-        let cfgs = configs.current();
+        let cfgs = configs.current().await;
         let mut t = targets_with(&config, &scope, &model, cfgs);
         for x in t.iter_mut().filter(|x| !x.alternatives.is_empty()) {
             if let Some(c) = chosen.get(&x.url) {

@@ -132,26 +132,46 @@ impl Configs {
     }
 
     /// The configs now: looked at again when [`RECHECK`] has passed since
-    /// the last look, parsed again only if they changed.
-    pub fn current(&mut self) -> &[CfgProxy] {
+    /// the last look, parsed again only if they changed. The look reads
+    /// /proc and the files on a blocking thread: a read of a process stuck
+    /// in the kernel must not stall the runtime.
+    pub async fn current(&mut self) -> &[CfgProxy] {
         if self.checked.elapsed() >= RECHECK {
-            self.recheck();
+            self.checked = Instant::now();
+            let (find, old) = (self.find, self.stamp.clone());
+            let looked = tokio::task::spawn_blocking(move || look(find, &old)).await;
+            if let Ok(Some((stamp, parsed))) = looked {
+                self.stamp = stamp;
+                self.parsed = parsed;
+            }
         }
         &self.parsed
     }
 
-    /// Looks now; whether the configs changed.
+    /// Looks now, on this thread; whether the configs changed.
     pub fn recheck(&mut self) -> bool {
         self.checked = Instant::now();
-        let groups = (self.find)();
-        let now = stamp(&groups);
-        if now == self.stamp {
-            return false;
+        match look(self.find, &self.stamp) {
+            Some((stamp, parsed)) => {
+                self.stamp = stamp;
+                self.parsed = parsed;
+                true
+            }
+            None => false,
         }
-        self.parsed = load_from(&groups);
-        self.stamp = now;
-        true
     }
+
+    /// The configs as last parsed, without looking again.
+    pub fn parsed(&self) -> &[CfgProxy] {
+        &self.parsed
+    }
+}
+
+/// The configs `find` names now, parsed, if they differ from `old`.
+fn look(find: fn() -> Vec<Vec<PathBuf>>, old: &Stamp) -> Option<(Stamp, Vec<CfgProxy>)> {
+    let groups = find();
+    let now = stamp(&groups);
+    (now != *old).then(|| (now, load_from(&groups)))
 }
 
 impl Default for Configs {

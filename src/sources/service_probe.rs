@@ -307,7 +307,7 @@ pub async fn run(config: Config, scope: Scope, model: ModelHandle) {
     while rounds.next(&model, &scope, |_| false).await {
         match (&config.sql, &tls) {
             (Some(cfg), Some(tls)) => {
-                let cfgs = configs.current();
+                let cfgs = configs.current().await;
                 probe_once(&config, cfg, tls, &scope, &model, cfgs).await
             }
             _ => mark_skipped(&scope, &model, NO_CREDENTIALS),

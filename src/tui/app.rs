@@ -126,7 +126,7 @@ impl App {
     /// for them). Opens a waiting `:cluster` jump once the namespace is read.
     pub fn on_model(&mut self, model: &Model, now: SystemTime) {
         self.refresh_fleet(model, now);
-        if !model.fleet_pending {
+        if !model.fleet_pending || model.fleet_refused.is_some() {
             if let Some(name) = self.ui.jump.take() {
                 self.ui.message = None;
                 let _ = self.ui.command(&format!("cluster {name}"), model, now);
@@ -158,9 +158,6 @@ impl App {
 
     pub fn on_key(&mut self, k: KeyEvent, model: &Model, now: SystemTime) {
         self.refresh_fleet(model, now);
-        // A key pressed while a `:cluster` jump waits says where to go
-        // instead: the jump must not pull the screen away later.
-        self.ui.jump = None;
         self.effects.extend(self.ui.on_key(k, model, now));
     }
 

@@ -21,6 +21,9 @@ impl Ui {
         if k.kind == KeyEventKind::Release {
             return None;
         }
+        // A key pressed while a `:cluster` jump waits says where to go
+        // instead: the jump must not pull the screen away later.
+        self.jump = None;
         if self.dialog.is_some() {
             return self.dialog_key(&k, model, now);
         }

@@ -369,9 +369,10 @@ impl Ui {
                     self.cluster = Some(name.to_string());
                     self.go(Screen::Cluster);
                 } else if model.fleet_pending && model.fleet_refused.is_some() {
-                    self.message = Some(format!(
-                        "cannot look for {name:?}: etcd refuses this user the namespace (! for the error)"
-                    ));
+                    // The namespace cannot be listed, but the role may read
+                    // this cluster too: the etcd source follows the focus.
+                    self.cluster = Some(name.to_string());
+                    self.go(Screen::Cluster);
                 } else if model.fleet_pending {
                     self.jump = Some(name.to_string());
                     self.message = Some(format!(
