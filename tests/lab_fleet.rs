@@ -150,22 +150,26 @@ fn a_namespace_of_thousands_of_clusters() {
 }
 
 /// The in-process console session (sources and model, no terminal) on
-/// pg-test in the fleet's namespace.
+/// pg-test in the fleet's namespace, with `env` for the environment, once
+/// it has its first data.
+async fn console_on_pg_test(lab: &SharedLab, env: &dyn Fn(&str) -> Option<String>) -> Session {
+    let inputs = Inputs {
+        config_file: Some(lab.fleet_config()),
+        settings_file: Some("/dev/null".into()),
+        ..Default::default()
+    };
+    let cfg = resolve(&inputs, env).unwrap();
+    let scope = pgtui::sources::Scope::all();
+    let s = Session::start_console(cfg, scope, Some("pg-test".into()));
+    s.wait_first_data().await.unwrap();
+    s
+}
+
+/// The console on pg-test holds pg-test alone, then the fleet once wanted.
 fn one_cluster_then_the_fleet(lab: &SharedLab, total: usize) {
-    let cfg = resolve(
-        &Inputs {
-            config_file: Some(lab.fleet_config()),
-            settings_file: Some("/dev/null".into()),
-            ..Default::default()
-        },
-        &|_| None,
-    )
-    .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let scope = pgtui::sources::Scope::all();
-        let s = Session::start_console(cfg, scope, Some("pg-test".into()));
-        s.wait_first_data().await.unwrap();
+        let s = console_on_pg_test(lab, &|_| None).await;
         let known = |m: &Model| m.clusters.values().filter(|c| !c.dcs.is_empty()).count();
         // Long enough for a namespace read, were one under way.
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -292,20 +296,9 @@ fn a_role_confined_to_one_cluster_keeps_its_console() {
         "PATRONI_ETCD3_PASSWORD" => Some("one-pw".to_string()),
         _ => None,
     };
-    let cfg = resolve(
-        &Inputs {
-            config_file: Some(lab.fleet_config()),
-            settings_file: Some("/dev/null".into()),
-            ..Default::default()
-        },
-        &env,
-    )
-    .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let scope = pgtui::sources::Scope::all();
-        let s = Session::start_console(cfg, scope, Some("pg-test".into()));
-        s.wait_first_data().await.unwrap();
+        let s = console_on_pg_test(lab, &env).await;
         s.want_fleet(true);
         let t0 = std::time::Instant::now();
         while s.model.read(|m| m.fleet_refused.is_none()) {
